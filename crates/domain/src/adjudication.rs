@@ -1,0 +1,239 @@
+//! Claims adjudication (SPEC §7): the ordered checks, the amounts, and batch ordering.
+
+use crate::{
+    AcceptedSession, Act, AmcRoute, AmoPayee, Beneficiary, Claim, ComplementaryPayer, Decision,
+    InsuranceRegime, Ledger, Nir, Payment, PsychologistRights, Reason, Regime, Rpps, Rules, dates,
+};
+use std::collections::HashMap;
+
+/// Reference facts adjudication reads: psychologists' conventions and beneficiaries' rights.
+pub trait Facts {
+    fn psychologist(&self, rpps: Rpps) -> Option<&PsychologistRights>;
+    fn beneficiary(&self, nir: &Nir) -> Option<&Beneficiary>;
+}
+
+/// Facts held in memory, as loaded for a batch.
+#[derive(Debug, Clone, Default)]
+pub struct FactsMap {
+    pub psychologists: HashMap<Rpps, PsychologistRights>,
+    pub beneficiaries: HashMap<Nir, Beneficiary>,
+}
+
+impl Facts for FactsMap {
+    fn psychologist(&self, rpps: Rpps) -> Option<&PsychologistRights> {
+        self.psychologists.get(&rpps)
+    }
+    fn beneficiary(&self, nir: &Nir) -> Option<&Beneficiary> {
+        self.beneficiaries.get(nir)
+    }
+}
+
+/// Judges one claim against the facts and the ledger; an accepted claim is recorded in the
+/// ledger, so the next claim sees it.
+pub fn judge(rules: &Rules, facts: &impl Facts, ledger: &mut Ledger, claim: &Claim) -> Decision {
+    match check(rules, facts, ledger, claim) {
+        Err(reason) => Decision::Rejected(reason),
+        Ok((regime, beneficiary)) => {
+            let session = AcceptedSession {
+                date: claim.session_date,
+                rpps: claim.rpps,
+                act: claim.act,
+            };
+            let rank = ledger.record(claim.nir, session);
+            Decision::Accepted(pay(rules, regime, beneficiary, claim, rank))
+        }
+    }
+}
+
+/// The checks of SPEC §7 in their order; the first failing one decides.
+fn check<'a, F: Facts>(
+    rules: &'a Rules,
+    facts: &'a F,
+    ledger: &Ledger,
+    claim: &Claim,
+) -> Result<(&'a Regime, &'a Beneficiary), Reason> {
+    let day = claim.session_date;
+    let history = ledger.history(&claim.nir);
+    let same_day = || history.into_iter().flat_map(move |h| h.accepted_on(day));
+
+    if same_day().any(|s| s.rpps == claim.rpps && s.act == claim.act) {
+        return Err(Reason::Doublon);
+    }
+    if day > claim.received_date {
+        return Err(Reason::DateInvalide);
+    }
+    let regime = rules.regime_on(day).ok_or(Reason::HorsDispositif)?;
+    if claim.received_date > rules.limitation_deadline(day) {
+        return Err(Reason::Forclos);
+    }
+    if !facts
+        .psychologist(claim.rpps)
+        .is_some_and(|p| p.is_conventioned(day))
+    {
+        return Err(Reason::PsyNonConventionne);
+    }
+    let beneficiary = facts
+        .beneficiary(&claim.nir)
+        .filter(|b| b.is_covered(day))
+        .ok_or(Reason::DroitsFermes)?;
+    if beneficiary.age_on(day) < rules.minimum_age_years {
+        return Err(Reason::Age);
+    }
+    if beneficiary.is_excluded(day) {
+        return Err(Reason::Exclu);
+    }
+    if claim.amount != regime.tariff(claim.act) {
+        return Err(Reason::Tarif);
+    }
+    if regime.referral_required && claim.act == Act::Eep && !referral_valid(rules, regime, claim) {
+        return Err(Reason::Adressage);
+    }
+    if same_day().next().is_some() {
+        return Err(Reason::MemeJour);
+    }
+    let year = history
+        .map(|h| h.year(day.year()))
+        .unwrap_or(crate::YearCounter {
+            year: day.year(),
+            accepted: 0,
+            first_eep: None,
+        });
+    match claim.act {
+        Act::Eep if rules.one_eep_per_year && year.first_eep.is_some() => {
+            return Err(Reason::EepDejaFacturee);
+        }
+        Act::Aps | Act::Pss
+            if rules.first_session_must_be_eep && !year.first_eep.is_some_and(|d| d < day) =>
+        {
+            return Err(Reason::EepManquante);
+        }
+        _ => {}
+    }
+    if year.accepted >= regime.sessions_per_year {
+        return Err(Reason::Plafond);
+    }
+    Ok((regime, beneficiary))
+}
+
+fn referral_valid(rules: &Rules, regime: &Regime, claim: &Claim) -> bool {
+    let Some(letter) = &claim.referral else {
+        return false;
+    };
+    let earliest = dates::minus_months(claim.session_date, rules.referral_validity_months);
+    letter.date <= claim.session_date
+        && letter.date >= earliest
+        && letter
+            .kind
+            .is_some_and(|k| regime.referrer_allowed(k, claim.session_date))
+}
+
+/// Amounts, payees and routes of an accepted claim (SPEC §7).
+fn pay(rules: &Rules, regime: &Regime, who: &Beneficiary, claim: &Claim, rank: u32) -> Payment {
+    let day = claim.session_date;
+    let tariff = regime.tariff(claim.act);
+    let zero = crate::Cents::ZERO;
+    if who.has_ame(day) {
+        return Payment {
+            rank,
+            tariff,
+            amo: zero,
+            amo_payee: AmoPayee::None,
+            complementary: zero,
+            complementary_payer: ComplementaryPayer::None,
+            complementary_route: AmcRoute::None,
+            state: tariff,
+            patient: zero,
+        };
+    }
+    let rate = if claim.context.is_full_cover() {
+        rules.amo_rate_full_cover_percent
+    } else if who.regime == InsuranceRegime::AlsaceMoselle {
+        rules.amo_rate_alsace_moselle_percent
+    } else {
+        rules.amo_rate_percent
+    };
+    let amo = tariff.percent_half_up(rate);
+    let tm = tariff - amo;
+    let c2s = who.has_c2s(day);
+    let (payer, route) = if tm == zero {
+        (ComplementaryPayer::None, AmcRoute::None)
+    } else if c2s {
+        (ComplementaryPayer::C2s, AmcRoute::TiersPayant)
+    } else if who.amc_id.is_some() {
+        (
+            ComplementaryPayer::Amc,
+            if who.noemie {
+                AmcRoute::Noemie
+            } else {
+                AmcRoute::Decompte
+            },
+        )
+    } else {
+        (ComplementaryPayer::None, AmcRoute::None)
+    };
+    let (complementary, patient) = if payer == ComplementaryPayer::None {
+        (zero, tm)
+    } else {
+        (tm, zero)
+    };
+    let amo_payee = if amo == zero {
+        AmoPayee::None
+    } else if c2s
+        || claim.context.is_full_cover()
+        || regime.amo_tiers_payant_mandatory
+        || claim.tiers_payant
+    {
+        AmoPayee::Psychologue
+    } else {
+        AmoPayee::Assure
+    };
+    Payment {
+        rank,
+        tariff,
+        amo,
+        amo_payee,
+        complementary,
+        complementary_payer: payer,
+        complementary_route: route,
+        state: zero,
+        patient,
+    }
+}
+
+/// Judges a batch: claims are taken in order of (session date, received date, claim id); a
+/// claim id repeated inside the batch is not a new claim and gets the decision of its first
+/// occurrence. Returns one decision per input claim, in input order.
+pub fn judge_batch(
+    rules: &Rules,
+    facts: &impl Facts,
+    ledger: &mut Ledger,
+    claims: &[Claim],
+) -> Vec<Decision> {
+    let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(claims.len());
+    let mut order: Vec<usize> = Vec::with_capacity(claims.len());
+    let mut repeat_of: Vec<Option<usize>> = vec![None; claims.len()];
+    for (i, c) in claims.iter().enumerate() {
+        match first_of.get(c.claim_id.as_str()) {
+            Some(&first) => repeat_of[i] = Some(first),
+            None => {
+                first_of.insert(&c.claim_id, i);
+                order.push(i);
+            }
+        }
+    }
+    order.sort_unstable_by(|&a, &b| {
+        let (x, y) = (&claims[a], &claims[b]);
+        (x.session_date, x.received_date, &x.claim_id).cmp(&(
+            y.session_date,
+            y.received_date,
+            &y.claim_id,
+        ))
+    });
+    let mut decisions: Vec<Option<Decision>> = vec![None; claims.len()];
+    for i in order {
+        decisions[i] = Some(judge(rules, facts, ledger, &claims[i]));
+    }
+    (0..claims.len())
+        .map(|i| decisions[repeat_of[i].unwrap_or(i)].expect("every first occurrence is judged"))
+        .collect()
+}

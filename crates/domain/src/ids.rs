@@ -1,0 +1,414 @@
+//! National identifiers, as types that can only hold valid values (SPEC §4).
+//!
+//! Input may contain spaces; the canonical form has none (and upper-case `2A`/`2B`).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Why an identifier was refused; the message (French) names the rule that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind} invalide : {rule}")]
+pub struct IdError {
+    pub kind: &'static str,
+    pub rule: String,
+}
+
+fn err(kind: &'static str, rule: impl Into<String>) -> IdError {
+    IdError {
+        kind,
+        rule: rule.into(),
+    }
+}
+
+/// Removes spaces (ordinary, non-breaking, narrow no-break) that people type for readability.
+fn compact(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\t'))
+        .collect()
+}
+
+/// Luhn (mod 10) check over a string of ASCII digits.
+pub fn luhn_valid(digits: &str) -> bool {
+    let mut sum = 0u32;
+    for (i, c) in digits.bytes().rev().enumerate() {
+        let mut d = u32::from(c - b'0');
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    sum % 10 == 0
+}
+
+/// The Luhn check digit that completes `partial` (used by generators and tests).
+pub fn luhn_complete(partial: &str) -> char {
+    (0..10u8)
+        .map(|d| char::from(b'0' + d))
+        .find(|d| luhn_valid(&format!("{partial}{d}")))
+        .unwrap_or('0')
+}
+
+fn all_digits(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Numéro d'inscription au répertoire (social security number), 15 characters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Nir([u8; 15]);
+
+impl Nir {
+    const KIND: &'static str = "NIR";
+
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let s = compact(input).to_ascii_uppercase();
+        if s.len() != 15 || !s.is_ascii() {
+            return Err(err(
+                Self::KIND,
+                format!(
+                    "15 caractères attendus (13 + clé de 2 chiffres), {} reçus",
+                    s.chars().count()
+                ),
+            ));
+        }
+        let b = s.as_bytes();
+        if !matches!(b[0], b'1' | b'2' | b'7' | b'8') {
+            return Err(err(
+                Self::KIND,
+                "le 1er caractère (sexe) doit être 1, 2, 7 ou 8",
+            ));
+        }
+        let dept = &s[5..7];
+        let corsica = dept == "2A" || dept == "2B";
+        if !all_digits(&s[0..5]) || !all_digits(&s[7..]) || !(corsica || all_digits(dept)) {
+            return Err(err(
+                Self::KIND,
+                "seuls des chiffres sont admis, sauf 2A ou 2B pour le département",
+            ));
+        }
+        let month: u8 = s[3..5].parse().unwrap_or(0);
+        if !matches!(month, 1..=12 | 20..=42 | 50..=99) {
+            return Err(err(
+                Self::KIND,
+                format!("mois de naissance {month:02} impossible"),
+            ));
+        }
+        let body: u64 = match dept {
+            "2A" => format!("{}19{}", &s[0..5], &s[7..13]).parse(),
+            "2B" => format!("{}18{}", &s[0..5], &s[7..13]).parse(),
+            _ => s[0..13].parse(),
+        }
+        .map_err(|_| err(Self::KIND, "numéro illisible"))?;
+        let expected = 97 - body % 97;
+        let key: u64 = s[13..15].parse().unwrap_or(u64::MAX);
+        if key != expected {
+            return Err(err(
+                Self::KIND,
+                format!("la clé {key:02} ne correspond pas (clé attendue {expected:02})"),
+            ));
+        }
+        let mut out = [0u8; 15];
+        out.copy_from_slice(b);
+        Ok(Self(out))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII bytes are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    /// A form safe for logs and screens: sex and birth year/month only.
+    pub fn masked(&self) -> String {
+        format!("{}{}**********", &self.as_str()[..3], &self.as_str()[3..5])
+    }
+}
+
+/// RPPS number of a health professional: 11 digits, Luhn.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Rpps(u64);
+
+impl Rpps {
+    const KIND: &'static str = "RPPS";
+
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let s = compact(input);
+        if s.len() != 11 || !all_digits(&s) {
+            return Err(err(Self::KIND, "11 chiffres attendus"));
+        }
+        if !luhn_valid(&s) {
+            return Err(err(Self::KIND, "la clé de Luhn ne correspond pas"));
+        }
+        Ok(Self(
+            s.parse().map_err(|_| err(Self::KIND, "numéro illisible"))?,
+        ))
+    }
+
+    pub fn value(&self) -> u64 {
+        self.0
+    }
+
+    /// IdNat_PS used by FHIR directories: `8` + RPPS.
+    pub fn idnat_ps(&self) -> String {
+        format!("8{self}")
+    }
+}
+
+/// ADELI number: département (2) · profession (2) · sequence (4) · key (1), Luhn.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Adeli([u8; 9]);
+
+impl Adeli {
+    const KIND: &'static str = "ADELI";
+    pub const PSYCHOLOGUE: &'static str = "93";
+
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let s = compact(input);
+        if s.len() != 9 || !all_digits(&s) {
+            return Err(err(Self::KIND, "9 chiffres attendus"));
+        }
+        if !luhn_valid(&s) {
+            return Err(err(Self::KIND, "la clé de Luhn ne correspond pas"));
+        }
+        let mut out = [0u8; 9];
+        out.copy_from_slice(s.as_bytes());
+        Ok(Self(out))
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    pub fn profession_code(&self) -> &str {
+        &self.as_str()[2..4]
+    }
+
+    /// IdNat_PS: `0` + ADELI.
+    pub fn idnat_ps(&self) -> String {
+        format!("0{}", self.as_str())
+    }
+}
+
+/// SIRET of an establishment: 14 digits, Luhn.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Siret(u64);
+
+impl Siret {
+    const KIND: &'static str = "SIRET";
+
+    pub fn parse(input: &str) -> Result<Self, IdError> {
+        let s = compact(input);
+        if s.len() != 14 || !all_digits(&s) {
+            return Err(err(Self::KIND, "14 chiffres attendus"));
+        }
+        if !luhn_valid(&s) {
+            return Err(err(Self::KIND, "la clé de Luhn ne correspond pas"));
+        }
+        Ok(Self(
+            s.parse().map_err(|_| err(Self::KIND, "numéro illisible"))?,
+        ))
+    }
+}
+
+impl fmt::Display for Nir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl fmt::Debug for Nir {
+    // Debug output ends up in logs: never the whole NIR.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Nir({})", self.masked())
+    }
+}
+impl fmt::Display for Rpps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:011}", self.0)
+    }
+}
+impl fmt::Debug for Rpps {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Rpps({self})")
+    }
+}
+impl fmt::Display for Adeli {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl fmt::Debug for Adeli {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Adeli({})", self.as_str())
+    }
+}
+impl fmt::Display for Siret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:014}", self.0)
+    }
+}
+impl fmt::Debug for Siret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Siret({self})")
+    }
+}
+
+macro_rules! from_str_via_parse {
+    ($($t:ty),*) => {$(
+        impl FromStr for $t {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                Self::parse(s)
+            }
+        }
+    )*};
+}
+from_str_via_parse!(Nir, Rpps, Adeli, Siret);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn nir_spec_example() {
+        let nir = Nir::parse("206127511100564").unwrap();
+        assert_eq!(nir.as_str(), "206127511100564");
+        assert_eq!(Nir::parse("2 06 12 75 111 005 64").unwrap(), nir);
+        assert!(
+            Nir::parse("206127511100565")
+                .unwrap_err()
+                .rule
+                .contains("clé")
+        );
+        assert!(!format!("{nir:?}").contains("511100564"));
+    }
+
+    #[test]
+    fn nir_corsica() {
+        // 1 85 05 2A 004 123 + key computed with 2A -> 19.
+        let n: u64 = "1850519004123".parse().unwrap();
+        let key = 97 - n % 97;
+        let nir = Nir::parse(&format!("185052A004123{key:02}")).unwrap();
+        assert_eq!(&nir.as_str()[5..7], "2A");
+        assert!(Nir::parse(&format!("185052a004123{key:02}")).is_ok());
+        let n: u64 = "1850518004123".parse().unwrap();
+        assert!(Nir::parse(&format!("185052B004123{:02}", 97 - n % 97)).is_ok());
+        // The 2A key does not validate a 2B number.
+        assert!(Nir::parse(&format!("185052B004123{key:02}")).is_err());
+    }
+
+    #[test]
+    fn nir_rejections_name_the_rule() {
+        assert!(
+            Nir::parse("20612751110056")
+                .unwrap_err()
+                .rule
+                .contains("15 caractères")
+        );
+        assert!(
+            Nir::parse("306127511100564")
+                .unwrap_err()
+                .rule
+                .contains("sexe")
+        );
+        assert!(
+            Nir::parse("206137511100564")
+                .unwrap_err()
+                .rule
+                .contains("mois")
+        );
+        assert!(
+            Nir::parse("2061275111005X4")
+                .unwrap_err()
+                .rule
+                .contains("chiffres")
+        );
+        assert!(Nir::parse("20612éé11100564").is_err());
+    }
+
+    #[test]
+    fn rpps_adeli_siret() {
+        let rpps = format!("1000000000{}", luhn_complete("1000000000"));
+        assert!(Rpps::parse(&rpps).is_ok());
+        assert_eq!(Rpps::parse(&rpps).unwrap().to_string(), rpps);
+        assert_eq!(Rpps::parse(&rpps).unwrap().idnat_ps(), format!("8{rpps}"));
+        assert!(Rpps::parse("1234567890").is_err());
+        assert!(Rpps::parse("1234567890a").is_err());
+        // A known valid SIRET (INSEE's own).
+        assert!(Siret::parse("120 027 016 00019").is_ok());
+        assert!(Siret::parse("12002701600018").is_err());
+        let adeli = format!("69930001{}", luhn_complete("69930001"));
+        let a = Adeli::parse(&adeli).unwrap();
+        assert_eq!(a.profession_code(), "93");
+        assert_eq!(a.idnat_ps(), format!("0{adeli}"));
+        let wrong = (luhn_complete("69930001") as u8 - b'0' + 1) % 10;
+        assert!(Adeli::parse(&format!("69930001{wrong}")).is_err());
+    }
+
+    fn nir_body() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec!['1', '2', '7', '8']),
+            0u32..100,
+            prop::sample::select(
+                (1u32..=12)
+                    .chain(20..=42)
+                    .chain(50..=99)
+                    .collect::<Vec<_>>(),
+            ),
+            prop::sample::select(vec![
+                "01".to_string(),
+                "75".into(),
+                "2A".into(),
+                "2B".into(),
+                "99".into(),
+                "97".into(),
+            ]),
+            0u32..1000,
+            0u32..1000,
+        )
+            .prop_map(|(s, y, m, d, c, o)| format!("{s}{y:02}{m:02}{d}{c:03}{o:03}"))
+    }
+
+    fn nir_key(body: &str) -> u64 {
+        let numeric = body.replace("2A", "19").replace("2B", "18");
+        97 - numeric.parse::<u64>().unwrap() % 97
+    }
+
+    proptest! {
+        #[test]
+        fn every_nir_with_its_key_is_valid(body in nir_body()) {
+            let key = nir_key(&body);
+            let nir = Nir::parse(&format!("{body}{key:02}")).unwrap();
+            prop_assert_eq!(nir.as_str(), format!("{body}{key:02}"));
+        }
+
+        #[test]
+        fn every_wrong_nir_key_is_refused(body in nir_body(), delta in 1u64..97) {
+            let key = (nir_key(&body) + delta) % 100;
+            prop_assume!(key != nir_key(&body));
+            let candidate = format!("{body}{key:02}");
+            prop_assert!(Nir::parse(&candidate).is_err());
+        }
+
+        #[test]
+        fn luhn_completion_validates_and_one_digit_change_breaks_it(partial in "[0-9]{10}", pos in 0usize..11, bump in 1u8..10) {
+            let full = format!("{partial}{}", luhn_complete(&partial));
+            prop_assert!(Rpps::parse(&full).is_ok());
+            let mut bytes = full.into_bytes();
+            bytes[pos] = b'0' + (bytes[pos] - b'0' + bump) % 10;
+            let changed = String::from_utf8(bytes).unwrap();
+            prop_assert!(Rpps::parse(&changed).is_err());
+        }
+
+        #[test]
+        fn siret_luhn_single_digit_errors(partial in "[0-9]{13}", pos in 0usize..14, bump in 1u8..10) {
+            let full = format!("{partial}{}", luhn_complete(&partial));
+            prop_assert!(Siret::parse(&full).is_ok());
+            let mut bytes = full.into_bytes();
+            bytes[pos] = b'0' + (bytes[pos] - b'0' + bump) % 10;
+            prop_assert!(Siret::parse(&String::from_utf8(bytes).unwrap()).is_err());
+        }
+    }
+}

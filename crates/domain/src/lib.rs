@@ -1,0 +1,27 @@
+//! Pure rules of the Mon soutien psy programme.
+//!
+//! Everything here is deterministic and free of I/O: no clock, no files, no database. Callers
+//! parse their inputs into these types at the edge, pass "today" explicitly, and record what the
+//! engine decides.
+
+pub mod adjudication;
+pub mod beneficiary;
+pub mod claim;
+pub mod dates;
+pub mod decision;
+pub mod ids;
+pub mod ledger;
+pub mod money;
+pub mod psychologist;
+pub mod rules;
+
+pub use adjudication::{Facts, FactsMap, judge, judge_batch};
+pub use beneficiary::{Beneficiary, InsuranceRegime, Sex};
+pub use claim::{Act, Claim, ClaimContext, Referral, ReferrerKind};
+pub use dates::{Date, Period};
+pub use decision::{AmcRoute, AmoPayee, ComplementaryPayer, Decision, Payment, Reason};
+pub use ids::{Adeli, IdError, Nir, Rpps, Siret};
+pub use ledger::{AcceptedSession, Ledger, PatientHistory, YearCounter};
+pub use money::{Cents, MoneyError};
+pub use psychologist::PsychologistRights;
+pub use rules::{Regime, Rules, RulesError};
