@@ -13,6 +13,7 @@ pub mod ids;
 pub mod ledger;
 pub mod money;
 pub mod psychologist;
+pub mod records;
 pub mod rules;
 
 pub use adjudication::{Facts, FactsMap, judge, judge_batch};
@@ -24,4 +25,5 @@ pub use ids::{Adeli, IdError, Nir, Rpps, Siret};
 pub use ledger::{AcceptedSession, Ledger, PatientHistory, YearCounter};
 pub use money::{Cents, MoneyError};
 pub use psychologist::PsychologistRights;
+pub use records::{Convention, Exclusion, PracticeMode, RegistryEntry, Suspension};
 pub use rules::{Regime, Rules, RulesError};
