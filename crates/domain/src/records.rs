@@ -1,6 +1,6 @@
 //! Reference records as the interchange files carry them (SPEC §8), once parsed.
 
-use crate::{Date, Nir, Period, Rpps};
+use crate::{Nir, Period, Rpps};
 
 /// How a professional practises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -81,9 +81,4 @@ pub struct Suspension {
 pub struct Exclusion {
     pub nir: Nir,
     pub period: Period,
-}
-
-/// Convenience for building periods from optional ends.
-pub fn period(from: Date, to: Option<Date>) -> Period {
-    Period::new(from, to)
 }
