@@ -1,1 +1,24 @@
-//! Persistence.
+//! Persistence for msp.
+//!
+//! One set of SQL runs on both backends: SQLite (bundled, one file, the default) and
+//! PostgreSQL (production). Portable SQL rules used throughout:
+//! - placeholders `$1`, `$2`, ... (rewritten to `?1`, `?2` for SQLite);
+//! - integers are `BIGINT`, money is integer cents, booleans are `BIGINT` 0/1;
+//! - dates are `DATE` (ISO text in SQLite, real dates in PostgreSQL), instants `TIMESTAMPTZ`
+//!   (RFC 3339 text in SQLite); compare them only with bound `Value::Date`/`Value::Timestamp`;
+//! - aggregates that PostgreSQL widens to NUMERIC are cast back: `CAST(SUM(x) AS BIGINT)`;
+//! - upserts use `INSERT ... ON CONFLICT (...) DO UPDATE SET x = excluded.x`, which both accept.
+
+mod db;
+mod error;
+mod migrate;
+mod pool;
+pub mod testing;
+
+pub use db::{Backend, Db, Row, Value};
+pub use error::{StoreError, StoreResult};
+pub use migrate::{MIGRATIONS, migrate};
+pub use pool::{Pool, open_pool};
+
+/// The database used when none is given: an SQLite file in the working directory.
+pub const DEFAULT_DB_URL: &str = "sqlite://msp.db";

@@ -1,0 +1,550 @@
+//! A connection to either backend, with one query interface over both.
+
+use crate::{StoreError, StoreResult};
+use jiff::Timestamp;
+use msp_domain::Date;
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use std::borrow::Cow;
+
+/// A value bound to or read from SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Date(Date),
+    Timestamp(Timestamp),
+    Bytes(Vec<u8>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+impl From<u32> for Value {
+    fn from(v: u32) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Int(i64::from(v))
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<Date> for Value {
+    fn from(v: Date) -> Self {
+        Value::Date(v)
+    }
+}
+impl From<Timestamp> for Value {
+    fn from(v: Timestamp) -> Self {
+        Value::Timestamp(v)
+    }
+}
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// A result row; getters accept either backend's representation of a type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row(pub Vec<Value>);
+
+impl Row {
+    fn get(&self, i: usize) -> StoreResult<&Value> {
+        self.0.get(i).ok_or(StoreError::Decode {
+            column: i,
+            detail: "colonne absente".into(),
+        })
+    }
+
+    fn bad(i: usize, want: &str, got: &Value) -> StoreError {
+        StoreError::Decode {
+            column: i,
+            detail: format!("{want} attendu, {got:?} reçu"),
+        }
+    }
+
+    pub fn is_null(&self, i: usize) -> bool {
+        matches!(self.0.get(i), Some(Value::Null) | None)
+    }
+
+    pub fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
+        match self.get(i)? {
+            Value::Null => Ok(None),
+            Value::Int(v) => Ok(Some(*v)),
+            other => Err(Self::bad(i, "entier", other)),
+        }
+    }
+
+    pub fn int(&self, i: usize) -> StoreResult<i64> {
+        self.opt_int(i)?
+            .ok_or_else(|| Self::bad(i, "entier", &Value::Null))
+    }
+
+    pub fn bool(&self, i: usize) -> StoreResult<bool> {
+        Ok(self.int(i)? != 0)
+    }
+
+    pub fn opt_float(&self, i: usize) -> StoreResult<Option<f64>> {
+        match self.get(i)? {
+            Value::Null => Ok(None),
+            Value::Float(v) => Ok(Some(*v)),
+            #[allow(clippy::cast_precision_loss)]
+            Value::Int(v) => Ok(Some(*v as f64)),
+            other => Err(Self::bad(i, "nombre", other)),
+        }
+    }
+
+    pub fn float(&self, i: usize) -> StoreResult<f64> {
+        self.opt_float(i)?
+            .ok_or_else(|| Self::bad(i, "nombre", &Value::Null))
+    }
+
+    pub fn opt_text(&self, i: usize) -> StoreResult<Option<&str>> {
+        match self.get(i)? {
+            Value::Null => Ok(None),
+            Value::Text(v) => Ok(Some(v)),
+            other => Err(Self::bad(i, "texte", other)),
+        }
+    }
+
+    pub fn text(&self, i: usize) -> StoreResult<&str> {
+        self.opt_text(i)?
+            .ok_or_else(|| Self::bad(i, "texte", &Value::Null))
+    }
+
+    pub fn string(&self, i: usize) -> StoreResult<String> {
+        self.text(i).map(str::to_owned)
+    }
+
+    pub fn opt_string(&self, i: usize) -> StoreResult<Option<String>> {
+        Ok(self.opt_text(i)?.map(str::to_owned))
+    }
+
+    pub fn opt_date(&self, i: usize) -> StoreResult<Option<Date>> {
+        match self.get(i)? {
+            Value::Null => Ok(None),
+            Value::Date(d) => Ok(Some(*d)),
+            Value::Text(t) => msp_domain::dates::parse_iso(t)
+                .map(Some)
+                .ok_or_else(|| Self::bad(i, "date", &Value::Text(t.clone()))),
+            other => Err(Self::bad(i, "date", other)),
+        }
+    }
+
+    pub fn date(&self, i: usize) -> StoreResult<Date> {
+        self.opt_date(i)?
+            .ok_or_else(|| Self::bad(i, "date", &Value::Null))
+    }
+
+    pub fn opt_timestamp(&self, i: usize) -> StoreResult<Option<Timestamp>> {
+        match self.get(i)? {
+            Value::Null => Ok(None),
+            Value::Timestamp(t) => Ok(Some(*t)),
+            Value::Text(t) => t
+                .parse()
+                .map(Some)
+                .map_err(|_| Self::bad(i, "horodatage", &Value::Text(t.clone()))),
+            other => Err(Self::bad(i, "horodatage", other)),
+        }
+    }
+
+    pub fn timestamp(&self, i: usize) -> StoreResult<Timestamp> {
+        self.opt_timestamp(i)?
+            .ok_or_else(|| Self::bad(i, "horodatage", &Value::Null))
+    }
+
+    pub fn opt_bytes(&self, i: usize) -> StoreResult<Option<&[u8]>> {
+        match self.get(i)? {
+            Value::Null => Ok(None),
+            Value::Bytes(b) => Ok(Some(b)),
+            other => Err(Self::bad(i, "octets", other)),
+        }
+    }
+}
+
+/// Which engine a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+enum Conn {
+    Sqlite(rusqlite::Connection),
+    Postgres(postgres::Client),
+}
+
+/// One database connection.
+pub struct Db {
+    conn: Conn,
+    in_transaction: bool,
+}
+
+impl Db {
+    /// Opens `sqlite://PATH` (`sqlite::memory:` for a private in-memory database) or
+    /// `postgres://...` / `postgresql://...`.
+    pub fn connect(url: &str) -> StoreResult<Db> {
+        let conn = if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let c = if path == ":memory:" || path.is_empty() {
+                rusqlite::Connection::open_in_memory()?
+            } else {
+                rusqlite::Connection::open(path)?
+            };
+            // WAL lets readers run beside the writer; NORMAL sync is durable at each commit in WAL.
+            c.execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
+            )?;
+            c.set_prepared_statement_cache_capacity(256);
+            Conn::Sqlite(c)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+            client.batch_execute("SET client_min_messages = warning")?;
+            Conn::Postgres(client)
+        } else {
+            return Err(StoreError::BadUrl(redact(url)));
+        };
+        Ok(Db {
+            conn,
+            in_transaction: false,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs one or more statements without parameters.
+    pub fn batch(&mut self, sql: &str) -> StoreResult<()> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => c.execute_batch(sql)?,
+            Conn::Postgres(c) => c.batch_execute(sql)?,
+        }
+        Ok(())
+    }
+
+    /// Executes a statement, returning the number of rows changed.
+    pub fn execute(&mut self, sql: &str, params: &[Value]) -> StoreResult<u64> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(&sqlite_sql(sql))?;
+                Ok(stmt.execute(rusqlite::params_from_iter(params.iter()))? as u64)
+            }
+            Conn::Postgres(c) => {
+                let stmt = c.prepare(sql)?;
+                Ok(c.execute(&stmt, &pg_params(params))?)
+            }
+        }
+    }
+
+    /// Runs a query and returns all its rows.
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> StoreResult<Vec<Row>> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(&sqlite_sql(sql))?;
+                let n = stmt.column_count();
+                let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let mut values = Vec::with_capacity(n);
+                    for i in 0..n {
+                        values.push(match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => Value::Null,
+                            rusqlite::types::ValueRef::Integer(v) => Value::Int(v),
+                            rusqlite::types::ValueRef::Real(v) => Value::Float(v),
+                            rusqlite::types::ValueRef::Text(t) => {
+                                Value::Text(String::from_utf8_lossy(t).into_owned())
+                            }
+                            rusqlite::types::ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+                        });
+                    }
+                    out.push(Row(values));
+                }
+                Ok(out)
+            }
+            Conn::Postgres(c) => {
+                let stmt = c.prepare(sql)?;
+                let rows = c.query(&stmt, &pg_params(params))?;
+                rows.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    /// The first row of a query, if any.
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> StoreResult<Option<Row>> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// The single row of a query that must return one.
+    pub fn query_one(&mut self, sql: &str, params: &[Value]) -> StoreResult<Row> {
+        self.query_opt(sql, params)?
+            .ok_or_else(|| StoreError::Invalid(format!("aucune ligne pour : {sql}")))
+    }
+
+    /// Inserts many rows: `head` is `INSERT INTO t (a, b, c)`, `values` holds `columns` values
+    /// per row, one row after the other, and `tail` may carry an `ON CONFLICT` clause. Rows go
+    /// in multi-row statements, which both engines run fast.
+    pub fn insert_many(
+        &mut self,
+        head: &str,
+        columns: usize,
+        values: &[Value],
+        tail: &str,
+    ) -> StoreResult<u64> {
+        if columns == 0 || values.is_empty() {
+            return Ok(0);
+        }
+        if values.len() % columns != 0 {
+            return Err(StoreError::Invalid(
+                "insert_many : nombre de valeurs incohérent".into(),
+            ));
+        }
+        let per_statement = (30_000 / columns).clamp(1, 256);
+        let mut changed = 0;
+        for chunk in values.chunks(per_statement * columns) {
+            let sql = multi_row_sql(head, columns, chunk.len() / columns, tail);
+            changed += self.execute(&sql, chunk)?;
+        }
+        Ok(changed)
+    }
+
+    /// Runs `f` inside a transaction: committed if it returns `Ok`, rolled back otherwise.
+    /// On SQLite the transaction takes the write lock at once (`BEGIN IMMEDIATE`), so two
+    /// writers never both read a state that one of them is about to change.
+    pub fn transaction<T>(&mut self, f: impl FnOnce(&mut Db) -> StoreResult<T>) -> StoreResult<T> {
+        if self.in_transaction {
+            return f(self);
+        }
+        self.batch(match self.backend() {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        })?;
+        self.in_transaction = true;
+        let result = f(self);
+        self.in_transaction = false;
+        match result {
+            Ok(v) => {
+                self.batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the connection is unusable (left inside a transaction by a panic, or closed).
+    pub fn is_broken(&self) -> bool {
+        self.in_transaction
+            || match &self.conn {
+                Conn::Sqlite(c) => !c.is_autocommit(),
+                Conn::Postgres(c) => c.is_closed(),
+            }
+    }
+}
+
+fn multi_row_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * columns * 6 + 16);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                sql.push(',');
+            }
+            n += 1;
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+        sql.push(')');
+    }
+    if !tail.is_empty() {
+        sql.push(' ');
+        sql.push_str(tail);
+    }
+    sql
+}
+
+/// Never print a password from a connection URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// `$1` → `?1`, outside quoted strings: SQLite numbers `$NNN` parameters by first appearance,
+/// `?NNN` by their number, which is what PostgreSQL means.
+fn sqlite_sql(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    let bytes = sql.as_bytes();
+    for (i, ch) in sql.char_indices() {
+        if ch == '\'' {
+            quoted = !quoted;
+        }
+        if ch == '$' && !quoted && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(ch);
+        }
+    }
+    Cow::Owned(out)
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
+            Value::Float(v) => ToSqlOutput::Borrowed(ValueRef::Real(*v)),
+            Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            Value::Date(d) => ToSqlOutput::Owned(rusqlite::types::Value::Text(d.to_string())),
+            Value::Timestamp(t) => ToSqlOutput::Owned(rusqlite::types::Value::Text(t.to_string())),
+            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        })
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(v) => match *ty {
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::BOOL => (*v != 0).to_sql(ty, out),
+                Type::FLOAT8 =>
+                {
+                    #[allow(clippy::cast_precision_loss)]
+                    (*v as f64).to_sql(ty, out)
+                }
+                _ => v.to_sql(ty, out),
+            },
+            Value::Float(v) => v.to_sql(ty, out),
+            Value::Text(t) => t.as_str().to_sql(ty, out),
+            Value::Date(d) => d.to_sql(ty, out),
+            Value::Timestamp(t) => t.to_sql(ty, out),
+            Value::Bytes(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn pg_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+fn pg_row(row: &postgres::Row) -> StoreResult<Row> {
+    let mut values = Vec::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let v = match *col.type_() {
+            Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Int),
+            Type::INT4 => row
+                .try_get::<_, Option<i32>>(i)?
+                .map(|v| Value::Int(v.into())),
+            Type::INT2 => row
+                .try_get::<_, Option<i16>>(i)?
+                .map(|v| Value::Int(v.into())),
+            Type::BOOL => row
+                .try_get::<_, Option<bool>>(i)?
+                .map(|v| Value::Int(v.into())),
+            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(Value::Float),
+            Type::FLOAT4 => row
+                .try_get::<_, Option<f32>>(i)?
+                .map(|v| Value::Float(v.into())),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+                row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+            }
+            Type::DATE => row.try_get::<_, Option<Date>>(i)?.map(Value::Date),
+            Type::TIMESTAMPTZ => row
+                .try_get::<_, Option<Timestamp>>(i)?
+                .map(Value::Timestamp),
+            Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Bytes),
+            ref other => {
+                return Err(StoreError::Decode {
+                    column: i,
+                    detail: format!(
+                        "type PostgreSQL {other} non pris en charge (CAST en BIGINT ou TEXT)"
+                    ),
+                });
+            }
+        };
+        values.push(v.unwrap_or(Value::Null));
+    }
+    Ok(Row(values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_placeholders_outside_strings() {
+        assert_eq!(sqlite_sql("SELECT $2, '$1', $10"), "SELECT ?2, '$1', ?10");
+        assert_eq!(sqlite_sql("SELECT 1"), "SELECT 1");
+    }
+
+    #[test]
+    fn builds_multi_row_inserts() {
+        assert_eq!(
+            multi_row_sql("INSERT INTO t (a, b)", 2, 2, "ON CONFLICT DO NOTHING"),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) ON CONFLICT DO NOTHING"
+        );
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://***@h/db");
+    }
+}
