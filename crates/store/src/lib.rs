@@ -10,6 +10,7 @@
 //! - upserts use `INSERT ... ON CONFLICT (...) DO UPDATE SET x = excluded.x`, which both accept.
 
 mod db;
+pub mod directory;
 mod error;
 mod migrate;
 mod pool;

@@ -6,8 +6,14 @@
 use crate::{Backend, Db, StoreResult, Value};
 
 /// `(version, name, sql)`, in order. Add new ones at the end; never edit a released one.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "core", include_str!("../migrations/0001_core.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "core", include_str!("../migrations/0001_core.sql")),
+    (
+        2,
+        "directory",
+        include_str!("../migrations/0002_directory.sql"),
+    ),
+];
 
 fn dialect(sql: &str, backend: Backend) -> String {
     sql.replace(
