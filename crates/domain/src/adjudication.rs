@@ -103,7 +103,7 @@ fn check<'a, F: Facts>(
             return Err(Reason::EepDejaFacturee);
         }
         Act::Aps | Act::Pss
-            if rules.first_session_must_be_eep && !year.first_eep.is_some_and(|d| d < day) =>
+            if rules.first_session_must_be_eep && year.first_eep.is_none_or(|d| d >= day) =>
         {
             return Err(Reason::EepManquante);
         }

@@ -325,7 +325,7 @@ impl Db {
         if columns == 0 || values.is_empty() {
             return Ok(0);
         }
-        if values.len() % columns != 0 {
+        if !values.len().is_multiple_of(columns) {
             return Err(StoreError::Invalid(
                 "insert_many : nombre de valeurs incohérent".into(),
             ));

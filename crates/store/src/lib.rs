@@ -9,11 +9,13 @@
 //! - aggregates that PostgreSQL widens to NUMERIC are cast back: `CAST(SUM(x) AS BIGINT)`;
 //! - upserts use `INSERT ... ON CONFLICT (...) DO UPDATE SET x = excluded.x`, which both accept.
 
+pub mod claims;
 mod db;
 pub mod directory;
 mod error;
 mod migrate;
 mod pool;
+pub mod reference;
 pub mod testing;
 
 pub use db::{Backend, Db, Row, Value};

@@ -1,0 +1,438 @@
+//! Batch adjudication against the store: load what the batch needs, let the pure engine judge,
+//! record claims, decisions and counters — all in one transaction, so a batch commits whole or
+//! not at all, and a killed run leaves no trace.
+
+use crate::{Backend, Db, StoreError, StoreResult, Value};
+use jiff::Timestamp;
+use msp_domain::{
+    AcceptedSession, Act, AmcRoute, AmoPayee, Beneficiary, Cents, Claim, ComplementaryPayer,
+    Decision, FactsMap, InsuranceRegime, Ledger, Nir, Payment, Period, PsychologistRights, Reason,
+    Rpps, Rules, Sex, YearCounter,
+};
+use std::collections::{HashMap, HashSet};
+
+/// What a batch did.
+#[derive(Debug, Clone)]
+pub struct BatchOutcome {
+    pub batch_id: i64,
+    /// One decision per input claim, in input order.
+    pub decisions: Vec<Decision>,
+    /// Claims whose id was judged by an earlier batch: their decision is reported again.
+    pub already_judged: usize,
+}
+
+/// Progress of a long batch: `(stage, done, total)`.
+pub type Progress<'a> = &'a dyn Fn(&'static str, u64, u64);
+
+const CHUNK: usize = 5_000;
+
+/// Serialises writers of the ledger (batch adjudication, live session recording). SQLite's
+/// `BEGIN IMMEDIATE` already does; PostgreSQL takes a transaction-scoped advisory lock.
+pub fn lock_ledger(db: &mut Db) -> StoreResult<()> {
+    if db.backend() == Backend::Postgres {
+        db.query("SELECT CAST(pg_advisory_xact_lock(7001) AS TEXT)", &[])?;
+    }
+    Ok(())
+}
+
+/// Judges `claims` and records everything in one transaction.
+pub fn adjudicate_batch(
+    db: &mut Db,
+    rules: &Rules,
+    source: &str,
+    now: Timestamp,
+    claims: &[Claim],
+    progress: Progress<'_>,
+) -> StoreResult<BatchOutcome> {
+    db.transaction(|tx| {
+        lock_ledger(tx)?;
+        let earlier = earlier_decisions(tx, claims)?;
+        progress("décisions antérieures", earlier.len() as u64, claims.len() as u64);
+        let fresh: Vec<Claim> = claims.iter().filter(|c| !earlier.contains_key(&c.claim_id)).cloned().collect();
+        let facts = load_facts(tx, &fresh)?;
+        let mut ledger = load_ledger(tx)?;
+        progress("historique chargé", fresh.len() as u64, claims.len() as u64);
+        let judged = msp_domain::judge_batch(rules, &facts, &mut ledger, &fresh);
+        progress("jugement", fresh.len() as u64, claims.len() as u64);
+
+        let batch_id = tx
+            .query_one(
+                "INSERT INTO batches (source, started_at, claims, accepted, rejected) VALUES ($1, $2, 0, 0, 0) RETURNING batch_id",
+                &[source.into(), now.into()],
+            )?
+            .int(0)?;
+        let (accepted, rejected) = record(tx, batch_id, &fresh, &judged, &ledger, progress)?;
+        tx.execute(
+            "UPDATE batches SET claims = $1, accepted = $2, rejected = $3 WHERE batch_id = $4",
+            &[Value::Int(claims.len() as i64), Value::Int(accepted), Value::Int(rejected), Value::Int(batch_id)],
+        )?;
+
+        let mut fresh_decisions = judged.into_iter();
+        let decisions = claims
+            .iter()
+            .map(|c| match earlier.get(&c.claim_id) {
+                Some(d) => *d,
+                None => fresh_decisions.next().expect("one decision per fresh claim"),
+            })
+            .collect();
+        Ok(BatchOutcome { batch_id, decisions, already_judged: claims.len() - fresh.len() })
+    })
+}
+
+/// Creates (once per connection) and empties a temporary key table.
+fn temp_keys(db: &mut Db, table: &str, keys: &[&str]) -> StoreResult<()> {
+    db.batch(&format!("CREATE TEMP TABLE IF NOT EXISTS {table} (k TEXT NOT NULL PRIMARY KEY); DELETE FROM {table};"))?;
+    for chunk in keys.chunks(CHUNK) {
+        let values: Vec<Value> = chunk.iter().map(|k| Value::Text((*k).to_owned())).collect();
+        db.insert_many(
+            &format!("INSERT INTO {table} (k)"),
+            1,
+            &values,
+            "ON CONFLICT (k) DO NOTHING",
+        )?;
+    }
+    Ok(())
+}
+
+const DECISION_COLUMNS: &str = "status, reason, rank, tariff_cents, amo_cents, amo_payee, complementary_cents, \
+     complementary_payer, complementary_route, state_cents, patient_cents";
+
+fn earlier_decisions(db: &mut Db, claims: &[Claim]) -> StoreResult<HashMap<String, Decision>> {
+    let ids: Vec<&str> = claims.iter().map(|c| c.claim_id.as_str()).collect();
+    temp_keys(db, "batch_claim_ids", &ids)?;
+    let rows = db.query(
+        &format!("SELECT c.claim_id, {DECISION_COLUMNS} FROM claims c JOIN batch_claim_ids b ON b.k = c.claim_id"),
+        &[],
+    )?;
+    rows.iter()
+        .map(|r| Ok((r.string(0)?, decision_from_row(r, 1)?)))
+        .collect()
+}
+
+/// Rebuilds a decision from its columns starting at `at` (in `DECISION_COLUMNS` order).
+pub fn decision_from_row(r: &crate::Row, at: usize) -> StoreResult<Decision> {
+    let bad = |what: &str| StoreError::Invalid(format!("décision enregistrée illisible : {what}"));
+    if r.text(at)? == "rejected" {
+        let code = r.text(at + 1)?;
+        return Ok(Decision::Rejected(
+            Reason::parse(code).ok_or_else(|| bad(code))?,
+        ));
+    }
+    let cents = |i: usize| -> StoreResult<Cents> { Ok(Cents(r.int(at + i)?)) };
+    Ok(Decision::Accepted(Payment {
+        rank: u32::try_from(r.int(at + 2)?).map_err(|_| bad("rang"))?,
+        tariff: cents(3)?,
+        amo: cents(4)?,
+        amo_payee: AmoPayee::parse(r.text(at + 5)?).ok_or_else(|| bad("amo_payee"))?,
+        complementary: cents(6)?,
+        complementary_payer: ComplementaryPayer::parse(r.text(at + 7)?)
+            .ok_or_else(|| bad("complementary_payer"))?,
+        complementary_route: AmcRoute::parse(r.text(at + 8)?)
+            .ok_or_else(|| bad("complementary_route"))?,
+        state: cents(9)?,
+        patient: cents(10)?,
+    }))
+}
+
+fn rpps_of(text: &str) -> StoreResult<Rpps> {
+    Rpps::parse(text).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+fn nir_of(text: &str) -> StoreResult<Nir> {
+    Nir::parse(text).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+fn period(r: &crate::Row, from: usize, to: usize) -> StoreResult<Option<Period>> {
+    Ok(r.opt_date(from)?
+        .map(|f| Period::new(f, r.opt_date(to).ok().flatten())))
+}
+
+/// Conventions, suspensions and exclusions of every psychologist (tens of thousands at most).
+pub fn load_psychologist_rights(db: &mut Db) -> StoreResult<HashMap<Rpps, PsychologistRights>> {
+    let mut out: HashMap<Rpps, PsychologistRights> = HashMap::new();
+    for r in db.query("SELECT rpps, start_date, end_date FROM conventions", &[])? {
+        out.entry(rpps_of(r.text(0)?)?)
+            .or_default()
+            .conventions
+            .push(Period::new(r.date(1)?, r.opt_date(2)?));
+    }
+    for r in db.query("SELECT rpps, from_date, to_date FROM suspensions", &[])? {
+        out.entry(rpps_of(r.text(0)?)?)
+            .or_default()
+            .suspensions
+            .push(Period::new(r.date(1)?, r.opt_date(2)?));
+    }
+    for r in db.query("SELECT rpps, from_date FROM psychologist_exclusions", &[])? {
+        out.entry(rpps_of(r.text(0)?)?).or_default().excluded_from = Some(r.date(1)?);
+    }
+    Ok(out)
+}
+
+const BENEFICIARY_COLUMNS: &str = "nir, birth_date, sex, regime, rights_from, rights_to, ame_from, ame_to, \
+     c2s_from, c2s_to, amc_id, noemie, commune_insee";
+
+fn beneficiary_from_row(r: &crate::Row) -> StoreResult<Beneficiary> {
+    Ok(Beneficiary {
+        nir: nir_of(r.text(0)?)?,
+        birth_date: r.date(1)?,
+        sex: Sex::parse(r.text(2)?).ok_or_else(|| StoreError::Invalid("sexe".into()))?,
+        regime: InsuranceRegime::parse(r.text(3)?)
+            .ok_or_else(|| StoreError::Invalid("régime".into()))?,
+        rights: period(r, 4, 5)?,
+        ame: period(r, 6, 7)?,
+        c2s: period(r, 8, 9)?,
+        amc_id: r.opt_string(10)?,
+        noemie: r.bool(11)?,
+        commune_insee: r.opt_string(12)?,
+        exclusions: Vec::new(),
+    })
+}
+
+/// One beneficiary with their exclusion periods.
+pub fn load_beneficiary(db: &mut Db, nir: &Nir) -> StoreResult<Option<Beneficiary>> {
+    let Some(row) = db.query_opt(
+        &format!("SELECT {BENEFICIARY_COLUMNS} FROM beneficiaries WHERE nir = $1"),
+        &[nir.as_str().into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut b = beneficiary_from_row(&row)?;
+    for r in db.query(
+        "SELECT from_date, to_date FROM patient_exclusions WHERE nir = $1",
+        &[nir.as_str().into()],
+    )? {
+        b.exclusions.push(Period::new(r.date(0)?, r.opt_date(1)?));
+    }
+    Ok(Some(b))
+}
+
+fn load_facts(db: &mut Db, claims: &[Claim]) -> StoreResult<FactsMap> {
+    let nirs: Vec<&str> = claims
+        .iter()
+        .map(|c| c.nir.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    temp_keys(db, "batch_nirs", &nirs)?;
+    let mut beneficiaries = HashMap::with_capacity(nirs.len());
+    for r in db.query(
+        &format!("SELECT {BENEFICIARY_COLUMNS} FROM beneficiaries JOIN batch_nirs ON k = nir"),
+        &[],
+    )? {
+        let b = beneficiary_from_row(&r)?;
+        beneficiaries.insert(b.nir, b);
+    }
+    for r in db.query(
+        "SELECT nir, from_date, to_date FROM patient_exclusions JOIN batch_nirs ON k = nir",
+        &[],
+    )? {
+        if let Some(b) = beneficiaries.get_mut(&nir_of(r.text(0)?)?) {
+            b.exclusions.push(Period::new(r.date(1)?, r.opt_date(2)?));
+        }
+    }
+    Ok(FactsMap {
+        psychologists: load_psychologist_rights(db)?,
+        beneficiaries,
+    })
+}
+
+/// The ledger of the batch's patients (expects `batch_nirs` filled by `load_facts`).
+fn load_ledger(db: &mut Db) -> StoreResult<Ledger> {
+    let mut ledger = Ledger::default();
+    for r in db.query(
+        "SELECT nir, session_date, rpps, act FROM accepted_sessions JOIN batch_nirs ON k = nir",
+        &[],
+    )? {
+        let act = Act::parse(r.text(3)?).ok_or_else(|| StoreError::Invalid("acte".into()))?;
+        let session = AcceptedSession {
+            date: r.date(1)?,
+            rpps: rpps_of(r.text(2)?)?,
+            act,
+        };
+        ledger
+            .patients
+            .entry(nir_of(r.text(0)?)?)
+            .or_default()
+            .sessions
+            .push(session);
+    }
+    for r in db.query(
+        "SELECT nir, year, accepted, first_eep FROM patient_years JOIN batch_nirs ON k = nir",
+        &[],
+    )? {
+        let counter = YearCounter {
+            year: i16::try_from(r.int(1)?).map_err(|_| StoreError::Invalid("année".into()))?,
+            accepted: u32::try_from(r.int(2)?)
+                .map_err(|_| StoreError::Invalid("compteur".into()))?,
+            first_eep: r.opt_date(3)?,
+        };
+        ledger
+            .patients
+            .entry(nir_of(r.text(0)?)?)
+            .or_default()
+            .years
+            .push(counter);
+    }
+    Ok(ledger)
+}
+
+/// The history of one patient (for live recording and the patient's space).
+pub fn load_patient_history(db: &mut Db, nir: &Nir) -> StoreResult<msp_domain::PatientHistory> {
+    let mut h = msp_domain::PatientHistory::default();
+    for r in db.query(
+        "SELECT session_date, rpps, act FROM accepted_sessions WHERE nir = $1",
+        &[nir.as_str().into()],
+    )? {
+        let act = Act::parse(r.text(2)?).ok_or_else(|| StoreError::Invalid("acte".into()))?;
+        h.sessions.push(AcceptedSession {
+            date: r.date(0)?,
+            rpps: rpps_of(r.text(1)?)?,
+            act,
+        });
+    }
+    for r in db.query(
+        "SELECT year, accepted, first_eep FROM patient_years WHERE nir = $1",
+        &[nir.as_str().into()],
+    )? {
+        h.years.push(YearCounter {
+            year: i16::try_from(r.int(0)?).map_err(|_| StoreError::Invalid("année".into()))?,
+            accepted: u32::try_from(r.int(1)?)
+                .map_err(|_| StoreError::Invalid("compteur".into()))?,
+            first_eep: r.opt_date(2)?,
+        });
+    }
+    Ok(h)
+}
+
+const CLAIM_INSERT: &str = "INSERT INTO claims (claim_id, batch_id, received_date, rpps, nir, session_date, \
+     session_year, session_month, act, amount_cents, context, tiers_payant, referral_date, referrer_id, \
+     referrer_kind, status, reason, rank, tariff_cents, amo_cents, amo_payee, complementary_cents, \
+     complementary_payer, complementary_route, state_cents, patient_cents)";
+const CLAIM_COLUMNS: usize = 26;
+
+/// Appends the columns of one claim and its decision, in `CLAIM_INSERT` order.
+pub fn claim_values(batch_id: i64, c: &Claim, d: &Decision, v: &mut Vec<Value>) {
+    let referral = c.referral.as_ref();
+    v.extend([
+        c.claim_id.as_str().into(),
+        Value::Int(batch_id),
+        c.received_date.into(),
+        c.rpps.to_string().into(),
+        c.nir.as_str().into(),
+        c.session_date.into(),
+        Value::Int(c.session_date.year().into()),
+        Value::Int(c.session_date.month().into()),
+        c.act.code().into(),
+        Value::Int(c.amount.0),
+        c.context.code().into(),
+        c.tiers_payant.into(),
+        referral.map(|r| r.date).into(),
+        referral.and_then(|r| r.referrer_id.clone()).into(),
+        referral.and_then(|r| r.kind).map(|k| k.code()).into(),
+        d.status().into(),
+        d.reason().map(Reason::code).into(),
+    ]);
+    match d.payment() {
+        Some(p) => v.extend([
+            Value::Int(p.rank.into()),
+            Value::Int(p.tariff.0),
+            Value::Int(p.amo.0),
+            p.amo_payee.code().into(),
+            Value::Int(p.complementary.0),
+            p.complementary_payer.code().into(),
+            p.complementary_route.code().into(),
+            Value::Int(p.state.0),
+            Value::Int(p.patient.0),
+        ]),
+        None => v.extend(std::iter::repeat_n(Value::Null, 9)),
+    }
+}
+
+pub fn insert_claims(db: &mut Db, batch_id: i64, rows: &[(&Claim, &Decision)]) -> StoreResult<()> {
+    let mut values = Vec::with_capacity(rows.len().min(CHUNK) * CLAIM_COLUMNS);
+    for chunk in rows.chunks(CHUNK) {
+        values.clear();
+        for (c, d) in chunk {
+            claim_values(batch_id, c, d, &mut values);
+        }
+        db.insert_many(CLAIM_INSERT, CLAIM_COLUMNS, &values, "")?;
+    }
+    Ok(())
+}
+
+/// Writes the batch's new claims (first occurrence of each id), accepted sessions and counters.
+fn record(
+    db: &mut Db,
+    batch_id: i64,
+    claims: &[Claim],
+    decisions: &[Decision],
+    ledger: &Ledger,
+    progress: Progress<'_>,
+) -> StoreResult<(i64, i64)> {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(claims.len());
+    let mut rows: Vec<(&Claim, &Decision)> = Vec::with_capacity(claims.len());
+    for (c, d) in claims.iter().zip(decisions) {
+        if seen.insert(c.claim_id.as_str()) {
+            rows.push((c, d));
+        }
+    }
+    let accepted = rows.iter().filter(|(_, d)| d.is_accepted()).count() as i64;
+    let rejected = rows.len() as i64 - accepted;
+
+    for (i, chunk) in rows.chunks(CHUNK * 4).enumerate() {
+        insert_claims(db, batch_id, chunk)?;
+        progress(
+            "enregistrement",
+            ((i * CHUNK * 4) + chunk.len()) as u64,
+            rows.len() as u64,
+        );
+    }
+
+    let mut sessions = Vec::new();
+    let mut touched: HashSet<(Nir, i16)> = HashSet::new();
+    for (c, _) in rows.iter().filter(|(_, d)| d.is_accepted()) {
+        sessions.extend([
+            c.nir.as_str().into(),
+            c.session_date.into(),
+            c.rpps.to_string().into(),
+            c.act.code().into(),
+            c.claim_id.as_str().into(),
+        ]);
+        touched.insert((c.nir, c.session_date.year()));
+    }
+    for chunk in sessions.chunks(CHUNK * 5) {
+        db.insert_many(
+            "INSERT INTO accepted_sessions (nir, session_date, rpps, act, claim_id)",
+            5,
+            chunk,
+            "",
+        )?;
+    }
+    let mut counters = Vec::with_capacity(touched.len() * 4);
+    for (nir, year) in &touched {
+        let y = ledger
+            .history(nir)
+            .map(|h| h.year(*year))
+            .unwrap_or(YearCounter {
+                year: *year,
+                accepted: 0,
+                first_eep: None,
+            });
+        counters.extend([
+            nir.as_str().into(),
+            Value::Int(y.year.into()),
+            Value::Int(y.accepted.into()),
+            y.first_eep.into(),
+        ]);
+    }
+    for chunk in counters.chunks(CHUNK * 4) {
+        db.insert_many(
+            "INSERT INTO patient_years (nir, year, accepted, first_eep)",
+            4,
+            chunk,
+            "ON CONFLICT (nir, year) DO UPDATE SET accepted = excluded.accepted, first_eep = excluded.first_eep",
+        )?;
+    }
+    Ok((accepted, rejected))
+}
