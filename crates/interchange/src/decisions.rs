@@ -158,12 +158,7 @@ impl InputRecord for DecisionRecord {
         let decision = match status {
             "rejected" => {
                 let reason = row
-                    .code(
-                        2,
-                        "motif",
-                        "un code de rejet de la SPEC §7",
-                        Reason::parse,
-                    )?
+                    .code(2, "motif", "un code de rejet de la SPEC §7", Reason::parse)?
                     .ok_or_else(|| row.error(2, "motif obligatoire pour un rejet"))?;
                 for col in 3..DECISION_COLUMNS.len() {
                     if !row.text(col)?.is_empty() {

@@ -22,6 +22,7 @@ pub mod decisions;
 pub mod error;
 pub mod reader;
 pub mod records;
+pub mod synth;
 
 pub use decisions::{
     DECISION_COLUMNS, DecisionReader, DecisionRecord, DecisionWriter, ERROR_COLUMNS,

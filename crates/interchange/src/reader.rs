@@ -28,7 +28,7 @@ pub struct Parsed<T> {
 /// header), then iterate: each item is a good row with its editor line number, a bad row
 /// ([`ReadError::Row`], keep going) or a fatal error ([`ReadError::Fatal`], the last item).
 pub struct CsvReader<R: Read, T: InputRecord> {
-    csv: csv::Reader<BomSkip<R>>,
+    csv: csv::Reader<LineTracker<BomSkip<R>>>,
     record: ByteRecord,
     /// `map[canonical column] = position in the file`.
     map: Vec<usize>,
@@ -45,7 +45,7 @@ impl<R: Read, T: InputRecord> CsvReader<R, T> {
             .has_headers(false)
             .flexible(true)
             .buffer_capacity(1 << 16)
-            .from_reader(BomSkip::new(reader));
+            .from_reader(LineTracker::new(BomSkip::new(reader)));
         let mut header = ByteRecord::new();
         let expected = || T::COLUMNS.to_vec();
         match csv.read_byte_record(&mut header) {
@@ -73,10 +73,7 @@ impl<R: Read, T: InputRecord> CsvReader<R, T> {
                     message: format!("la colonne n° {} n'est pas en UTF-8", pos + 1),
                 })?
                 .trim();
-            match T::COLUMNS
-                .iter()
-                .position(|c| c.eq_ignore_ascii_case(name))
-            {
+            match T::COLUMNS.iter().position(|c| c.eq_ignore_ascii_case(name)) {
                 None => unknown.push(name.to_string()),
                 Some(i) if map[i] != usize::MAX => {
                     if !duplicated.iter().any(|d: &String| d == T::COLUMNS[i]) {
@@ -153,7 +150,8 @@ impl<R: Read, T: InputRecord> Iterator for CsvReader<R, T> {
                 })));
             }
         }
-        let line = self.record.position().map_or(0, |p| p.line());
+        let start = self.record.position().map_or(0, |p| p.byte());
+        let line = self.csv.get_mut().line_of_record_at(start);
         if self.record.len() != self.width {
             return Some(Err(ReadError::Row(RowError::new(
                 line,
@@ -242,11 +240,18 @@ impl<'a> Row<'a> {
         parse_iso(text).ok_or_else(|| {
             let b = text.as_bytes();
             let layout = b.len() == 10
-                && b.iter()
-                    .enumerate()
-                    .all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+                && b.iter().enumerate().all(|(i, c)| {
+                    if i == 4 || i == 7 {
+                        *c == b'-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                });
             let what = if layout { "impossible" } else { "illisible" };
-            self.error(col, format!("date « {} » {what} : {DATE_HINT}", shown(text)))
+            self.error(
+                col,
+                format!("date « {} » {what} : {DATE_HINT}", shown(text)),
+            )
         })
     }
 
@@ -395,5 +400,59 @@ impl<R: Read> Read for BomSkip<R> {
             return Ok(k);
         }
         self.inner.read(buf)
+    }
+}
+
+/// Finds editor line numbers of records. The csv crate reports a record's position where it
+/// resumed reading, which is before the previous line's `\n` with CRLF endings, and before any
+/// skipped blank lines. This adapter notes where every `\r` and `\n` is, so the real first byte
+/// of a record, and the number of line feeds before it, are known.
+pub struct LineTracker<R> {
+    inner: R,
+    /// Offsets of the `\r` and `\n` bytes not yet passed: `offset << 1 | is_line_feed`.
+    breaks: std::collections::VecDeque<u64>,
+    offset: u64,
+    line_feeds: u64,
+}
+
+impl<R: Read> LineTracker<R> {
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            breaks: std::collections::VecDeque::new(),
+            offset: 0,
+            line_feeds: 0,
+        }
+    }
+
+    /// Editor line (from 1) of the record whose reading started at byte `start`.
+    pub fn line_of_record_at(&mut self, start: u64) -> u64 {
+        let mut pos = start;
+        while let Some(&entry) = self.breaks.front() {
+            let at = entry >> 1;
+            if at > pos {
+                break;
+            }
+            if at == pos {
+                pos += 1;
+            }
+            self.line_feeds += entry & 1;
+            self.breaks.pop_front();
+        }
+        self.line_feeds + 1
+    }
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                self.breaks
+                    .push_back(((self.offset + i as u64) << 1) | u64::from(b == b'\n'));
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
     }
 }
