@@ -9,6 +9,7 @@ pub mod beneficiary;
 pub mod claim;
 pub mod dates;
 pub mod decision;
+pub mod fixtures;
 pub mod ids;
 pub mod ledger;
 pub mod money;

@@ -1,20 +1,9 @@
 //! SPEC §7, case by case: every reason code and every amount rule, with hand-computed rows.
 
 use jiff::civil::{Date, date};
-use msp_domain::ids::luhn_complete;
+use msp_domain::fixtures::{nir, rpps};
 use msp_domain::*;
 use proptest::prelude::*;
-
-fn rpps(n: u32) -> Rpps {
-    let partial = format!("1{n:09}");
-    Rpps::parse(&format!("{partial}{}", luhn_complete(&partial))).unwrap()
-}
-
-fn nir(n: u32) -> Nir {
-    let body = format!("2850175{n:06}");
-    let key = 97 - body.parse::<u64>().unwrap() % 97;
-    Nir::parse(&format!("{body}{key:02}")).unwrap()
-}
 
 fn open(from: Date) -> Option<Period> {
     Some(Period::new(from, None))
