@@ -3,25 +3,20 @@
 //!
 //! `cargo run --release -p msp-interchange --example parse_speed [DIR] [CLAIMS]`
 
+use msp_domain::{Beneficiary, Claim, Convention, Exclusion, RegistryEntry, Suspension};
 use msp_interchange::synth::{SynthConfig, generate_to_dir};
-use msp_interchange::{
-    BeneficiaryReader, ClaimReader, ConventionReader, CsvReader, ExclusionReader, InputRecord,
-    ReadError, RegistryReader, SuspensionReader,
-};
+use msp_interchange::{CsvReader, InputRecord, ReadError};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 use std::time::Instant;
 
-fn parse<T: InputRecord>(
-    dir: &Path,
-    name: &str,
-    open: fn(BufReader<File>) -> Result<CsvReader<BufReader<File>, T>, msp_interchange::FileError>,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn parse<T: InputRecord>(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let name = T::FILE;
     let path = dir.join(name);
     let bytes = std::fs::metadata(&path)?.len();
     let t = Instant::now();
-    let reader = open(BufReader::with_capacity(1 << 16, File::open(&path)?))?;
+    let reader = CsvReader::<_, T>::new(BufReader::with_capacity(1 << 16, File::open(&path)?))?;
     let (mut good, mut bad) = (0u64, 0u64);
     for item in reader {
         match item {
@@ -64,11 +59,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         println!("deliberate: {:?}", summary.deliberate);
     }
-    parse(&dir, "registry.csv", RegistryReader::new)?;
-    parse(&dir, "conventions.csv", ConventionReader::new)?;
-    parse(&dir, "suspensions.csv", SuspensionReader::new)?;
-    parse(&dir, "beneficiaries.csv", BeneficiaryReader::new)?;
-    parse(&dir, "exclusions.csv", ExclusionReader::new)?;
-    parse(&dir, "claims.csv", ClaimReader::new)?;
+    parse::<RegistryEntry>(&dir)?;
+    parse::<Convention>(&dir)?;
+    parse::<Suspension>(&dir)?;
+    parse::<Beneficiary>(&dir)?;
+    parse::<Exclusion>(&dir)?;
+    parse::<Claim>(&dir)?;
     Ok(())
 }

@@ -467,6 +467,8 @@ struct Patient {
     numeric_sex: bool,
     busy_until: Day,
     last_year: i32,
+    /// Sessions billed in `last_year`.
+    year_count: usize,
     psy: u32,
 }
 
@@ -539,7 +541,7 @@ fn nir_for(rng: &mut ChaCha8Rng, p: &Patient, seen: &mut HashSet<[u8; 13]>) -> [
         } else if rng.random_bool(0.8) {
             &p.commune.as_bytes()[..2]
         } else {
-            pick(rng, COMMUNES)[..2].as_bytes()
+            &pick(rng, COMMUNES).as_bytes()[..2]
         };
         s[5] = dept[0];
         s[6] = dept[1];
@@ -742,7 +744,7 @@ pub fn generate<W: Write>(
                 .then(|| start + rng.random_range(0..span));
             (from, to)
         });
-        let c2s = (!ame.is_some() && rng.random_bool(0.11)).then(|| {
+        let c2s = (ame.is_none() && rng.random_bool(0.11)).then(|| {
             let from = start + rng.random_range(-700..span);
             (from, rng.random_bool(0.7).then_some(from + 364))
         });
@@ -769,6 +771,7 @@ pub fn generate<W: Write>(
             numeric_sex: rng.random_bool(0.05),
             busy_until: Day::MIN,
             last_year: 0,
+            year_count: 0,
             psy: rng.random_range(0..n_psy as u32),
         };
         p.nir = nir_for(&mut rng, &p, &mut seen);
@@ -792,6 +795,7 @@ pub fn generate<W: Write>(
                 numeric_sex: false,
                 busy_until: 0,
                 last_year: 0,
+                year_count: 0,
                 psy: 0,
             };
             nir_for(&mut rng, &p, &mut seen)
@@ -856,6 +860,7 @@ pub fn generate<W: Write>(
         seq += 1;
         claims.push(c);
     };
+    let mut saturated = 0;
     while claims.len() < n_base {
         let pi = rng.random_range(0..n_pat);
         let (mut day, episode_psy) = {
@@ -884,17 +889,33 @@ pub fn generate<W: Write>(
         }
         patients[pi].psy = episode_psy;
         let ceiling: usize = if day >= reform { 12 } else { 8 };
+        let used = if patients[pi].last_year == year_of(day) {
+            patients[pi].year_count
+        } else {
+            0
+        };
         let over = rng.random_bool(0.03);
         let sessions = if over {
             dl.over_ceiling_episodes += 1;
-            ceiling + rng.random_range(1..=3)
+            ceiling.saturating_sub(used) + rng.random_range(1..=3)
         } else {
-            match rng.random_range(0..100) {
+            let wanted = match rng.random_range(0..100) {
                 0..25 => rng.random_range(1..=3),
                 25..75 => rng.random_range(4..=ceiling - 2),
                 _ => rng.random_range(ceiling - 1..=ceiling),
-            }
+            };
+            wanted.min(ceiling.saturating_sub(used))
         };
+        if sessions == 0 {
+            // The patient used up this year's sessions: try another patient (or, when every
+            // patient is saturated, let the ceiling be exceeded).
+            saturated += 1;
+            if saturated < 64 {
+                continue;
+            }
+        }
+        saturated = 0;
+        let sessions = sessions.max(1);
         let (female, adult) = {
             let p = &patients[pi];
             (p.female, day - p.birth >= 18 * 365)
@@ -942,8 +963,9 @@ pub fn generate<W: Write>(
             }
             letter = (l.date != Day::MIN).then_some(l);
         }
-        let second_this_year = patients[pi].last_year == year_of(day);
+        let second_this_year = used > 0;
         let mut prev_year = year_of(day);
+        let mut count = used;
         let mut last = day;
         for k in 0..sessions {
             if claims.len() >= n_base || day > end {
@@ -951,18 +973,22 @@ pub fn generate<W: Write>(
             }
             let year = year_of(day);
             let act = if k == 0 {
-                if second_this_year && !rng.random_bool(0.3) {
+                if second_this_year && rng.random_bool(0.85) {
                     APS
                 } else {
                     EEP
                 }
-            } else if year != prev_year && rng.random_bool(0.8) {
+            } else if year != prev_year && rng.random_bool(0.95) {
                 EEP
             } else if rng.random_bool(0.15) {
                 PSS
             } else {
                 APS
             };
+            if year != prev_year {
+                count = 0;
+            }
+            count += 1;
             prev_year = year;
             let mut c = GenClaim {
                 received: day + received_delay(&mut rng),
@@ -1052,6 +1078,7 @@ pub fn generate<W: Write>(
         let p = &mut patients[pi];
         p.busy_until = last;
         p.last_year = year_of(last);
+        p.year_count = count;
     }
     claims.sort_unstable_by_key(|c| (c.received, c.seq));
 
