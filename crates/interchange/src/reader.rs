@@ -1,7 +1,7 @@
 //! The generic CSV reader behind every input file: header check, column mapping, row decoding.
 
 use crate::error::{FileError, ReadError, RowError};
-use csv::ByteRecord;
+use csv::{ByteRecord, StringRecord};
 use msp_domain::dates::{Date, Period, parse_iso};
 use msp_domain::{Cents, Nir, Rpps};
 use std::io::{self, Read};
@@ -29,7 +29,8 @@ pub struct Parsed<T> {
 /// ([`ReadError::Row`], keep going) or a fatal error ([`ReadError::Fatal`], the last item).
 pub struct CsvReader<R: Read, T: InputRecord> {
     csv: csv::Reader<LineTracker<BomSkip<R>>>,
-    record: ByteRecord,
+    /// Reused buffer (an `Option` so it can be moved into a `StringRecord` and back).
+    record: Option<ByteRecord>,
     /// `map[canonical column] = position in the file`.
     map: Vec<usize>,
     width: usize,
@@ -100,7 +101,7 @@ impl<R: Read, T: InputRecord> CsvReader<R, T> {
         }
         Ok(Self {
             csv,
-            record: ByteRecord::new(),
+            record: Some(ByteRecord::new()),
             width: header.len(),
             map,
             done: false,
@@ -132,53 +133,89 @@ impl<R: Read, T: InputRecord> Iterator for CsvReader<R, T> {
         if self.done {
             return None;
         }
-        match self.csv.read_byte_record(&mut self.record) {
-            Ok(true) => {}
+        let mut bytes = self.record.take().unwrap_or_default();
+        let read = self.csv.read_byte_record(&mut bytes);
+        let item = match read {
+            Ok(true) => Some(self.decode(bytes)),
             Ok(false) => {
-                self.done = true;
-                return None;
+                self.record = Some(bytes);
+                None
             }
             Err(e) => {
-                self.done = true;
+                self.record = Some(bytes);
                 let line = e
                     .position()
                     .map_or(self.csv.position().line(), |p| p.line());
-                return Some(Err(ReadError::Fatal(FileError::Io {
+                Some(Err(ReadError::Fatal(FileError::Io {
                     file: T::FILE,
                     line,
                     message: e.to_string(),
-                })));
+                })))
             }
+        };
+        if !matches!(item, Some(Ok(_)) | Some(Err(ReadError::Row(_)))) {
+            self.done = true;
         }
-        let start = self.record.position().map_or(0, |p| p.byte());
+        item
+    }
+}
+
+impl<R: Read, T: InputRecord> CsvReader<R, T> {
+    /// Decodes one record; gives the buffer back for the next one.
+    fn decode(&mut self, bytes: ByteRecord) -> Result<(u64, T), ReadError> {
+        let start = bytes.position().map_or(0, |p| p.byte());
         let line = self.csv.get_mut().line_of_record_at(start);
-        if self.record.len() != self.width {
-            return Some(Err(ReadError::Row(RowError::new(
+        if bytes.len() != self.width {
+            let error = RowError::new(
                 line,
                 "",
                 format!(
                     "la ligne compte {} colonne(s) au lieu de {}",
-                    self.record.len(),
+                    bytes.len(),
                     self.width
                 ),
-            ))));
+            );
+            self.record = Some(bytes);
+            return Err(ReadError::Row(error));
         }
-        let row = Row {
-            record: &self.record,
-            map: &self.map,
-            columns: T::COLUMNS,
-            line,
+        // One UTF-8 validation for the whole record; cells are then plain `&str`.
+        let result = match StringRecord::from_byte_record(bytes) {
+            Ok(text) => {
+                let row = Row {
+                    cells: Cells::Text(&text),
+                    map: &self.map,
+                    columns: T::COLUMNS,
+                    line,
+                };
+                let result = T::from_row(&row);
+                self.record = Some(text.into_byte_record());
+                result
+            }
+            Err(e) => {
+                let bytes = e.into_byte_record();
+                let row = Row {
+                    cells: Cells::Bytes(&bytes),
+                    map: &self.map,
+                    columns: T::COLUMNS,
+                    line,
+                };
+                let result = T::from_row(&row);
+                self.record = Some(bytes);
+                result
+            }
         };
-        Some(match T::from_row(&row) {
-            Ok(value) => Ok((line, value)),
-            Err(e) => Err(ReadError::Row(e)),
-        })
+        result.map(|value| (line, value)).map_err(ReadError::Row)
     }
+}
+
+enum Cells<'a> {
+    Text(&'a StringRecord),
+    Bytes(&'a ByteRecord),
 }
 
 /// One row being decoded, seen by canonical column index.
 pub struct Row<'a> {
-    record: &'a ByteRecord,
+    cells: Cells<'a>,
     map: &'a [usize],
     columns: &'static [&'static str],
     line: u64,
@@ -211,10 +248,13 @@ impl<'a> Row<'a> {
 
     /// The trimmed text of a cell (possibly empty).
     pub fn text(&self, col: usize) -> Result<&'a str, RowError> {
-        let raw = &self.record[self.map[col]];
-        std::str::from_utf8(raw)
-            .map(str::trim)
-            .map_err(|_| self.error(col, "texte illisible : le fichier doit être en UTF-8"))
+        let at = self.map[col];
+        match self.cells {
+            Cells::Text(record) => Ok(record.get(at).unwrap_or("").trim()),
+            Cells::Bytes(record) => std::str::from_utf8(record.get(at).unwrap_or(b""))
+                .map(str::trim)
+                .map_err(|_| self.error(col, "texte illisible : le fichier doit être en UTF-8")),
+        }
     }
 
     /// The cell's text, `None` when empty.
@@ -405,13 +445,17 @@ impl<R: Read> Read for BomSkip<R> {
 
 /// Finds editor line numbers of records. The csv crate reports a record's position where it
 /// resumed reading, which is before the previous line's `\n` with CRLF endings, and before any
-/// skipped blank lines. This adapter notes where every `\r` and `\n` is, so the real first byte
-/// of a record, and the number of line feeds before it, are known.
+/// skipped blank lines. This adapter keeps the bytes not yet accounted for, so the real first
+/// byte of a record, and the number of line feeds before it, are known.
 pub struct LineTracker<R> {
     inner: R,
-    /// Offsets of the `\r` and `\n` bytes not yet passed: `offset << 1 | is_line_feed`.
-    breaks: std::collections::VecDeque<u64>,
-    offset: u64,
+    /// Bytes read from `inner` from offset `kept_from` on, in chunks.
+    chunks: std::collections::VecDeque<Vec<u8>>,
+    spare: Vec<Vec<u8>>,
+    /// Bytes of the front chunk already accounted for.
+    front_pos: usize,
+    kept_from: u64,
+    /// Line feeds before `kept_from`.
     line_feeds: u64,
 }
 
@@ -419,25 +463,45 @@ impl<R: Read> LineTracker<R> {
     pub fn new(inner: R) -> Self {
         Self {
             inner,
-            breaks: std::collections::VecDeque::new(),
-            offset: 0,
+            chunks: std::collections::VecDeque::new(),
+            spare: Vec::new(),
+            front_pos: 0,
+            kept_from: 0,
             line_feeds: 0,
         }
     }
 
     /// Editor line (from 1) of the record whose reading started at byte `start`.
     pub fn line_of_record_at(&mut self, start: u64) -> u64 {
-        let mut pos = start;
-        while let Some(&entry) = self.breaks.front() {
-            let at = entry >> 1;
-            if at > pos {
+        // Count the line feeds before `start` (previous records), then skip the line breaks csv
+        // consumed before the record's first byte, counting them too.
+        let mut pending = start.saturating_sub(self.kept_from);
+        let mut in_breaks = false;
+        while let Some(chunk) = self.chunks.front() {
+            let rest = &chunk[self.front_pos..];
+            let mut cut = pending.min(rest.len() as u64) as usize;
+            if pending < rest.len() as u64 {
+                in_breaks = true;
+                while cut < rest.len() && matches!(rest[cut], b'\r' | b'\n') {
+                    cut += 1;
+                }
+            }
+            self.line_feeds += rest[..cut].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.kept_from += cut as u64;
+            pending = pending.saturating_sub(cut as u64);
+            if cut < rest.len() {
+                self.front_pos += cut;
                 break;
             }
-            if at == pos {
-                pos += 1;
+            self.front_pos = 0;
+            if let Some(mut done) = self.chunks.pop_front() {
+                done.clear();
+                self.spare.push(done);
             }
-            self.line_feeds += entry & 1;
-            self.breaks.pop_front();
+            if in_breaks {
+                // The breaks may go on in the next chunk.
+                pending = 0;
+            }
         }
         self.line_feeds + 1
     }
@@ -446,13 +510,11 @@ impl<R: Read> LineTracker<R> {
 impl<R: Read> Read for LineTracker<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for (i, &b) in buf[..n].iter().enumerate() {
-            if b == b'\n' || b == b'\r' {
-                self.breaks
-                    .push_back(((self.offset + i as u64) << 1) | u64::from(b == b'\n'));
-            }
+        if n > 0 {
+            let mut chunk = self.spare.pop().unwrap_or_default();
+            chunk.extend_from_slice(&buf[..n]);
+            self.chunks.push_back(chunk);
         }
-        self.offset += n as u64;
         Ok(n)
     }
 }

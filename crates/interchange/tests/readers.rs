@@ -606,6 +606,38 @@ fn crlf_line_endings_and_invalid_utf8() {
     );
 }
 
+/// Hands out `n` bytes at a time, to cross every chunk boundary.
+struct Chunks<'a>(&'a [u8], usize);
+impl std::io::Read for Chunks<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.1.min(buf.len()).min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn line_numbers_do_not_depend_on_read_sizes() {
+    let text = format!(
+        "\u{feff}nir,from,to\r\n\r\n{NIR},2023-01-01,\r\n\"{NIR}\",\"2023-01-01\r\n\",\r\n\r\n\r\n{NIR},2023-01-01,\n\n{NIR},x,\r\n{NIR},2023-01-01,"
+    );
+    let lines = |parsed: Parsed<Exclusion>| {
+        let mut all: Vec<u64> = parsed.rows.iter().map(|(l, _)| *l).collect();
+        all.extend(parsed.errors.iter().map(|e| e.line));
+        all
+    };
+    let expected = lines(read(&text));
+    assert_eq!(expected, [3, 4, 8, 11, 10]);
+    for n in 1..20 {
+        let parsed = ExclusionReader::new(Chunks(text.as_bytes(), n))
+            .unwrap()
+            .read_all()
+            .unwrap();
+        assert_eq!(lines(parsed), expected, "chunks of {n}");
+    }
+}
+
 #[test]
 fn readers_type_aliases_exist() {
     let _ = ConventionReader::new("rpps,cpam,start_date,end_date\n".as_bytes()).unwrap();
