@@ -1,1 +1,12 @@
-fn main() {}
+//! `msp`: the command line of the Mon soutien psy information system.
+
+mod cli;
+mod commands;
+mod files;
+mod progress;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::run()
+}

@@ -1,0 +1,140 @@
+//! Command-line contract (SPEC §8). Exit status: 0 all rows read; 2 some rows unreadable (the
+//! others were processed); 1 nothing was done (fatal error, message on stderr).
+
+use crate::commands;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "msp",
+    version,
+    about = "Système d'information du dispositif Mon soutien psy"
+)]
+pub struct Cli {
+    /// Base de données : sqlite://CHEMIN (par défaut sqlite://msp.db) ou postgres://…
+    #[arg(long, env = "MSP_DB", default_value = msp_store::DEFAULT_DB_URL, global = true)]
+    pub db: String,
+    /// Fichier de règles datées (par défaut, les règles livrées : rules/regimes.toml).
+    #[arg(long, env = "MSP_RULES", global = true)]
+    pub rules: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, Debug)]
+pub enum ImportKind {
+    Registry,
+    Conventions,
+    Suspensions,
+    Beneficiaries,
+    Exclusions,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Importe un fichier de référence (ré-importer le même fichier ne change rien).
+    Import {
+        kind: ImportKind,
+        file: PathBuf,
+        /// Rapport des lignes illisibles (line,column,message) ; sinon sur la sortie d'erreur.
+        #[arg(long)]
+        errors: Option<PathBuf>,
+    },
+    /// Juge un lot de demandes de remboursement (claims.csv).
+    Adjudicate {
+        claims: PathBuf,
+        /// Fichier des décisions ; sinon sur la sortie standard.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Rapport des lignes illisibles (line,column,message) ; sinon sur la sortie d'erreur.
+        #[arg(long)]
+        errors: Option<PathBuf>,
+    },
+    /// Lance le serveur web (annuaire, API JSON, FHIR).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Ne pas charger de données de démonstration dans une base vide.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Importe les fichiers d'exemple livrés et juge leur lot de démonstration.
+    Demo,
+    /// Génère des fichiers d'entrée synthétiques réalistes (déterministes pour une graine).
+    Synth {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 2_000)]
+        psychologists: usize,
+        #[arg(long, default_value_t = 300_000)]
+        patients: usize,
+        #[arg(long, default_value_t = 2_000_000)]
+        claims: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Mesure le débit de bout en bout (CSV → jugement → enregistrement → décisions) et du moteur seul.
+    Bench {
+        /// Répertoire produit par `msp synth`.
+        input: PathBuf,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let rules = match load_rules(cli.rules.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("erreur : {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = match cli.command {
+        Command::Import { kind, file, errors } => {
+            commands::import::run(&cli.db, kind, &file, errors.as_deref())
+        }
+        Command::Adjudicate {
+            claims,
+            out,
+            errors,
+        } => commands::adjudicate::run(&cli.db, &rules, &claims, out.as_deref(), errors.as_deref()),
+        Command::Serve { addr, no_demo } => commands::serve::run(&cli.db, addr, !no_demo),
+        Command::Demo => commands::demo::run(&cli.db, &rules),
+        Command::Synth {
+            seed,
+            psychologists,
+            patients,
+            claims,
+            out,
+        } => commands::synth::run(seed, psychologists, patients, claims, &out),
+        Command::Bench { input } => commands::bench::run(&cli.db, &rules, &input),
+    };
+    match result {
+        Ok(Outcome::Complete) => ExitCode::SUCCESS,
+        Ok(Outcome::SomeRowsUnreadable) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("erreur : {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// How a command that reads rows ended (errors are fatal and reported separately).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Complete,
+    SomeRowsUnreadable,
+}
+
+fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<msp_domain::Rules> {
+    match path {
+        None => Ok(msp_domain::Rules::standard()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| anyhow::anyhow!("règles {} : {e}", p.display()))?;
+            Ok(msp_domain::Rules::from_toml(&text)?)
+        }
+    }
+}

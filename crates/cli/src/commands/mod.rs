@@ -1,0 +1,6 @@
+pub mod adjudicate;
+pub mod bench;
+pub mod demo;
+pub mod import;
+pub mod serve;
+pub mod synth;
