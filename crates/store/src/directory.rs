@@ -285,6 +285,16 @@ pub fn upsert_card(db: &mut Db, card: &DirectoryCard, now: Timestamp) -> StoreRe
     Ok(())
 }
 
+/// Whether the registry knows this RPPS as a psychologist (profession code 93).
+pub fn is_registered_psychologist(db: &mut Db, rpps: Rpps) -> StoreResult<bool> {
+    Ok(db
+        .query_opt(
+            "SELECT 1 FROM registry WHERE rpps = $1 AND profession_code = '93'",
+            &[rpps.to_string().into()],
+        )?
+        .is_some())
+}
+
 /// Number of cards, listed or not.
 pub fn count_cards(db: &mut Db) -> StoreResult<i64> {
     db.query_one("SELECT COUNT(*) FROM directory_cards", &[])?

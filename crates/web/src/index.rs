@@ -1,0 +1,448 @@
+//! The in-memory directory: every card with its rights, an R-tree over practice addresses, and
+//! the default search radius of each département.
+//!
+//! Built from the store at start-up ([`DirectoryIndex::build`]) and kept in step by
+//! [`DirectoryIndex::upsert`] when a card is written through the application. Whether a card is
+//! listed is checked at query time against the day's date, so the index stays right across
+//! midnight without a rebuild; the server also rebuilds it periodically to pick up conventions
+//! imported by other processes (see `lib.rs`).
+//!
+//! Geometry: addresses are points on the unit sphere (x, y, z); a radius of r km is a chord of
+//! `2·sin(r / 2R)`, so the R-tree answers "within r km" exactly (then refined with haversine).
+//!
+//! Default radius per département: for the most populated communes of each département (up
+//! to [`RADIUS_SAMPLE_COMMUNES`]), the distance to the [`RADIUS_TARGET`]-th nearest psychologist
+//! listed at build time; the population-weighted median of these distances, rounded up to a
+//! step of [`RADIUS_STEPS_KM`]. Dense cities get 5 km, rural départements 30 to 100 km.
+
+use msp_domain::{Date, Rpps};
+use msp_geo::{Place, chord_for_km, communes, distance_km, normalize, unit_vector};
+use msp_store::directory::ListedCard;
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Smallest and largest radius a person may ask for, in km.
+pub const MIN_RADIUS_KM: f64 = 0.5;
+pub const MAX_RADIUS_KM: f64 = 200.0;
+/// Default radius when the index is empty or a département has no figure.
+pub const FALLBACK_RADIUS_KM: f64 = 30.0;
+/// Steps the default radius is rounded up to.
+pub const RADIUS_STEPS_KM: [f64; 9] = [5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 75.0, 100.0];
+/// A default radius aims at this many psychologists around a typical resident.
+pub const RADIUS_TARGET: usize = 10;
+/// Communes sampled per département (the most populated) to compute its default radius.
+pub const RADIUS_SAMPLE_COMMUNES: usize = 40;
+/// Upper bounds of the distance buckets (km) inside which the order rotates daily.
+pub const DISTANCE_BUCKETS_KM: [f64; 12] = [
+    1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0, 75.0, 100.0, 150.0, 200.0,
+];
+pub const DEFAULT_PER_PAGE: usize = 20;
+pub const MAX_PER_PAGE: usize = 100;
+
+type Point = GeomWithData<[f64; 3], u32>;
+
+/// A card as the index holds it.
+#[derive(Debug)]
+pub struct Entry {
+    pub listed: ListedCard,
+    /// Normalized « prénom nom » for name search.
+    pub name_key: String,
+    /// Unit vectors of the addresses.
+    points: Vec<[f64; 3]>,
+}
+
+impl Entry {
+    /// An entry for a card (computes its name key and points).
+    pub fn from_listed(listed: ListedCard) -> Entry {
+        let name_key = normalize(&format!("{} {}", listed.first_name, listed.last_name));
+        let points = listed
+            .card
+            .addresses
+            .iter()
+            .map(|a| unit_vector(a.latitude, a.longitude))
+            .collect();
+        Entry {
+            listed,
+            name_key,
+            points,
+        }
+    }
+
+    pub fn rpps(&self) -> Rpps {
+        self.listed.card.rpps
+    }
+
+    /// The nearest practice address to a point: (index, km).
+    pub fn nearest_address(&self, latitude: f64, longitude: f64) -> (usize, f64) {
+        self.listed
+            .card
+            .addresses
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (i, distance_km(latitude, longitude, a.latitude, a.longitude)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((0, f64::INFINITY))
+    }
+}
+
+/// What to keep among the psychologists around a place.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    /// Sees children.
+    pub children: bool,
+    /// Offers teleconsultation.
+    pub teleconsultation: bool,
+    /// Speaks this language (ISO 639 code).
+    pub language: Option<String>,
+    /// Confirmed within 30 days as taking new patients.
+    pub accepting: bool,
+    /// Normalized words that must all start a word of « prénom nom ».
+    pub name: Option<String>,
+}
+
+impl Filters {
+    pub fn keep(&self, e: &Entry, today: Date) -> bool {
+        let card = &e.listed.card;
+        (!self.children || card.public.includes_children())
+            && (!self.teleconsultation || card.teleconsultation)
+            && self
+                .language
+                .as_ref()
+                .is_none_or(|l| card.languages.iter().any(|c| c == l))
+            && (!self.accepting || card.availability_on(today) == Some(true))
+            && self
+                .name
+                .as_ref()
+                .is_none_or(|n| name_matches(&e.name_key, n))
+    }
+}
+
+/// Every word of `query` starts a word of `name_key` (both normalized).
+pub fn name_matches(name_key: &str, query: &str) -> bool {
+    query
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .all(|w| name_key.split(' ').any(|n| n.starts_with(w)))
+}
+
+/// A search around a place.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub place: Place,
+    /// `None`: the département's default.
+    pub radius_km: Option<f64>,
+    pub filters: Filters,
+    /// From 1.
+    pub page: usize,
+    pub per_page: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub entry: Arc<Entry>,
+    pub distance_km: f64,
+    /// Index of the nearest practice address.
+    pub address: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    pub hits: Vec<Hit>,
+    pub total: usize,
+    pub radius_km: f64,
+    pub default_radius: bool,
+    pub page: usize,
+    pub per_page: usize,
+    pub pages: usize,
+}
+
+/// The page asked for lies past the last one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageOutOfRange {
+    pub page: usize,
+    pub pages: usize,
+}
+
+pub struct DirectoryIndex {
+    entries: Vec<Arc<Entry>>,
+    by_rpps: HashMap<Rpps, u32>,
+    tree: RTree<Point>,
+    default_radius: HashMap<String, f64>,
+}
+
+impl DirectoryIndex {
+    /// Builds the index from every card (listed or not); default radii count the cards listed
+    /// on `today`.
+    pub fn build(cards: Vec<ListedCard>, today: Date) -> DirectoryIndex {
+        let entries: Vec<Arc<Entry>> = cards
+            .into_iter()
+            .map(|c| Arc::new(Entry::from_listed(c)))
+            .collect();
+        let mut points = Vec::new();
+        let mut by_rpps = HashMap::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            let i = u32::try_from(i).expect("fewer than 4 billion cards");
+            by_rpps.insert(e.rpps(), i);
+            points.extend(e.points.iter().map(|p| Point::new(*p, i)));
+        }
+        let tree = RTree::bulk_load(points);
+        let mut index = DirectoryIndex {
+            entries,
+            by_rpps,
+            tree,
+            default_radius: HashMap::new(),
+        };
+        index.default_radius = index.compute_default_radii(today);
+        index
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Number of cards listed on `today`.
+    pub fn listed_count(&self, today: Date) -> usize {
+        self.entries
+            .iter()
+            .filter(|e| e.listed.is_listed_on(today))
+            .count()
+    }
+
+    pub fn get(&self, rpps: Rpps) -> Option<&Arc<Entry>> {
+        self.by_rpps.get(&rpps).map(|&i| &self.entries[i as usize])
+    }
+
+    /// Every entry, in RPPS order of loading.
+    pub fn entries(&self) -> &[Arc<Entry>] {
+        &self.entries
+    }
+
+    /// Inserts or replaces a card, moving its points in the R-tree.
+    pub fn upsert(&mut self, listed: ListedCard) {
+        let entry = Arc::new(Entry::from_listed(listed));
+        let rpps = entry.rpps();
+        if let Some(&i) = self.by_rpps.get(&rpps) {
+            for p in &self.entries[i as usize].points {
+                self.tree.remove(&Point::new(*p, i));
+            }
+            for p in &entry.points {
+                self.tree.insert(Point::new(*p, i));
+            }
+            self.entries[i as usize] = entry;
+        } else {
+            let i = u32::try_from(self.entries.len()).expect("fewer than 4 billion cards");
+            for p in &entry.points {
+                self.tree.insert(Point::new(*p, i));
+            }
+            self.by_rpps.insert(rpps, i);
+            self.entries.push(entry);
+        }
+    }
+
+    /// Default radius of a département, in km.
+    pub fn default_radius_km(&self, departement: &str) -> f64 {
+        self.default_radius
+            .get(departement)
+            .copied()
+            .unwrap_or(FALLBACK_RADIUS_KM)
+    }
+
+    /// All default radii, by département code.
+    pub fn default_radii(&self) -> &HashMap<String, f64> {
+        &self.default_radius
+    }
+
+    fn compute_default_radii(&self, today: Date) -> HashMap<String, f64> {
+        let mut by_dep: HashMap<&str, Vec<&msp_geo::Commune>> = HashMap::new();
+        for c in communes().all().iter().filter(|c| !c.is_arrondissement()) {
+            by_dep.entry(c.departement.as_str()).or_default().push(c);
+        }
+        let mut out = HashMap::new();
+        for (dep, mut list) in by_dep {
+            list.sort_by_key(|c| std::cmp::Reverse(c.population));
+            list.truncate(RADIUS_SAMPLE_COMMUNES);
+            let mut samples: Vec<(f64, u64)> = list
+                .iter()
+                .map(|c| {
+                    (
+                        self.distance_to_kth(c.latitude, c.longitude, today),
+                        c.population,
+                    )
+                })
+                .collect();
+            samples.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let total: u64 = samples.iter().map(|s| s.1.max(1)).sum();
+            let mut acc = 0;
+            let mut median = FALLBACK_RADIUS_KM;
+            for (d, p) in &samples {
+                acc += p.max(&1);
+                if acc * 2 >= total {
+                    median = *d;
+                    break;
+                }
+            }
+            let radius = RADIUS_STEPS_KM
+                .iter()
+                .copied()
+                .find(|s| *s >= median)
+                .unwrap_or(RADIUS_STEPS_KM[RADIUS_STEPS_KM.len() - 1]);
+            out.insert(dep.to_owned(), radius);
+        }
+        out
+    }
+
+    /// Distance from a point to the `RADIUS_TARGET`-th nearest distinct psychologist listed on
+    /// `today`, capped just above the largest radius step.
+    fn distance_to_kth(&self, latitude: f64, longitude: f64, today: Date) -> f64 {
+        let cap = RADIUS_STEPS_KM[RADIUS_STEPS_KM.len() - 1] + 1.0;
+        let center = unit_vector(latitude, longitude);
+        let cap_chord = chord_for_km(cap);
+        let mut seen: Vec<u32> = Vec::with_capacity(RADIUS_TARGET * 2);
+        for (p, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&center) {
+            if d2.sqrt() > cap_chord {
+                break;
+            }
+            let i = p.data;
+            if seen.contains(&i) || !self.entries[i as usize].listed.is_listed_on(today) {
+                continue;
+            }
+            seen.push(i);
+            if seen.len() >= RADIUS_TARGET {
+                let [x, y, z] = *p.geom();
+                let lat = z.clamp(-1.0, 1.0).asin().to_degrees();
+                let lon = y.atan2(x).to_degrees();
+                return distance_km(latitude, longitude, lat, lon);
+            }
+        }
+        cap
+    }
+
+    /// Listed psychologists within the radius who pass the filters, in the fair order: distance
+    /// bucket first, then a daily rotating hash of the RPPS.
+    pub fn search(&self, req: &SearchRequest, today: Date) -> Result<SearchResult, PageOutOfRange> {
+        let radius_km = req
+            .radius_km
+            .unwrap_or_else(|| self.default_radius_km(&req.place.departement));
+        let (lat, lon) = (req.place.latitude, req.place.longitude);
+        let center = unit_vector(lat, lon);
+        let chord = chord_for_km(radius_km) * (1.0 + 1e-9) + 1e-12;
+        let mut best: HashMap<u32, (f64, usize)> = HashMap::new();
+        for p in self.tree.locate_within_distance(center, chord * chord) {
+            if best.contains_key(&p.data) {
+                continue;
+            }
+            let e = &self.entries[p.data as usize];
+            let (address, d) = e.nearest_address(lat, lon);
+            best.insert(p.data, (d, address));
+        }
+        let day = day_number(today);
+        let mut found: Vec<(usize, u64, u64, u32, f64, usize)> = best
+            .into_iter()
+            .filter(|(_, (d, _))| *d <= radius_km)
+            .filter_map(|(i, (d, a))| {
+                let e = &self.entries[i as usize];
+                (e.listed.is_listed_on(today) && req.filters.keep(e, today)).then(|| {
+                    let rpps = e.rpps().value();
+                    (bucket(d), rotation_key(rpps, day), rpps, i, d, a)
+                })
+            })
+            .collect();
+        found.sort_unstable_by_key(|f| (f.0, f.1, f.2));
+        let total = found.len();
+        let per_page = req.per_page.max(1);
+        let pages = total.div_ceil(per_page).max(1);
+        if req.page == 0 || req.page > pages {
+            return Err(PageOutOfRange {
+                page: req.page,
+                pages,
+            });
+        }
+        let hits = found
+            .iter()
+            .skip((req.page - 1) * per_page)
+            .take(per_page)
+            .map(|&(_, _, _, i, d, a)| Hit {
+                entry: Arc::clone(&self.entries[i as usize]),
+                distance_km: d,
+                address: a,
+            })
+            .collect();
+        Ok(SearchResult {
+            hits,
+            total,
+            radius_km,
+            default_radius: req.radius_km.is_none(),
+            page: req.page,
+            per_page,
+            pages,
+        })
+    }
+
+    /// Listed psychologists whose name matches (normalized word prefixes), by name.
+    pub fn by_name(&self, query: &str, today: Date) -> Vec<Arc<Entry>> {
+        let q = normalize(query);
+        let mut out: Vec<Arc<Entry>> = self
+            .entries
+            .iter()
+            .filter(|e| e.listed.is_listed_on(today) && name_matches(&e.name_key, &q))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| {
+            (normalize(&a.listed.last_name), a.rpps())
+                .cmp(&(normalize(&b.listed.last_name), b.rpps()))
+        });
+        out
+    }
+
+    /// Listed entries, in RPPS order.
+    pub fn listed(&self, today: Date) -> Vec<Arc<Entry>> {
+        let mut out: Vec<Arc<Entry>> = self
+            .entries
+            .iter()
+            .filter(|e| e.listed.is_listed_on(today))
+            .cloned()
+            .collect();
+        out.sort_by_key(|e| e.rpps());
+        out
+    }
+}
+
+/// Index of the distance bucket.
+pub fn bucket(km: f64) -> usize {
+    DISTANCE_BUCKETS_KM
+        .iter()
+        .position(|&b| km < b)
+        .unwrap_or(DISTANCE_BUCKETS_KM.len())
+}
+
+fn day_number(d: Date) -> u64 {
+    let days = d
+        .since(Date::constant(2000, 1, 1))
+        .map(|s| s.get_days())
+        .unwrap_or(0);
+    u64::try_from(i64::from(days)).unwrap_or(0)
+}
+
+/// A hash of (RPPS, day): stable within a day, reshuffled the next, the same on every server.
+pub fn rotation_key(rpps: u64, day: u64) -> u64 {
+    // splitmix64 finaliser over a mix of both.
+    let mut z = rpps ^ day.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The fair order key of a psychologist at `km` on `today` (exposed for tests).
+pub fn order_key(km: f64, rpps: Rpps, today: Date) -> (usize, u64, u64) {
+    (
+        bucket(km),
+        rotation_key(rpps.value(), day_number(today)),
+        rpps.value(),
+    )
+}
