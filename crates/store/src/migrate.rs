@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "directory",
         include_str!("../migrations/0002_directory.sql"),
     ),
+    (3, "stats", include_str!("../migrations/0003_stats.sql")),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {
