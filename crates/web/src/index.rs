@@ -49,25 +49,13 @@ pub struct Entry {
     pub listed: ListedCard,
     /// Normalized « prénom nom » for name search.
     pub name_key: String,
-    /// Unit vectors of the addresses.
-    points: Vec<[f64; 3]>,
 }
 
 impl Entry {
     /// An entry for a card (computes its name key and points).
     pub fn from_listed(listed: ListedCard) -> Entry {
         let name_key = normalize(&format!("{} {}", listed.first_name, listed.last_name));
-        let points = listed
-            .card
-            .addresses
-            .iter()
-            .map(|a| unit_vector(a.latitude, a.longitude))
-            .collect();
-        Entry {
-            listed,
-            name_key,
-            points,
-        }
+        Entry { listed, name_key }
     }
 
     pub fn rpps(&self) -> Rpps {
@@ -165,9 +153,27 @@ pub struct PageOutOfRange {
     pub pages: usize,
 }
 
+/// A distinct point where one or more practices are (addresses are geocoded to commune
+/// centres, so many share one). The R-tree holds each distinct point once: rstar misbehaves with
+/// many identical points, and fewer points make queries faster.
+struct Location {
+    latitude: f64,
+    longitude: f64,
+    point: [f64; 3],
+    /// Entry indexes with an address here.
+    entries: Vec<u32>,
+}
+
+fn location_key(latitude: f64, longitude: f64) -> (u64, u64) {
+    (latitude.to_bits(), longitude.to_bits())
+}
+
 pub struct DirectoryIndex {
     entries: Vec<Arc<Entry>>,
     by_rpps: HashMap<Rpps, u32>,
+    locations: Vec<Location>,
+    by_location: HashMap<(u64, u64), u32>,
+    /// Points of the locations that have entries; data = location index.
     tree: RTree<Point>,
     default_radius: HashMap<String, f64>,
 }
@@ -180,20 +186,21 @@ impl DirectoryIndex {
             .into_iter()
             .map(|c| Arc::new(Entry::from_listed(c)))
             .collect();
-        let mut points = Vec::new();
-        let mut by_rpps = HashMap::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate() {
-            let i = u32::try_from(i).expect("fewer than 4 billion cards");
-            by_rpps.insert(e.rpps(), i);
-            points.extend(e.points.iter().map(|p| Point::new(*p, i)));
-        }
-        let tree = RTree::bulk_load(points);
         let mut index = DirectoryIndex {
-            entries,
-            by_rpps,
-            tree,
+            entries: Vec::new(),
+            by_rpps: HashMap::with_capacity(entries.len()),
+            locations: Vec::new(),
+            by_location: HashMap::new(),
+            tree: RTree::new(),
             default_radius: HashMap::new(),
         };
+        for (i, e) in entries.iter().enumerate() {
+            let i = u32::try_from(i).expect("fewer than 4 billion cards");
+            index.by_rpps.insert(e.rpps(), i);
+            index.attach(i, e);
+        }
+        index.entries = entries;
+        index.rebuild_tree();
         index.default_radius = index.compute_default_radii(today);
         index
     }
@@ -223,26 +230,74 @@ impl DirectoryIndex {
         &self.entries
     }
 
-    /// Inserts or replaces a card, moving its points in the R-tree.
+    /// Adds entry `i` to the locations of its addresses (without touching the tree).
+    fn attach(&mut self, i: u32, e: &Entry) {
+        for a in &e.listed.card.addresses {
+            let key = location_key(a.latitude, a.longitude);
+            let l = match self.by_location.get(&key) {
+                Some(&l) => l,
+                None => {
+                    let l = u32::try_from(self.locations.len()).expect("few locations");
+                    self.locations.push(Location {
+                        latitude: a.latitude,
+                        longitude: a.longitude,
+                        point: unit_vector(a.latitude, a.longitude),
+                        entries: Vec::new(),
+                    });
+                    self.by_location.insert(key, l);
+                    l
+                }
+            };
+            let loc = &mut self.locations[l as usize];
+            if !loc.entries.contains(&i) {
+                loc.entries.push(i);
+            }
+        }
+    }
+
+    /// Inserts or replaces a card, moving it between locations and keeping the R-tree in step.
+    ///
+    /// The tree is only ever bulk-loaded: a location left without entries stays in it (its list
+    /// is empty, so it matches nobody), and a new location rebuilds it (a few milliseconds for
+    /// every commune of France). Incremental `insert` after `remove` trips an internal assertion
+    /// of rstar 0.12 (found by the property test), and card edits are rare.
     pub fn upsert(&mut self, listed: ListedCard) {
         let entry = Arc::new(Entry::from_listed(listed));
         let rpps = entry.rpps();
-        if let Some(&i) = self.by_rpps.get(&rpps) {
-            for p in &self.entries[i as usize].points {
-                self.tree.remove(&Point::new(*p, i));
+        let i = match self.by_rpps.get(&rpps) {
+            Some(&i) => {
+                let old = Arc::clone(&self.entries[i as usize]);
+                for a in &old.listed.card.addresses {
+                    let key = location_key(a.latitude, a.longitude);
+                    if let Some(&l) = self.by_location.get(&key) {
+                        self.locations[l as usize].entries.retain(|&e| e != i);
+                    }
+                }
+                self.entries[i as usize] = Arc::clone(&entry);
+                i
             }
-            for p in &entry.points {
-                self.tree.insert(Point::new(*p, i));
+            None => {
+                let i = u32::try_from(self.entries.len()).expect("fewer than 4 billion cards");
+                self.by_rpps.insert(rpps, i);
+                self.entries.push(Arc::clone(&entry));
+                i
             }
-            self.entries[i as usize] = entry;
-        } else {
-            let i = u32::try_from(self.entries.len()).expect("fewer than 4 billion cards");
-            for p in &entry.points {
-                self.tree.insert(Point::new(*p, i));
-            }
-            self.by_rpps.insert(rpps, i);
-            self.entries.push(entry);
+        };
+        let before = self.locations.len();
+        self.attach(i, &entry);
+        if self.locations.len() != before {
+            self.rebuild_tree();
         }
+    }
+
+    fn rebuild_tree(&mut self) {
+        let points = self
+            .locations
+            .iter()
+            .enumerate()
+            .map(|(l, loc)| Point::new(loc.point, u32::try_from(l).expect("few locations")))
+            .collect();
+        self.tree = RTree::bulk_load(points);
     }
 
     /// Default radius of a département, in km.
@@ -259,14 +314,8 @@ impl DirectoryIndex {
     }
 
     fn compute_default_radii(&self, today: Date) -> HashMap<String, f64> {
-        let mut by_dep: HashMap<&str, Vec<&msp_geo::Commune>> = HashMap::new();
-        for c in communes().all().iter().filter(|c| !c.is_arrondissement()) {
-            by_dep.entry(c.departement.as_str()).or_default().push(c);
-        }
         let mut out = HashMap::new();
-        for (dep, mut list) in by_dep {
-            list.sort_by_key(|c| std::cmp::Reverse(c.population));
-            list.truncate(RADIUS_SAMPLE_COMMUNES);
+        for (dep, list) in radius_samples() {
             let mut samples: Vec<(f64, u64)> = list
                 .iter()
                 .map(|c| {
@@ -292,7 +341,7 @@ impl DirectoryIndex {
                 .copied()
                 .find(|s| *s >= median)
                 .unwrap_or(RADIUS_STEPS_KM[RADIUS_STEPS_KM.len() - 1]);
-            out.insert(dep.to_owned(), radius);
+            out.insert((*dep).to_owned(), radius);
         }
         out
     }
@@ -308,16 +357,15 @@ impl DirectoryIndex {
             if d2.sqrt() > cap_chord {
                 break;
             }
-            let i = p.data;
-            if seen.contains(&i) || !self.entries[i as usize].listed.is_listed_on(today) {
-                continue;
-            }
-            seen.push(i);
-            if seen.len() >= RADIUS_TARGET {
-                let [x, y, z] = *p.geom();
-                let lat = z.clamp(-1.0, 1.0).asin().to_degrees();
-                let lon = y.atan2(x).to_degrees();
-                return distance_km(latitude, longitude, lat, lon);
+            let loc = &self.locations[p.data as usize];
+            for &i in &loc.entries {
+                if seen.contains(&i) || !self.entries[i as usize].listed.is_listed_on(today) {
+                    continue;
+                }
+                seen.push(i);
+                if seen.len() >= RADIUS_TARGET {
+                    return distance_km(latitude, longitude, loc.latitude, loc.longitude);
+                }
             }
         }
         cap
@@ -334,12 +382,18 @@ impl DirectoryIndex {
         let chord = chord_for_km(radius_km) * (1.0 + 1e-9) + 1e-12;
         let mut best: HashMap<u32, (f64, usize)> = HashMap::new();
         for p in self.tree.locate_within_distance(center, chord * chord) {
-            if best.contains_key(&p.data) {
+            let loc = &self.locations[p.data as usize];
+            let d = distance_km(lat, lon, loc.latitude, loc.longitude);
+            if d > radius_km {
                 continue;
             }
-            let e = &self.entries[p.data as usize];
-            let (address, d) = e.nearest_address(lat, lon);
-            best.insert(p.data, (d, address));
+            for &i in &loc.entries {
+                if best.contains_key(&i) {
+                    continue;
+                }
+                let (address, d) = self.entries[i as usize].nearest_address(lat, lon);
+                best.insert(i, (d, address));
+            }
         }
         let day = day_number(today);
         let mut found: Vec<(usize, u64, u64, u32, f64, usize)> = best
@@ -411,6 +465,28 @@ impl DirectoryIndex {
         out.sort_by_key(|e| e.rpps());
         out
     }
+}
+
+/// The most populated communes of each département, sampled for its default radius.
+fn radius_samples() -> &'static [(&'static str, Vec<&'static msp_geo::Commune>)] {
+    static CELL: std::sync::OnceLock<Vec<(&'static str, Vec<&'static msp_geo::Commune>)>> =
+        std::sync::OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut by_dep: HashMap<&'static str, Vec<&'static msp_geo::Commune>> = HashMap::new();
+        for c in communes().all().iter().filter(|c| !c.is_arrondissement()) {
+            by_dep.entry(c.departement.as_str()).or_default().push(c);
+        }
+        let mut out: Vec<_> = by_dep
+            .into_iter()
+            .map(|(dep, mut list)| {
+                list.sort_by_key(|c| (std::cmp::Reverse(c.population), c.insee.as_str()));
+                list.truncate(RADIUS_SAMPLE_COMMUNES);
+                (dep, list)
+            })
+            .collect();
+        out.sort_by_key(|(d, _)| *d);
+        out
+    })
 }
 
 /// Index of the distance bucket.

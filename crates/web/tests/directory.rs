@@ -836,3 +836,49 @@ async fn fhir_refuses_unsupported_and_bad_parameters_with_operation_outcome() {
         );
     }
 }
+
+// ---------------------------------------------------------------- both engines
+
+/// Synchronous: the PostgreSQL client blocks, so databases are made and dropped outside the
+/// runtime, which only drives the requests.
+#[test]
+fn demo_and_search_agree_on_sqlite_and_postgresql() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut answers = Vec::new();
+    for db in msp_store::testing::all() {
+        let label = db.label;
+        let app = common::demo_app_on(db);
+        let listed = listed_rpps(&app);
+        let hidden = hidden(&app);
+        assert_eq!(
+            listed.len() + hidden.len(),
+            msp_web::demo::DEMO_SIZE,
+            "{label}"
+        );
+        assert_eq!(
+            app.state.index().listed_count(TODAY),
+            listed.len(),
+            "{label}"
+        );
+        // Loading the demo again changes nothing.
+        let mut conn = app.db.connect();
+        msp_web::demo::load_directory_demo(&mut conn, TODAY).unwrap();
+        assert_eq!(
+            directory::count_cards(&mut conn).unwrap() as usize,
+            msp_web::demo::DEMO_SIZE
+        );
+        drop(conn);
+        let j = rt
+            .block_on(get(
+                &app.state,
+                "/api/psychologues?q=Lyon&rayon=20&par_page=100",
+            ))
+            .json();
+        answers.push((label, listed, j));
+        drop(app);
+    }
+    if answers.len() == 2 {
+        assert_eq!(answers[0].1, answers[1].1, "same listed psychologists");
+        assert_eq!(answers[0].2, answers[1].2, "same search answer");
+    }
+}
