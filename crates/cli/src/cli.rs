@@ -60,8 +60,42 @@ pub enum Command {
         #[arg(long)]
         no_demo: bool,
     },
-    /// Importe les fichiers d'exemple livrés et juge leur lot de démonstration.
-    Demo,
+    /// Sans option : importe les fichiers d'exemple livrés et juge leur lot. Avec --size :
+    /// génère une démonstration déterministe (jusqu'à l'échelle nationale) et la fait passer
+    /// par l'import et le jugement réels, lot par lot (un lot par mois de réception).
+    Demo {
+        /// samples (fichiers d'exemple), small, medium ou national.
+        #[arg(long, default_value = "samples")]
+        size: String,
+        #[arg(long, default_value_t = 2022)]
+        seed: u64,
+        /// Le « jour » de la démonstration (par défaut aujourd'hui) : rien n'est reçu après.
+        #[arg(long)]
+        as_of: Option<jiff::civil::Date>,
+    },
+    /// Statistiques (SPEC §11) à une date, pour la France, une région ou un département.
+    /// Les effectifs de 1 à 10 sont masqués (<11). Les analystes d'une ARS n'auront accès
+    /// qu'à leur région quand les comptes existeront ; le périmètre est déjà un paramètre.
+    Stats {
+        /// Date d'observation (par défaut aujourd'hui).
+        #[arg(long)]
+        as_of: Option<jiff::civil::Date>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: commands::stats::Format,
+        /// france, region:CODE (ex. region:84) ou departement:CODE (ex. departement:69).
+        #[arg(long, default_value = "france")]
+        scope: String,
+        /// Effectifs non masqués (usage interne uniquement, jamais pour une publication).
+        #[arg(long)]
+        unmasked: bool,
+    },
+    /// Chiffres publiés (data/published_figures.csv) à côté des mêmes chiffres calculés.
+    #[command(alias = "published")]
+    Compare {
+        /// text (tableau lisible), json ou csv.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
     /// Génère des fichiers d'entrée synthétiques réalistes (déterministes pour une graine).
     Synth {
         #[arg(long, default_value_t = 42)]
@@ -101,7 +135,26 @@ pub fn run() -> ExitCode {
             errors,
         } => commands::adjudicate::run(&cli.db, &rules, &claims, out.as_deref(), errors.as_deref()),
         Command::Serve { addr, no_demo } => commands::serve::run(&cli.db, addr, !no_demo),
-        Command::Demo => commands::demo::run(&cli.db, &rules),
+        Command::Demo { size, seed, as_of } => match size.as_str() {
+            "samples" | "exemples" => commands::demo::run(&cli.db, &rules),
+            other => match msp_stats::demo::Size::parse(other) {
+                Some(size) => commands::stats::demo(&cli.db, &rules, size, seed, as_of),
+                None => Err(anyhow::anyhow!(
+                    "taille « {other} » inconnue : samples, small, medium ou national"
+                )),
+            },
+        },
+        Command::Stats {
+            as_of,
+            format,
+            scope,
+            unmasked,
+        } => commands::stats::run(&cli.db, &rules, as_of, format, &scope, unmasked),
+        Command::Compare { format } => match format.as_str() {
+            "json" => commands::stats::compare(&cli.db, &rules, commands::stats::Format::Json),
+            "csv" => commands::stats::compare(&cli.db, &rules, commands::stats::Format::Csv),
+            _ => commands::stats::compare_text(&cli.db, &rules),
+        },
         Command::Synth {
             seed,
             psychologists,

@@ -1,1 +1,564 @@
-pub fn placeholder() {}
+//! The public statistics page, in French: key figures, monthly charts, sessions per patient and
+//! a map of France by département. Charts and map are SVG drawn here, server-side, each with a
+//! text alternative and the numbers in a table beside it. Counts from 1 to 10 are masked.
+//!
+//! No inline style: colours are SVG presentation attributes and the rest is in
+//! [`DASHBOARD_CSS`], so the page works under a `style-src 'self'` policy when the CSS is
+//! served as a file (or inlined for a standalone file with [`Styles::Inline`]).
+
+use crate::compute::{Area, Stats};
+use crate::export::masked;
+use crate::refresh::AGE_BAND_LABELS;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+/// The outlines of the départements, DROM moved as insets (shipped in `data/`).
+const GEOJSON: &str = include_str!("../../../data/departements_dashboard.geojson");
+
+/// Styles of the page.
+pub const DASHBOARD_CSS: &str = include_str!("dashboard.css");
+
+/// How the page gets its styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Styles<'a> {
+    /// `<link rel="stylesheet">` to these addresses (the web server).
+    Links(&'a [&'a str]),
+    /// A `<style>` element (a standalone file).
+    Inline,
+}
+
+const MONTHS_FR: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// `1234567` → `1 234 567` (narrow no-break spaces).
+pub fn fr_int(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// A count as shown to the public: masked from 1 to 10, else with separators.
+fn count(n: i64) -> String {
+    let m = masked(n);
+    if m == n.to_string() { fr_int(n) } else { m }
+}
+
+fn fr_dec(v: f64, decimals: usize) -> String {
+    format!("{v:.decimals$}").replace('.', ",")
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{}\u{a0}%", fr_dec(v * 100.0, 1)))
+}
+
+fn euros(cents: i64) -> String {
+    format!("{}\u{a0}€", fr_int((cents + 50) / 100))
+}
+
+fn date_fr(d: msp_domain::Date) -> String {
+    let day = if d.day() == 1 {
+        "1er".to_owned()
+    } else {
+        d.day().to_string()
+    };
+    format!(
+        "{day} {} {}",
+        MONTHS_FR[usize::try_from(d.month() - 1).unwrap_or(0)],
+        d.year()
+    )
+}
+
+fn month_label(y: i16, m: i8) -> String {
+    format!("{} {y}", MONTHS_FR[usize::try_from(m - 1).unwrap_or(0)])
+}
+
+/// A vertical bar chart with its text alternative. `bars`: (label, value, masked label).
+fn bar_chart(
+    id: &str,
+    title: &str,
+    desc: &str,
+    bars: &[(String, i64)],
+    tick_every: usize,
+) -> Markup {
+    let (w, h, left, bottom, top) = (720.0, 260.0, 56.0, 36.0, 12.0);
+    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    let step = nice_step(max as f64 / 4.0);
+    let top_value = (max as f64 / step).ceil() * step;
+    let plot_w = w - left - 8.0;
+    let plot_h = h - bottom - top;
+    let bw = plot_w / bars.len().max(1) as f64;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg viewBox="0 0 {w} {h}" role="img" aria-labelledby="{id}-t {id}-d" class="chart" preserveAspectRatio="xMidYMid meet"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        esc(title),
+        esc(desc)
+    );
+    let mut v = 0.0;
+    while v <= top_value + 0.5 {
+        let y = top + plot_h - v / top_value * plot_h;
+        let _ = write!(
+            svg,
+            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#d0d0d0" stroke-width="1"/><text x="{}" y="{:.1}" font-size="11" text-anchor="end" fill="#333">{}</text>"##,
+            w - 8.0,
+            left - 6.0,
+            y + 4.0,
+            fr_int(v as i64)
+        );
+        v += step;
+    }
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let bh = (*value as f64 / top_value * plot_h).max(0.0);
+        let x = left + i as f64 * bw;
+        let _ = write!(
+            svg,
+            r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{bh:.1}" fill="#1f5fa8"><title>{} : {}</title></rect>"##,
+            x + bw * 0.12,
+            top + plot_h - bh,
+            (bw * 0.76).max(1.0),
+            esc(label),
+            count(*value)
+        );
+        if tick_every > 0 && i % tick_every == 0 {
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{}" font-size="11" fill="#333">{}</text>"##,
+                x,
+                h - bottom + 16.0,
+                esc(label)
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    html! { (PreEscaped(svg)) }
+}
+
+fn nice_step(raw: f64) -> f64 {
+    if raw <= 1.0 {
+        return 1.0;
+    }
+    let mag = 10f64.powf(raw.log10().floor());
+    let f = raw / mag;
+    let nice = if f <= 1.0 {
+        1.0
+    } else if f <= 2.0 {
+        2.0
+    } else if f <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * mag
+}
+
+/// Projected outlines: (code, name, SVG path).
+type Outlines = (Vec<(String, String, String)>, f64, f64);
+
+fn outlines() -> &'static Outlines {
+    static CELL: OnceLock<Outlines> = OnceLock::new();
+    CELL.get_or_init(|| {
+        let json: serde_json::Value = serde_json::from_str(GEOJSON).unwrap_or_default();
+        let features = json["features"].as_array().cloned().unwrap_or_default();
+        let rings_of = |geometry: &serde_json::Value| -> Vec<Vec<(f64, f64)>> {
+            let coords = &geometry["coordinates"];
+            let polygons: Vec<&serde_json::Value> = match geometry["type"].as_str() {
+                Some("Polygon") => vec![coords],
+                Some("MultiPolygon") => coords
+                    .as_array()
+                    .map(|a| a.iter().collect())
+                    .unwrap_or_default(),
+                _ => vec![],
+            };
+            polygons
+                .into_iter()
+                .flat_map(|p| p.as_array().cloned().unwrap_or_default())
+                .map(|ring| {
+                    ring.as_array()
+                        .map(|pts| {
+                            pts.iter()
+                                .filter_map(|pt| Some((pt[0].as_f64()?, pt[1].as_f64()?)))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        let (mut min_x, mut max_x, mut min_y, mut max_y) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        let k = (46.5f64).to_radians().cos();
+        for f in &features {
+            for ring in rings_of(&f["geometry"]) {
+                for (lon, lat) in ring {
+                    min_x = min_x.min(lon * k);
+                    max_x = max_x.max(lon * k);
+                    min_y = min_y.min(lat);
+                    max_y = max_y.max(lat);
+                }
+            }
+        }
+        let width = 560.0;
+        let scale = width / (max_x - min_x);
+        let height = (max_y - min_y) * scale;
+        let mut out = Vec::new();
+        for f in &features {
+            let props = &f["properties"];
+            let code = props["code"].as_str().unwrap_or("").to_owned();
+            let name = props["nom"].as_str().unwrap_or("").to_owned();
+            let mut d = String::new();
+            for ring in rings_of(&f["geometry"]) {
+                let mut last: Option<(f64, f64)> = None;
+                let mut n = 0;
+                for (lon, lat) in &ring {
+                    let x = (lon * k - min_x) * scale;
+                    let y = (max_y - lat) * scale;
+                    if let Some((lx, ly)) = last
+                        && (x - lx).abs() < 0.7
+                        && (y - ly).abs() < 0.7
+                    {
+                        continue;
+                    }
+                    let _ = write!(d, "{}{x:.1} {y:.1}", if n == 0 { "M" } else { "L" });
+                    last = Some((x, y));
+                    n += 1;
+                }
+                if n > 0 {
+                    d.push('Z');
+                }
+            }
+            out.push((code, name, d));
+        }
+        (out, width, height)
+    })
+}
+
+/// Colour classes of the share of conventioned psychologists.
+const CLASSES: [(f64, &str, &str); 5] = [
+    (0.06, "#deebf7", "moins de 6 %"),
+    (0.09, "#9ecae1", "de 6 à 9 %"),
+    (0.12, "#6baed6", "de 9 à 12 %"),
+    (0.15, "#3182bd", "de 12 à 15 %"),
+    (f64::MAX, "#08519c", "15 % ou plus"),
+];
+const NO_DATA: &str = "#f0f0f0";
+
+fn colour(share: Option<f64>) -> &'static str {
+    share.map_or(NO_DATA, |s| {
+        CLASSES.iter().find(|c| s < c.0).map_or(NO_DATA, |c| c.1)
+    })
+}
+
+fn map(stats: &Stats) -> Markup {
+    let (shapes, w, h) = outlines();
+    let by_code: std::collections::HashMap<&str, &Area> = stats
+        .departements
+        .iter()
+        .map(|a| (a.code.as_str(), a))
+        .collect();
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg viewBox="0 0 {w:.0} {h:.0}" role="img" aria-labelledby="carte-t carte-d" class="map"><title id="carte-t">Part des psychologues libéraux ou mixtes conventionnés, par département</title><desc id="carte-d">Carte de France par département, les départements d'outre-mer en médaillons à gauche. Plus la couleur est foncée, plus la part est élevée. Les valeurs exactes sont dans le tableau qui suit la carte.</desc>"#
+    );
+    for (code, name, d) in shapes {
+        let area = by_code.get(code.as_str());
+        if !stats.scope.includes(code) {
+            let _ = write!(
+                svg,
+                r##"<path d="{d}" fill="#fafafa" stroke="#c8c8c8" stroke-width="0.4"/>"##
+            );
+            continue;
+        }
+        let share = area.and_then(|a| a.share_conventioned);
+        let _ = write!(
+            svg,
+            r##"<path d="{d}" fill="{}" stroke="#ffffff" stroke-width="0.5"><title>{} ({code}) : {}</title></path>"##,
+            colour(share),
+            esc(name),
+            pct(share)
+        );
+    }
+    svg.push_str("</svg>");
+    html! {
+        (PreEscaped(svg))
+        ul class="legend" aria-label="Légende de la carte" {
+            @for c in CLASSES {
+                li { svg width="14" height="14" aria-hidden="true" { rect width="14" height="14" fill=(c.1) stroke="#999" {} } " " (c.2) }
+            }
+            li { svg width="14" height="14" aria-hidden="true" { rect width="14" height="14" fill=(NO_DATA) stroke="#999" {} } " aucun psychologue inscrit" }
+        }
+    }
+}
+
+fn area_table(caption: &str, areas: &[Area]) -> Markup {
+    html! {
+        table {
+            caption { (caption) }
+            thead { tr {
+                th scope="col" { "Code" } th scope="col" { "Nom" }
+                th scope="col" class="num" { "Psychologues libéraux ou mixtes" }
+                th scope="col" class="num" { "dont conventionnés" }
+                th scope="col" class="num" { "Part" }
+                th scope="col" class="num" { "Patients" }
+                th scope="col" class="num" { "Séances" }
+            } }
+            tbody {
+                @for a in areas {
+                    tr {
+                        td { (a.code) } th scope="row" { (a.name) }
+                        td class="num" { (count(a.registered_liberal)) }
+                        td class="num" { (count(a.conventioned_liberal)) }
+                        td class="num" { (pct(a.share_conventioned)) }
+                        td class="num" { (count(a.patients)) }
+                        td class="num" { (count(a.sessions)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The body of the page (inside `<main>`).
+pub fn dashboard_body(stats: &Stats) -> Markup {
+    let months: Vec<(String, i64)> = stats
+        .months
+        .iter()
+        .map(|m| (month_label(m.year, m.month), m.conventions_started))
+        .collect();
+    let sessions: Vec<(String, i64)> = stats
+        .months
+        .iter()
+        .map(|m| (month_label(m.year, m.month), m.sessions))
+        .collect();
+    // Sessions per patient: the last complete year, else the current one.
+    let year = stats
+        .years
+        .iter()
+        .rev()
+        .find(|y| y.year < stats.as_of.year())
+        .or(stats.years.last());
+    let distribution: Vec<(String, i64)> = year
+        .map(|y| {
+            y.distribution
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    (
+                        format!("{} séance{}", i + 1, if i == 0 { "" } else { "s" }),
+                        *n,
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let peak = stats.months.iter().max_by_key(|m| m.sessions);
+    let total_started: i64 = stats.months.iter().map(|m| m.conventions_started).sum();
+    html! {
+        h1 { "Statistiques du dispositif Mon soutien psy" }
+        p class="lead" {
+            "Au " strong { (date_fr(stats.as_of)) } " — périmètre : " strong { (stats.scope_label) } ". "
+            "Chiffres calculés à partir des demandes de remboursement jugées et des conventions enregistrées. "
+            "Les effectifs de 1 à 10 sont masqués (« <11 »)."
+        }
+        section aria-labelledby="chiffres-cles" {
+            h2 id="chiffres-cles" { "Chiffres clés" }
+            ul class="key-figures" {
+                li { span class="value" { (count(stats.patients_since_launch)) } span class="label" { "patients accompagnés depuis le lancement (5 avril 2022)" } }
+                li { span class="value" { (count(stats.sessions)) } span class="label" { "séances remboursées" } }
+                li { span class="value" { (count(stats.psychologists_conventioned)) } span class="label" { "psychologues conventionnés" } }
+                li { span class="value" { (pct(stats.share_psychologists_conventioned)) } span class="label" { "des psychologues libéraux ou mixtes sont conventionnés" } }
+                li { span class="value" { (stats.mean_sessions_per_patient_year.map_or("—".into(), |v| fr_dec(v, 1))) } span class="label" { "séances par patient et par an en moyenne" } }
+                li { span class="value" { (pct(stats.share_patients_c2s)) } span class="label" { "des patients bénéficient de la complémentaire santé solidaire" } }
+                li { span class="value" { (pct(stats.share_patients_women)) } span class="label" { "des patients sont des femmes" } }
+                li { span class="value" { (euros(stats.spend.amo_cents)) } span class="label" { "remboursés par l'Assurance Maladie" } }
+            }
+        }
+        section aria-labelledby="conventions" {
+            h2 id="conventions" { "Psychologues conventionnés chaque mois" }
+            div class="chart-and-table" {
+                figure {
+                    (bar_chart(
+                        "graph-conventions",
+                        "Nouveaux psychologues conventionnés par mois",
+                        &format!("Diagramme en barres, un mois par barre, d'avril 2022 à {}. {} premières conventions au total ; {} psychologues conventionnés au {}.",
+                            stats.months.last().map_or(String::new(), |m| month_label(m.year, m.month)),
+                            count(total_started), count(stats.psychologists_conventioned), date_fr(stats.as_of)),
+                        &months, 6))
+                    figcaption { "Premières conventions signées, par mois de début." }
+                }
+                details {
+                    summary { "Tableau des données" }
+                    table {
+                        caption { "Premières conventions par mois" }
+                        thead { tr { th scope="col" { "Mois" } th scope="col" class="num" { "Conventions" } } }
+                        tbody { @for m in &stats.months { tr { th scope="row" { (month_label(m.year, m.month)) } td class="num" { (count(m.conventions_started)) } } } }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="seances" {
+            h2 id="seances" { "Séances remboursées chaque mois" }
+            div class="chart-and-table" {
+                figure {
+                    (bar_chart(
+                        "graph-seances",
+                        "Séances acceptées par mois",
+                        &format!("Diagramme en barres, un mois par barre. {} séances au total{}.",
+                            count(stats.sessions),
+                            peak.map_or(String::new(), |p| format!(" ; le mois le plus chargé est {} avec {} séances", month_label(p.year, p.month), count(p.sessions)))),
+                        &sessions, 6))
+                    figcaption { "Séances acceptées, par mois de séance." }
+                }
+                details {
+                    summary { "Tableau des données" }
+                    table {
+                        caption { "Séances et nouveaux patients par mois" }
+                        thead { tr { th scope="col" { "Mois" } th scope="col" class="num" { "Séances" } th scope="col" class="num" { "Nouveaux patients" } } }
+                        tbody { @for m in &stats.months { tr { th scope="row" { (month_label(m.year, m.month)) } td class="num" { (count(m.sessions)) } td class="num" { (count(m.new_patients)) } } } }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="par-patient" {
+            h2 id="par-patient" { "Séances par patient" }
+            @if let Some(y) = year {
+                div class="chart-and-table" {
+                    figure {
+                        (bar_chart(
+                            "graph-par-patient",
+                            &format!("Patients selon le nombre de séances en {}", y.year),
+                            &format!("Diagramme en barres : nombre de patients ayant eu 1 à {} séances en {}. Moyenne : {} séances ; {} des patients ont atteint le plafond de {} séances.",
+                                y.ceiling, y.year, y.mean_sessions.map_or("—".into(), |v| fr_dec(v, 1)), pct(y.share_at_ceiling), y.ceiling),
+                            &distribution, 1))
+                        figcaption { "Répartition des patients de l'année " (y.year) " selon leur nombre de séances remboursées." }
+                    }
+                    table {
+                        caption { "Séances par patient et par année" }
+                        thead { tr {
+                            th scope="col" { "Année" } th scope="col" class="num" { "Patients" }
+                            th scope="col" class="num" { "Séances" } th scope="col" class="num" { "Moyenne" }
+                            th scope="col" class="num" { "Plafond" } th scope="col" class="num" { "Au plafond" }
+                        } }
+                        tbody { @for y in &stats.years { tr {
+                            th scope="row" { (y.year) } td class="num" { (count(y.patients)) }
+                            td class="num" { (count(y.sessions)) }
+                            td class="num" { (y.mean_sessions.map_or("—".into(), |v| fr_dec(v, 2))) }
+                            td class="num" { (y.ceiling) } td class="num" { (pct(y.share_at_ceiling)) }
+                        } } }
+                    }
+                }
+            } @else {
+                p { "Aucune séance remboursée à cette date." }
+            }
+        }
+        section aria-labelledby="carte" {
+            h2 id="carte" { "Part des psychologues conventionnés par département" }
+            div class="chart-and-table" {
+                figure class="map-figure" {
+                    (map(stats))
+                    figcaption { "Psychologues conventionnés parmi les psychologues inscrits au répertoire en exercice libéral ou mixte, au " (date_fr(stats.as_of)) "." }
+                }
+                details {
+                    summary { "Tableau par département" }
+                    (area_table("Psychologues et patients par département", &stats.departements))
+                }
+            }
+            (area_table("Psychologues et patients par région", &stats.regions))
+        }
+        section aria-labelledby="depenses" {
+            h2 id="depenses" { "Dépenses par financeur" }
+            table {
+                caption { "Montants des séances remboursées depuis le lancement" }
+                thead { tr { th scope="col" { "Financeur" } th scope="col" class="num" { "Montant" } } }
+                tbody {
+                    tr { th scope="row" { "Assurance Maladie obligatoire" } td class="num" { (euros(stats.spend.amo_cents)) } }
+                    tr { th scope="row" { "dont versés directement aux psychologues (tiers payant)" } td class="num" { (euros(stats.spend.amo_tiers_payant_cents)) } }
+                    tr { th scope="row" { "Complémentaire santé solidaire" } td class="num" { (euros(stats.spend.c2s_cents)) } }
+                    tr { th scope="row" { "Complémentaires (mutuelles)" } td class="num" { (euros(stats.spend.amc_cents)) } }
+                    tr { th scope="row" { "État (aide médicale de l'État)" } td class="num" { (euros(stats.spend.state_cents)) } }
+                    tr { th scope="row" { "Reste à la charge des patients" } td class="num" { (euros(stats.spend.patient_cents)) } }
+                    tr { th scope="row" { "Total" } td class="num" { (euros(stats.spend.total_cents)) } }
+                }
+            }
+        }
+        section aria-labelledby="age-sexe" {
+            h2 id="age-sexe" { "Patients par âge et par sexe" }
+            table {
+                caption { "Patients accompagnés depuis le lancement, selon l'âge à la première séance" }
+                thead { tr { th scope="col" { "Âge" } th scope="col" class="num" { "Femmes" } th scope="col" class="num" { "Hommes" } } }
+                tbody {
+                    @for (i, label) in AGE_BAND_LABELS.iter().enumerate() {
+                        tr { th scope="row" { (label) } td class="num" { (count(stats.demography.women[i])) } td class="num" { (count(stats.demography.men[i])) } }
+                    }
+                }
+            }
+            p { "Moins de 25 ans : " (pct(stats.share_patients_under_25)) " des patients." }
+        }
+        p class="note" {
+            "Données ouvertes : "
+            a href={ "/api/stats?date=" (stats.as_of) "&perimetre=" (stats.scope.code()) } { "JSON" }
+            " · "
+            a href={ "/api/stats?date=" (stats.as_of) "&perimetre=" (stats.scope.code()) "&format=csv" } { "CSV" }
+            ". Patients et séances sont comptés au département de résidence du patient, psychologues au lieu d'exercice."
+        }
+    }
+}
+
+/// The whole page as an HTML document.
+pub fn dashboard_html(stats: &Stats, styles: Styles<'_>) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Statistiques – Mon soutien psy" }
+                @match styles {
+                    Styles::Links(links) => { @for l in links { link rel="stylesheet" href=(l); } }
+                    Styles::Inline => { style { (PreEscaped(DASHBOARD_CSS)) } }
+                }
+            }
+            body class="stats-page" {
+                a class="skip" href="#contenu" { "Aller au contenu" }
+                header class="stats-header" {
+                    a href="/" { "Mon soutien psy" } " · " a href="/recherche" { "Trouver un psychologue" } " · " span aria-current="page" { "Statistiques" }
+                }
+                main id="contenu" tabindex="-1" class="stats" { (dashboard_body(stats)) }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// Escapes text for HTML/SVG content and attributes.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
