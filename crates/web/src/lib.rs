@@ -16,6 +16,7 @@ pub mod languages;
 pub mod pages;
 pub mod params;
 pub mod search;
+pub mod stats;
 
 use axum::Router;
 use axum::http::{HeaderValue, Request, header};
@@ -204,6 +205,7 @@ async fn security_headers(req: Request<axum::body::Body>, next: Next) -> Respons
 /// | `GET /psychologues/{rpps}` | a psychologist's public card |
 /// | `GET /static/style.css`, `GET /static/recherche.js` | assets, served from the binary |
 /// | `GET /health` | liveness |
+/// | `GET /statistiques`, `GET /api/stats` | public statistics page and payload, see [`stats`] |
 /// | `/api/...` | JSON API, see [`api::routes`] and `/api/openapi.json` |
 /// | `/fhir/...` | FHIR R4: `metadata`, `Practitioner`, `PractitionerRole`, `Location` |
 pub fn app(state: AppState) -> Router {
@@ -215,6 +217,7 @@ pub fn app(state: AppState) -> Router {
         .route("/static/recherche.js", get(search_js))
         .route("/health", get(health))
         .merge(api::router())
+        .merge(stats::router())
         .nest("/fhir", fhir::router())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(security_headers))
