@@ -1,10 +1,10 @@
 //! Claims adjudication (SPEC §7): the ordered checks, the amounts, and batch ordering.
 
+use crate::FastMap;
 use crate::{
     AcceptedSession, Act, AmcRoute, AmoPayee, Beneficiary, Claim, ComplementaryPayer, Decision,
     InsuranceRegime, Ledger, Nir, Payment, PsychologistRights, Reason, Regime, Rpps, Rules, dates,
 };
-use std::collections::HashMap;
 
 /// Reference facts adjudication reads: psychologists' conventions and beneficiaries' rights.
 pub trait Facts {
@@ -15,8 +15,8 @@ pub trait Facts {
 /// Facts held in memory, as loaded for a batch.
 #[derive(Debug, Clone, Default)]
 pub struct FactsMap {
-    pub psychologists: HashMap<Rpps, PsychologistRights>,
-    pub beneficiaries: HashMap<Nir, Beneficiary>,
+    pub psychologists: FastMap<Rpps, PsychologistRights>,
+    pub beneficiaries: FastMap<Nir, Beneficiary>,
 }
 
 impl Facts for FactsMap {
@@ -209,7 +209,19 @@ pub fn judge_batch(
     ledger: &mut Ledger,
     claims: &[Claim],
 ) -> Vec<Decision> {
-    let mut first_of: HashMap<&str, usize> = HashMap::with_capacity(claims.len());
+    let refs: Vec<&Claim> = claims.iter().collect();
+    judge_batch_refs(rules, facts, ledger, &refs)
+}
+
+/// [`judge_batch`] over borrowed claims, so callers need not copy the claims they select.
+pub fn judge_batch_refs(
+    rules: &Rules,
+    facts: &impl Facts,
+    ledger: &mut Ledger,
+    claims: &[&Claim],
+) -> Vec<Decision> {
+    let mut first_of: FastMap<&str, usize> = FastMap::default();
+    first_of.reserve(claims.len());
     let mut order: Vec<usize> = Vec::with_capacity(claims.len());
     let mut repeat_of: Vec<Option<usize>> = vec![None; claims.len()];
     for (i, c) in claims.iter().enumerate() {
@@ -221,8 +233,9 @@ pub fn judge_batch(
             }
         }
     }
+    drop(first_of);
     order.sort_unstable_by(|&a, &b| {
-        let (x, y) = (&claims[a], &claims[b]);
+        let (x, y) = (claims[a], claims[b]);
         (x.session_date, x.received_date, &x.claim_id).cmp(&(
             y.session_date,
             y.received_date,
@@ -231,9 +244,15 @@ pub fn judge_batch(
     });
     let mut decisions: Vec<Option<Decision>> = vec![None; claims.len()];
     for i in order {
-        decisions[i] = Some(judge(rules, facts, ledger, &claims[i]));
+        decisions[i] = Some(judge(rules, facts, ledger, claims[i]));
     }
-    (0..claims.len())
-        .map(|i| decisions[repeat_of[i].unwrap_or(i)].expect("every first occurrence is judged"))
+    for (i, first) in repeat_of.iter().enumerate() {
+        if let Some(first) = *first {
+            decisions[i] = decisions[first];
+        }
+    }
+    decisions
+        .into_iter()
+        .map(|d| d.expect("every claim is judged or repeats a judged one"))
         .collect()
 }

@@ -1,6 +1,5 @@
 //! Calendar dates and inclusive periods.
 
-use jiff::ToSpan;
 pub use jiff::civil::Date;
 
 /// An inclusive period `[from, to]`; `to = None` means still open.
@@ -49,12 +48,40 @@ pub fn parse_iso(text: &str) -> Option<Date> {
 /// `date` minus `months` calendar months, clamped to the end of a shorter month
 /// (2023-08-31 − 6 months = 2023-02-28).
 pub fn minus_months(date: Date, months: i32) -> Date {
-    date.checked_sub(months.months()).unwrap_or(Date::MIN)
+    // Plain arithmetic: this runs for every claim, and span arithmetic is far slower.
+    let index = i32::from(date.year()) * 12 + i32::from(date.month()) - 1 - months;
+    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) + 1);
+    clamped(year, month, i32::from(date.day()))
 }
 
 /// `date` minus `years` calendar years, 29 February falling back to 28 February.
 pub fn minus_years(date: Date, years: i32) -> Date {
-    date.checked_sub(years.years()).unwrap_or(Date::MIN)
+    clamped(
+        i32::from(date.year()) - years,
+        i32::from(date.month()),
+        i32::from(date.day()),
+    )
+}
+
+/// `date` plus `years` calendar years, 29 February falling back to 28 February.
+pub fn plus_years(date: Date, years: i32) -> Date {
+    clamped(
+        i32::from(date.year()) + years,
+        i32::from(date.month()),
+        i32::from(date.day()),
+    )
+}
+
+/// The date `year-month-day`, the day clamped to the end of the month; out-of-range years
+/// saturate to `Date::MIN`/`Date::MAX`.
+fn clamped(year: i32, month: i32, day: i32) -> Date {
+    let Ok(y) = i16::try_from(year) else {
+        return if year < 0 { Date::MIN } else { Date::MAX };
+    };
+    let m = i8::try_from(month).unwrap_or(1);
+    let first = Date::new(y, m, 1).unwrap_or(if year < 0 { Date::MIN } else { Date::MAX });
+    let d = i8::try_from(day).unwrap_or(1).min(first.days_in_month());
+    Date::new(y, m, d).unwrap_or(first)
 }
 
 /// Age in whole years on `on`: a birthday is reached on its day; someone born on 29 February
@@ -109,6 +136,21 @@ mod tests {
     fn month_arithmetic_matches_the_spec_example() {
         assert_eq!(minus_months(date(2023, 3, 29), 6), date(2022, 9, 29));
         assert_eq!(minus_months(date(2023, 8, 31), 6), date(2023, 2, 28));
+        assert_eq!(minus_months(date(2024, 3, 31), 1), date(2024, 2, 29));
+        assert_eq!(minus_months(date(2023, 1, 15), 13), date(2021, 12, 15));
+        assert_eq!(minus_years(date(2024, 2, 29), 2), date(2022, 2, 28));
+        assert_eq!(plus_years(date(2024, 4, 1), 2), date(2026, 4, 1));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn calendar_arithmetic_agrees_with_jiff(days in 0i32..40_000, months in 0i32..40, years in 0i32..5) {
+            use jiff::ToSpan;
+            let d = date(1950, 1, 1).checked_add(days.days()).unwrap();
+            proptest::prop_assert_eq!(minus_months(d, months), d.checked_sub(months.months()).unwrap());
+            proptest::prop_assert_eq!(minus_years(d, years), d.checked_sub(years.years()).unwrap());
+            proptest::prop_assert_eq!(plus_years(d, years), d.checked_add(years.years()).unwrap());
+        }
     }
 
     #[test]

@@ -4,7 +4,6 @@
 //! judging a claim never rescans history.
 
 use crate::{Act, Date, Nir, Rpps};
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AcceptedSession {
@@ -71,7 +70,7 @@ impl PatientHistory {
 
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
-    pub patients: HashMap<Nir, PatientHistory>,
+    pub patients: crate::FastMap<Nir, PatientHistory>,
 }
 
 impl Ledger {

@@ -17,7 +17,7 @@ pub mod psychologist;
 pub mod records;
 pub mod rules;
 
-pub use adjudication::{Facts, FactsMap, judge, judge_batch};
+pub use adjudication::{Facts, FactsMap, judge, judge_batch, judge_batch_refs};
 pub use beneficiary::{Beneficiary, InsuranceRegime, Sex};
 pub use claim::{Act, Claim, ClaimContext, Referral, ReferrerKind};
 pub use dates::{Date, Period};
@@ -28,3 +28,9 @@ pub use money::{Cents, MoneyError};
 pub use psychologist::PsychologistRights;
 pub use records::{Convention, Exclusion, PracticeMode, RegistryEntry, Suspension};
 pub use rules::{Regime, Rules, RulesError};
+
+/// Hash map with a fast, non-cryptographic hasher: the keys (NIR, RPPS, claim ids) come from
+/// the insurer's own files, and hashing dominates batch judging with the default hasher.
+pub type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
+/// Hash set companion of [`FastMap`].
+pub type FastSet<K> = rustc_hash::FxHashSet<K>;

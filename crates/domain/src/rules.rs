@@ -146,10 +146,10 @@ impl Rules {
 
     /// Last day a claim for `session` may reach the insurer (SPEC §3).
     pub fn limitation_deadline(&self, session: Date) -> Date {
-        use jiff::ToSpan;
-        crate::dates::next_quarter_start(session)
-            .checked_add(self.limitation_years.years())
-            .unwrap_or(Date::MAX)
+        crate::dates::plus_years(
+            crate::dates::next_quarter_start(session),
+            self.limitation_years,
+        )
     }
 }
 

@@ -65,7 +65,8 @@ CREATE TABLE batches (
     rejected BIGINT NOT NULL
 );
 
--- A claim and its decision, written once in the transaction that judged it.
+-- A claim and its decision, written once in the transaction that judged it. The big keyed
+-- tables are clustered on their key in SQLite (WITHOUT ROWID): one B-tree per row written.
 CREATE TABLE claims (
     claim_id TEXT NOT NULL PRIMARY KEY,
     batch_id BIGINT NOT NULL,
@@ -93,9 +94,7 @@ CREATE TABLE claims (
     complementary_route TEXT,
     state_cents BIGINT,
     patient_cents BIGINT
-);
-CREATE INDEX claims_by_nir ON claims (nir);
-CREATE INDEX claims_by_rpps ON claims (rpps, session_date);
+){{WITHOUT_ROWID}};
 
 -- Accepted sessions: at most one per patient and day.
 CREATE TABLE accepted_sessions (
@@ -105,7 +104,7 @@ CREATE TABLE accepted_sessions (
     act TEXT NOT NULL,
     claim_id TEXT NOT NULL,
     PRIMARY KEY (nir, session_date)
-);
+){{WITHOUT_ROWID}};
 
 -- Per-patient, per-calendar-year counters, so that judging never recounts history.
 CREATE TABLE patient_years (
@@ -114,7 +113,7 @@ CREATE TABLE patient_years (
     accepted BIGINT NOT NULL,
     first_eep DATE,
     PRIMARY KEY (nir, year)
-);
+){{WITHOUT_ROWID}};
 
 -- Who read or changed someone's personal data, when and why. Append-only.
 CREATE TABLE audit_log (

@@ -6,10 +6,9 @@ use crate::{Backend, Db, StoreError, StoreResult, Value};
 use jiff::Timestamp;
 use msp_domain::{
     AcceptedSession, Act, AmcRoute, AmoPayee, Beneficiary, Cents, Claim, ComplementaryPayer,
-    Decision, FactsMap, InsuranceRegime, Ledger, Nir, Payment, Period, PsychologistRights, Reason,
-    Rpps, Rules, Sex, YearCounter,
+    Decision, FactsMap, FastMap, FastSet, InsuranceRegime, Ledger, Nir, Payment, Period,
+    PsychologistRights, Reason, Rpps, Rules, Sex, YearCounter,
 };
-use std::collections::{HashMap, HashSet};
 
 /// What a batch did.
 #[derive(Debug, Clone)]
@@ -48,11 +47,11 @@ pub fn adjudicate_batch(
         lock_ledger(tx)?;
         let earlier = earlier_decisions(tx, claims)?;
         progress("décisions antérieures", earlier.len() as u64, claims.len() as u64);
-        let fresh: Vec<Claim> = claims.iter().filter(|c| !earlier.contains_key(&c.claim_id)).cloned().collect();
+        let fresh: Vec<&Claim> = claims.iter().filter(|c| !earlier.contains_key(&c.claim_id)).collect();
         let facts = load_facts(tx, &fresh)?;
         let mut ledger = load_ledger(tx)?;
         progress("historique chargé", fresh.len() as u64, claims.len() as u64);
-        let judged = msp_domain::judge_batch(rules, &facts, &mut ledger, &fresh);
+        let judged = msp_domain::judge_batch_refs(rules, &facts, &mut ledger, &fresh);
         progress("jugement", fresh.len() as u64, claims.len() as u64);
 
         let batch_id = tx
@@ -97,7 +96,7 @@ fn temp_keys(db: &mut Db, table: &str, keys: &[&str]) -> StoreResult<()> {
 const DECISION_COLUMNS: &str = "status, reason, rank, tariff_cents, amo_cents, amo_payee, complementary_cents, \
      complementary_payer, complementary_route, state_cents, patient_cents";
 
-fn earlier_decisions(db: &mut Db, claims: &[Claim]) -> StoreResult<HashMap<String, Decision>> {
+fn earlier_decisions(db: &mut Db, claims: &[Claim]) -> StoreResult<FastMap<String, Decision>> {
     let ids: Vec<&str> = claims.iter().map(|c| c.claim_id.as_str()).collect();
     temp_keys(db, "batch_claim_ids", &ids)?;
     let rows = db.query(
@@ -148,8 +147,8 @@ fn period(r: &crate::Row, from: usize, to: usize) -> StoreResult<Option<Period>>
 }
 
 /// Conventions, suspensions and exclusions of every psychologist (tens of thousands at most).
-pub fn load_psychologist_rights(db: &mut Db) -> StoreResult<HashMap<Rpps, PsychologistRights>> {
-    let mut out: HashMap<Rpps, PsychologistRights> = HashMap::new();
+pub fn load_psychologist_rights(db: &mut Db) -> StoreResult<FastMap<Rpps, PsychologistRights>> {
+    let mut out: FastMap<Rpps, PsychologistRights> = FastMap::default();
     for r in db.query("SELECT rpps, start_date, end_date FROM conventions", &[])? {
         out.entry(rpps_of(r.text(0)?)?)
             .or_default()
@@ -207,15 +206,16 @@ pub fn load_beneficiary(db: &mut Db, nir: &Nir) -> StoreResult<Option<Beneficiar
     Ok(Some(b))
 }
 
-fn load_facts(db: &mut Db, claims: &[Claim]) -> StoreResult<FactsMap> {
+fn load_facts(db: &mut Db, claims: &[&Claim]) -> StoreResult<FactsMap> {
     let nirs: Vec<&str> = claims
         .iter()
         .map(|c| c.nir.as_str())
-        .collect::<HashSet<_>>()
+        .collect::<FastSet<_>>()
         .into_iter()
         .collect();
     temp_keys(db, "batch_nirs", &nirs)?;
-    let mut beneficiaries = HashMap::with_capacity(nirs.len());
+    let mut beneficiaries = FastMap::default();
+    beneficiaries.reserve(nirs.len());
     for r in db.query(
         &format!("SELECT {BENEFICIARY_COLUMNS} FROM beneficiaries JOIN batch_nirs ON k = nir"),
         &[],
@@ -365,18 +365,21 @@ pub fn insert_claims(db: &mut Db, batch_id: i64, rows: &[(&Claim, &Decision)]) -
 fn record(
     db: &mut Db,
     batch_id: i64,
-    claims: &[Claim],
+    claims: &[&Claim],
     decisions: &[Decision],
     ledger: &Ledger,
     progress: Progress<'_>,
 ) -> StoreResult<(i64, i64)> {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(claims.len());
+    let mut seen: FastSet<&str> = FastSet::default();
+    seen.reserve(claims.len());
     let mut rows: Vec<(&Claim, &Decision)> = Vec::with_capacity(claims.len());
-    for (c, d) in claims.iter().zip(decisions) {
+    for (&c, d) in claims.iter().zip(decisions) {
         if seen.insert(c.claim_id.as_str()) {
             rows.push((c, d));
         }
     }
+    // Key order makes B-tree inserts mostly appends.
+    rows.sort_unstable_by(|a, b| a.0.claim_id.cmp(&b.0.claim_id));
     let accepted = rows.iter().filter(|(_, d)| d.is_accepted()).count() as i64;
     let rejected = rows.len() as i64 - accepted;
 
@@ -389,48 +392,58 @@ fn record(
         );
     }
 
-    let mut sessions = Vec::new();
-    let mut touched: HashSet<(Nir, i16)> = HashSet::new();
-    for (c, _) in rows.iter().filter(|(_, d)| d.is_accepted()) {
-        sessions.extend([
-            c.nir.as_str().into(),
-            c.session_date.into(),
-            c.rpps.to_string().into(),
-            c.act.code().into(),
-            c.claim_id.as_str().into(),
-        ]);
-        touched.insert((c.nir, c.session_date.year()));
-    }
-    for chunk in sessions.chunks(CHUNK * 5) {
+    let mut sessions: Vec<&Claim> = rows
+        .iter()
+        .filter(|(_, d)| d.is_accepted())
+        .map(|(c, _)| *c)
+        .collect();
+    sessions.sort_unstable_by_key(|c| (c.nir, c.session_date));
+    let mut values = Vec::with_capacity(CHUNK * 5);
+    for chunk in sessions.chunks(CHUNK) {
+        values.clear();
+        for c in chunk {
+            values.extend([
+                c.nir.as_str().into(),
+                c.session_date.into(),
+                c.rpps.to_string().into(),
+                c.act.code().into(),
+                c.claim_id.as_str().into(),
+            ]);
+        }
         db.insert_many(
             "INSERT INTO accepted_sessions (nir, session_date, rpps, act, claim_id)",
             5,
-            chunk,
+            &values,
             "",
         )?;
     }
-    let mut counters = Vec::with_capacity(touched.len() * 4);
-    for (nir, year) in &touched {
-        let y = ledger
-            .history(nir)
-            .map(|h| h.year(*year))
-            .unwrap_or(YearCounter {
-                year: *year,
-                accepted: 0,
-                first_eep: None,
-            });
-        counters.extend([
-            nir.as_str().into(),
-            Value::Int(y.year.into()),
-            Value::Int(y.accepted.into()),
-            y.first_eep.into(),
-        ]);
-    }
-    for chunk in counters.chunks(CHUNK * 4) {
+    let mut touched: Vec<(Nir, i16)> = sessions
+        .iter()
+        .map(|c| (c.nir, c.session_date.year()))
+        .collect();
+    touched.dedup(); // sorted by (nir, date), hence by (nir, year)
+    for chunk in touched.chunks(CHUNK) {
+        values.clear();
+        for (nir, year) in chunk {
+            let y = ledger.history(nir).map_or(
+                YearCounter {
+                    year: *year,
+                    accepted: 0,
+                    first_eep: None,
+                },
+                |h| h.year(*year),
+            );
+            values.extend([
+                nir.as_str().into(),
+                Value::Int(y.year.into()),
+                Value::Int(y.accepted.into()),
+                y.first_eep.into(),
+            ]);
+        }
         db.insert_many(
             "INSERT INTO patient_years (nir, year, accepted, first_eep)",
             4,
-            chunk,
+            &values,
             "ON CONFLICT (nir, year) DO UPDATE SET accepted = excluded.accepted, first_eep = excluded.first_eep",
         )?;
     }

@@ -220,7 +220,7 @@ impl Db {
             };
             // WAL lets readers run beside the writer; NORMAL sync is durable at each commit in WAL.
             c.execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+                "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
                  PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
             )?;
             c.set_prepared_statement_cache_capacity(256);
@@ -313,8 +313,7 @@ impl Db {
     }
 
     /// Inserts many rows: `head` is `INSERT INTO t (a, b, c)`, `values` holds `columns` values
-    /// per row, one row after the other, and `tail` may carry an `ON CONFLICT` clause. Rows go
-    /// in multi-row statements, which both engines run fast.
+    /// per row, one row after the other, and `tail` may carry an `ON CONFLICT` clause.
     pub fn insert_many(
         &mut self,
         head: &str,
@@ -330,6 +329,17 @@ impl Db {
                 "insert_many : nombre de valeurs incohérent".into(),
             ));
         }
+        if let Conn::Sqlite(c) = &mut self.conn {
+            // SQLite: one prepared single-row statement per row. A multi-row INSERT makes SQLite
+            // keep a statement journal of every page it touches, which is much slower.
+            let mut stmt = c.prepare_cached(&sqlite_sql(&multi_row_sql(head, columns, 1, tail)))?;
+            let mut changed = 0;
+            for row in values.chunks(columns) {
+                changed += stmt.execute(rusqlite::params_from_iter(row.iter()))? as u64;
+            }
+            return Ok(changed);
+        }
+        // PostgreSQL: multi-row statements save a round trip per row.
         let per_statement = (30_000 / columns).clamp(1, 256);
         let mut changed = 0;
         for chunk in values.chunks(per_statement * columns) {

@@ -20,7 +20,7 @@ fn refs(db: &mut msp_store::Db) {
         cpam: "691".into(),
         period: Period::new(date(2022, 1, 1), None),
     };
-    reference::upsert_conventions(db, &[convention.clone()]).unwrap();
+    reference::upsert_conventions(db, std::slice::from_ref(&convention)).unwrap();
     reference::upsert_conventions(db, &[convention]).unwrap();
     let mut people = Vec::new();
     for n in 1..=3 {

@@ -22,7 +22,14 @@ pub fn run(
     migrate(&mut db)?;
     let Parsed { rows, errors: bad } = read_all::<Claim>(file)?;
     let claims: Vec<Claim> = rows.into_iter().map(|(_, c)| c).collect();
-    let outcome = judge_and_write(&mut db, rules, &file.display().to_string(), &claims, out)?;
+    let outcome = judge_and_write(
+        &mut db,
+        rules,
+        &file.display().to_string(),
+        &claims,
+        out,
+        false,
+    )?;
     report_errors(&bad, errors)?;
     eprint!(
         "{}",
@@ -48,8 +55,12 @@ pub fn judge_and_write(
     source: &str,
     claims: &[Claim],
     out: Option<&Path>,
+    timings: bool,
 ) -> anyhow::Result<BatchOutcome> {
     let bar = progress::bar(claims.len() as u64, "jugement du lot");
+    let started = Instant::now();
+    let last_stage = std::cell::Cell::new("");
+    let lap = |stage: &str| eprintln!("  [{:>7.2} s] {stage}", started.elapsed().as_secs_f64());
     let outcome = msp_store::claims::adjudicate_batch(
         db,
         rules,
@@ -57,11 +68,17 @@ pub fn judge_and_write(
         jiff::Timestamp::now(),
         claims,
         &|stage, done, _| {
+            if timings && last_stage.replace(stage) != stage {
+                lap(stage);
+            }
             bar.set_message(stage);
             bar.set_position(done);
         },
     )?;
     bar.finish_and_clear();
+    if timings {
+        lap("validé (commit)");
+    }
     write_output(out, |w| {
         let mut writer = DecisionWriter::new(w)?;
         for (c, d) in claims.iter().zip(&outcome.decisions) {
@@ -69,6 +86,9 @@ pub fn judge_and_write(
         }
         writer.finish().map(|_| ())
     })?;
+    if timings {
+        lap("décisions écrites");
+    }
     Ok(outcome)
 }
 

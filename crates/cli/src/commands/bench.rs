@@ -53,7 +53,7 @@ pub fn run(db_url: &str, rules: &Rules, dir: &Path) -> anyhow::Result<Outcome> {
     let claims: Vec<Claim> = parsed.rows.into_iter().map(|(_, c)| c).collect();
     let read_s = t.elapsed().as_secs_f64();
     let out = dir.join("decisions.csv");
-    let outcome = judge_and_write(&mut db, rules, "bench", &claims, Some(&out))?;
+    let outcome = judge_and_write(&mut db, rules, "bench", &claims, Some(&out), true)?;
     let total = t.elapsed().as_secs_f64();
     let accepted = outcome.decisions.iter().filter(|d| d.is_accepted()).count();
     #[allow(clippy::cast_precision_loss)]

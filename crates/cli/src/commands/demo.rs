@@ -43,7 +43,7 @@ pub fn load_samples(db: &mut Db, rules: &Rules) -> anyhow::Result<String> {
     })?;
     let claims = parse(CLAIMS)?;
     let out = std::env::temp_dir().join(format!("msp-demo-decisions-{}.csv", std::process::id()));
-    let outcome = judge_and_write(db, rules, "samples/claims.csv", &claims, Some(&out))?;
+    let outcome = judge_and_write(db, rules, "samples/claims.csv", &claims, Some(&out), false)?;
     let _ = std::fs::remove_file(&out);
     Ok(summary(
         &claims,
