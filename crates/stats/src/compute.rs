@@ -228,12 +228,25 @@ pub fn compute(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreR
         .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
         .collect::<Vec<_>>()
         .join(", ");
-    let rows = db.query(
+    // Whole months before the date's month from `stats_months`, the days of that month from
+    // `stats_days`: a few thousand rows either way.
+    let first_of_month = as_of.first_of_month();
+    let mut rows = db.query(
         &format!(
-            "SELECT y, m, departement, {sums} FROM stats_days WHERE day <= $1 GROUP BY y, m, departement"
+            "SELECT y, m, departement, {sums} FROM stats_months
+             WHERE y * 100 + m < $1 GROUP BY y, m, departement"
         ),
-        &[Value::Date(as_of)],
+        &[Value::Int(
+            i64::from(as_of.year()) * 100 + i64::from(as_of.month()),
+        )],
     )?;
+    rows.extend(db.query(
+        &format!(
+            "SELECT y, m, departement, {sums} FROM stats_days
+             WHERE day >= $1 AND day <= $2 GROUP BY y, m, departement"
+        ),
+        &[Value::Date(first_of_month), Value::Date(as_of)],
+    )?);
     let mut total: Counters = [0; 41];
     let mut by_month: BTreeMap<(i16, i8), Counters> = BTreeMap::new();
     let mut by_dep: HashMap<String, Counters> = HashMap::new();

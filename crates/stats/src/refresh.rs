@@ -354,6 +354,41 @@ fn known_patients<'a>(
 }
 
 fn write_days(db: &mut Db, days: &HashMap<(Date, String), Counters>) -> StoreResult<()> {
+    // The same deltas, per month.
+    let mut months: HashMap<(i16, i8, &str), Counters> = HashMap::new();
+    for ((day, dep), k) in days {
+        let e = months
+            .entry((day.year(), day.month(), dep.as_str()))
+            .or_insert_with(new_counters);
+        e.iter_mut().zip(k).for_each(|(a, b)| *a += b);
+    }
+    let columns = 4 + COUNTERS.len();
+    let head = format!(
+        "INSERT INTO stats_months (y, m, departement, region, {})",
+        COUNTERS.join(", ")
+    );
+    let tail = format!(
+        "ON CONFLICT (y, m, departement) DO UPDATE SET {}",
+        COUNTERS
+            .iter()
+            .map(|c| format!("{c} = stats_months.{c} + excluded.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut keys: Vec<&(i16, i8, &str)> = months.keys().collect();
+    keys.sort();
+    let mut values = Vec::with_capacity(keys.len() * columns);
+    for key in keys {
+        values.extend([
+            Value::Int(key.0.into()),
+            Value::Int(key.1.into()),
+            Value::Text(key.2.to_owned()),
+            Value::Text(areas().region_of(key.2).to_owned()),
+        ]);
+        values.extend(months[key].iter().map(|v| Value::Int(*v)));
+    }
+    db.insert_many(&head, columns, &values, &tail)?;
+
     let columns = 5 + COUNTERS.len();
     let head = format!(
         "INSERT INTO stats_days (day, departement, region, y, m, {})",
@@ -388,6 +423,9 @@ fn write_days(db: &mut Db, days: &HashMap<(Date, String), Counters>) -> StoreRes
 /// Empties the summaries, to rebuild them from the claims with [`refresh`].
 pub fn reset(db: &mut Db) -> StoreResult<()> {
     db.transaction(|tx| {
-        tx.batch("DELETE FROM stats_days; DELETE FROM stats_patients; DELETE FROM stats_state;")
+        tx.batch(
+            "DELETE FROM stats_days; DELETE FROM stats_months; DELETE FROM stats_patients;
+             DELETE FROM stats_state;",
+        )
     })
 }
