@@ -3,7 +3,8 @@
 use crate::FastMap;
 use crate::{
     AcceptedSession, Act, AmcRoute, AmoPayee, Beneficiary, Claim, ComplementaryPayer, Decision,
-    InsuranceRegime, Ledger, Nir, Payment, PsychologistRights, Reason, Regime, Rpps, Rules, dates,
+    InsuranceRegime, Ledger, Nir, PatientHistory, Payment, PsychologistRights, Reason, Regime,
+    Rpps, Rules, dates,
 };
 
 /// Reference facts adjudication reads: psychologists' conventions and beneficiaries' rights.
@@ -31,7 +32,26 @@ impl Facts for FactsMap {
 /// Judges one claim against the facts and the ledger; an accepted claim is recorded in the
 /// ledger, so the next claim sees it.
 pub fn judge(rules: &Rules, facts: &impl Facts, ledger: &mut Ledger, claim: &Claim) -> Decision {
-    match check(rules, facts, ledger, claim) {
+    let beneficiary = facts.beneficiary(&claim.nir);
+    let history = ledger.patients.entry(claim.nir).or_default();
+    decide(
+        rules,
+        facts.psychologist(claim.rpps),
+        beneficiary,
+        history,
+        claim,
+    )
+}
+
+/// Judges a claim of a patient whose facts and history the caller has already looked up.
+fn decide(
+    rules: &Rules,
+    psychologist: Option<&PsychologistRights>,
+    beneficiary: Option<&Beneficiary>,
+    history: &mut PatientHistory,
+    claim: &Claim,
+) -> Decision {
+    match check(rules, psychologist, beneficiary, history, claim) {
         Err(reason) => Decision::Rejected(reason),
         Ok((regime, beneficiary)) => {
             let session = AcceptedSession {
@@ -39,22 +59,22 @@ pub fn judge(rules: &Rules, facts: &impl Facts, ledger: &mut Ledger, claim: &Cla
                 rpps: claim.rpps,
                 act: claim.act,
             };
-            let rank = ledger.record(claim.nir, session);
+            let rank = history.record(session);
             Decision::Accepted(pay(rules, regime, beneficiary, claim, rank))
         }
     }
 }
 
 /// The checks of SPEC §7 in their order; the first failing one decides.
-fn check<'a, F: Facts>(
+fn check<'a>(
     rules: &'a Rules,
-    facts: &'a F,
-    ledger: &Ledger,
+    psychologist: Option<&PsychologistRights>,
+    beneficiary: Option<&'a Beneficiary>,
+    history: &PatientHistory,
     claim: &Claim,
 ) -> Result<(&'a Regime, &'a Beneficiary), Reason> {
     let day = claim.session_date;
-    let history = ledger.history(&claim.nir);
-    let same_day = || history.into_iter().flat_map(move |h| h.accepted_on(day));
+    let same_day = || history.accepted_on(day);
 
     if same_day().any(|s| s.rpps == claim.rpps && s.act == claim.act) {
         return Err(Reason::Doublon);
@@ -66,14 +86,10 @@ fn check<'a, F: Facts>(
     if claim.received_date > rules.limitation_deadline(day) {
         return Err(Reason::Forclos);
     }
-    if !facts
-        .psychologist(claim.rpps)
-        .is_some_and(|p| p.is_conventioned(day))
-    {
+    if !psychologist.is_some_and(|p| p.is_conventioned(day)) {
         return Err(Reason::PsyNonConventionne);
     }
-    let beneficiary = facts
-        .beneficiary(&claim.nir)
+    let beneficiary = beneficiary
         .filter(|b| b.is_covered(day))
         .ok_or(Reason::DroitsFermes)?;
     if beneficiary.age_on(day) < rules.minimum_age_years {
@@ -91,13 +107,7 @@ fn check<'a, F: Facts>(
     if same_day().next().is_some() {
         return Err(Reason::MemeJour);
     }
-    let year = history
-        .map(|h| h.year(day.year()))
-        .unwrap_or(crate::YearCounter {
-            year: day.year(),
-            accepted: 0,
-            first_eep: None,
-        });
+    let year = history.year(day.year());
     match claim.act {
         Act::Eep if rules.one_eep_per_year && year.first_eep.is_some() => {
             return Err(Reason::EepDejaFacturee);
@@ -214,45 +224,71 @@ pub fn judge_batch(
 }
 
 /// [`judge_batch`] over borrowed claims, so callers need not copy the claims they select.
+///
+/// Patients never affect one another (every check of SPEC §7 reads one patient's own history),
+/// so judging patient by patient, each in (session date, received date, claim id) order, gives
+/// exactly the decisions of the global order while looking each patient up once.
 pub fn judge_batch_refs(
     rules: &Rules,
     facts: &impl Facts,
     ledger: &mut Ledger,
     claims: &[&Claim],
 ) -> Vec<Decision> {
-    let mut first_of: FastMap<&str, usize> = FastMap::default();
+    let mut first_of: FastMap<&str, u32> = FastMap::default();
     first_of.reserve(claims.len());
-    let mut order: Vec<usize> = Vec::with_capacity(claims.len());
-    let mut repeat_of: Vec<Option<usize>> = vec![None; claims.len()];
+    let mut order: Vec<(Nir, u64, u32)> = Vec::with_capacity(claims.len());
+    let mut repeat_of: Vec<Option<u32>> = vec![None; claims.len()];
     for (i, c) in claims.iter().enumerate() {
+        let i = u32::try_from(i).expect("a batch holds fewer than 4 billion claims");
         match first_of.get(c.claim_id.as_str()) {
-            Some(&first) => repeat_of[i] = Some(first),
+            Some(&first) => repeat_of[i as usize] = Some(first),
             None => {
                 first_of.insert(&c.claim_id, i);
-                order.push(i);
+                order.push((c.nir, day_key(c.session_date, c.received_date), i));
             }
         }
     }
     drop(first_of);
-    order.sort_unstable_by(|&a, &b| {
-        let (x, y) = (claims[a], claims[b]);
-        (x.session_date, x.received_date, &x.claim_id).cmp(&(
-            y.session_date,
-            y.received_date,
-            &y.claim_id,
-        ))
+    // Sort by patient and dates on packed keys, then break the remaining ties by claim id.
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+            claims[a.2 as usize]
+                .claim_id
+                .cmp(&claims[b.2 as usize].claim_id)
+        })
     });
     let mut decisions: Vec<Option<Decision>> = vec![None; claims.len()];
-    for i in order {
-        decisions[i] = Some(judge(rules, facts, ledger, claims[i]));
+    for run in order.chunk_by(|a, b| a.0 == b.0) {
+        let nir = run[0].0;
+        let beneficiary = facts.beneficiary(&nir);
+        let history = ledger.patients.entry(nir).or_default();
+        for &(_, _, i) in run {
+            let claim = claims[i as usize];
+            decisions[i as usize] = Some(decide(
+                rules,
+                facts.psychologist(claim.rpps),
+                beneficiary,
+                history,
+                claim,
+            ));
+        }
     }
     for (i, first) in repeat_of.iter().enumerate() {
         if let Some(first) = *first {
-            decisions[i] = decisions[first];
+            decisions[i] = decisions[first as usize];
         }
     }
     decisions
         .into_iter()
         .map(|d| d.expect("every claim is judged or repeats a judged one"))
         .collect()
+}
+
+/// Session date then received date, packed so that integer order is date order.
+fn day_key(session: crate::Date, received: crate::Date) -> u64 {
+    let pack = |d: crate::Date| -> u64 {
+        let year = u64::from((i32::from(d.year()) + 32_768).unsigned_abs());
+        (year << 9) | (u64::from(d.month().unsigned_abs()) << 5) | u64::from(d.day().unsigned_abs())
+    };
+    (pack(session) << 32) | pack(received)
 }

@@ -609,3 +609,32 @@ proptest! {
         prop_assert!(per_year.values().all(|n| *n <= 12));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// Judging patient by patient gives the decisions of the plain global order of SPEC §7.
+    #[test]
+    fn patient_grouping_matches_the_global_order(claims in prop::collection::vec(any_claim(), 1..200)) {
+        let rules = Rules::standard();
+        let facts = facts();
+        let fast = judge_batch(&rules, &facts, &mut Ledger::default(), &claims);
+        let mut firsts: Vec<usize> = Vec::new();
+        for (i, c) in claims.iter().enumerate() {
+            if !firsts.iter().any(|&f| claims[f].claim_id == c.claim_id) {
+                firsts.push(i);
+            }
+        }
+        firsts.sort_by(|&a, &b| {
+            let (x, y) = (&claims[a], &claims[b]);
+            (x.session_date, x.received_date, &x.claim_id).cmp(&(y.session_date, y.received_date, &y.claim_id))
+        });
+        let mut ledger = Ledger::default();
+        let mut slow = std::collections::HashMap::new();
+        for i in firsts {
+            slow.insert(claims[i].claim_id.clone(), judge(&rules, &facts, &mut ledger, &claims[i]));
+        }
+        for (c, d) in claims.iter().zip(&fast) {
+            prop_assert_eq!(slow[&c.claim_id], *d);
+        }
+    }
+}
