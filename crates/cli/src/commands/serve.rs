@@ -1,4 +1,4 @@
-//! `msp serve`: the web server.
+//! `msp serve`: the web server (public directory, JSON API, FHIR, statistics).
 
 use crate::cli::Outcome;
 
@@ -7,6 +7,16 @@ pub fn run(
     addr: std::net::SocketAddr,
     demo_if_empty: bool,
 ) -> anyhow::Result<Outcome> {
-    let _ = (db_url, addr, demo_if_empty);
-    anyhow::bail!("le serveur web n'est pas encore disponible")
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime
+        .block_on(msp_web::serve(db_url, addr, demo_if_empty))
+        .map_err(|e| anyhow::anyhow!("serveur : {e}"))?;
+    Ok(Outcome::Complete)
 }
