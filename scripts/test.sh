@@ -5,14 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-postgres.sh
+bash scripts/ensure-chromium.sh
 export MSP_TEST_POSTGRES="${MSP_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
 # In CI nothing may be skipped.
 if [ "${CI:-}" = "true" ]; then unset MSP_SKIP_POSTGRES; fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Includes the browser test (crates/web/tests/e2e.rs), which fails loudly without Chromium.
 cargo test --workspace --locked
-
-if [ -f scripts/e2e.sh ]; then
-  bash scripts/e2e.sh
-fi
