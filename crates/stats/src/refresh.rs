@@ -159,6 +159,9 @@ pub fn refresh(db: &mut Db) -> StoreResult<Refreshed> {
 }
 
 fn last_batch(db: &mut Db) -> StoreResult<i64> {
+    if let Some(r) = db.query_opt("SELECT last_batch FROM stats_state WHERE id = 1", &[])? {
+        return r.int(0);
+    }
     db.execute(
         "INSERT INTO stats_state (id, last_batch) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
         &[],
