@@ -185,22 +185,25 @@ struct Accepted {
     sex: String,
     birth: Date,
     commune: Option<String>,
+    /// The patient has C2S on the session date (beneficiaries file).
+    c2s: bool,
 }
 
 fn fold_batch(db: &mut Db, batch: i64) -> StoreResult<Refreshed> {
     let rows = db.query(
         "SELECT c.nir, c.session_date, c.act, c.rank, c.tariff_cents, c.amo_cents, c.amo_payee,
                 c.complementary_cents, c.complementary_payer, c.state_cents, c.patient_cents,
-                b.sex, b.birth_date, b.commune_insee
+                b.sex, b.birth_date, b.commune_insee, b.c2s_from, b.c2s_to
          FROM claims c JOIN beneficiaries b ON b.nir = c.nir
          WHERE c.batch_id = $1 AND c.status = 'accepted'",
         &[Value::Int(batch)],
     )?;
     let mut claims = Vec::with_capacity(rows.len());
     for r in &rows {
+        let day = r.date(1)?;
         claims.push(Accepted {
             nir: r.string(0)?,
-            day: r.date(1)?,
+            day,
             act: r.string(2)?,
             rank: r.opt_int(3)?.unwrap_or(0),
             tariff: r.opt_int(4)?.unwrap_or(0),
@@ -213,6 +216,10 @@ fn fold_batch(db: &mut Db, batch: i64) -> StoreResult<Refreshed> {
             sex: r.string(11)?,
             birth: r.date(12)?,
             commune: r.opt_string(13)?,
+            c2s: match r.opt_date(14)? {
+                Some(from) => from <= day && r.opt_date(15)?.is_none_or(|to| day <= to),
+                None => false,
+            },
         });
     }
     drop(rows);
@@ -294,7 +301,7 @@ fn fold_batch(db: &mut Db, batch: i64) -> StoreResult<Refreshed> {
             departement: dep_of(&c.commune),
             sex: c.sex.clone(),
             band: age_band(dates::age_on(c.birth, c.day)),
-            c2s: c.payer == "c2s",
+            c2s: c.c2s,
         };
         match known.get(*nir) {
             Some(old) if old.first_day <= c.day => continue,
