@@ -359,12 +359,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
             y.distribution
                 .iter()
                 .enumerate()
-                .map(|(i, n)| {
-                    (
-                        format!("{} séance{}", i + 1, if i == 0 { "" } else { "s" }),
-                        *n,
-                    )
-                })
+                .map(|(i, n)| ((i + 1).to_string(), *n))
                 .collect()
         })
         .unwrap_or_default();
@@ -439,7 +434,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
         section aria-labelledby="par-patient" {
             h2 id="par-patient" { "Séances par patient" }
             @if let Some(y) = year {
-                div class="chart-and-table" {
+                div class="chart-and-table stacked" {
                     figure {
                         (bar_chart(
                             "graph-par-patient",
@@ -447,7 +442,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                             &format!("Diagramme en barres : nombre de patients ayant eu 1 à {} séances en {}. Moyenne : {} séances ; {} des patients ont atteint le plafond de {} séances.",
                                 y.ceiling, y.year, y.mean_sessions.map_or("—".into(), |v| fr_dec(v, 1)), pct(y.share_at_ceiling), y.ceiling),
                             &distribution, 1))
-                        figcaption { "Répartition des patients de l'année " (y.year) " selon leur nombre de séances remboursées." }
+                        figcaption { "Répartition des patients de l'année " (y.year) " selon leur nombre de séances remboursées dans l'année (abscisse : nombre de séances ; ordonnée : patients)." }
                     }
                     table {
                         caption { "Séances par patient et par année" }
