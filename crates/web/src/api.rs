@@ -327,18 +327,38 @@ fn round1(x: f64) -> f64 {
 pub async fn search_api(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<SearchResponse>, ApiError> {
-    let p = Params::parse(raw.as_deref())?;
+) -> Result<Response, ApiError> {
+    let today = state.today();
+    let key = raw.as_deref().unwrap_or("");
+    if let Some(body) = state.cached_response(key, today) {
+        return Ok(json_bytes(body));
+    }
+    let generation = state.generation();
+    let answer = search_answer(&state, raw.as_deref(), today)?;
+    let body = Bytes::from(serde_json::to_vec(&answer).map_err(|e| Problem::internal(&e))?);
+    state.cache_response(key, today, generation, body.clone());
+    Ok(json_bytes(body))
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn search_answer(
+    state: &AppState,
+    raw: Option<&str>,
+    today: Date,
+) -> Result<SearchResponse, Problem> {
+    let p = Params::parse(raw)?;
     p.only(SEARCH_PARAMS)?;
-    let outcome = search::run(&state, &p)?.ok_or_else(|| {
+    let outcome = search::run(state, &p)?.ok_or_else(|| {
         Problem::bad_request(
             "lieu_absent",
             "Indiquez un lieu : q (commune, code postal ou code INSEE), insee, code_postal, ou lat et lon.",
         )
     })?;
-    let today = state.today();
     let r = &outcome.result;
-    Ok(Json(SearchResponse {
+    Ok(SearchResponse {
         lieu: place_json(&outcome.place),
         rayon_km: r.radius_km,
         rayon_par_defaut: r.default_radius,
@@ -366,7 +386,7 @@ pub async fn search_api(
                 }
             })
             .collect(),
-    }))
+    })
 }
 
 pub fn parse_rpps(text: &str) -> Result<Rpps, Problem> {

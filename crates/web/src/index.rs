@@ -29,7 +29,9 @@ pub const MAX_RADIUS_KM: f64 = 200.0;
 /// Default radius when the index is empty or a département has no figure.
 pub const FALLBACK_RADIUS_KM: f64 = 30.0;
 /// Steps the default radius is rounded up to.
-pub const RADIUS_STEPS_KM: [f64; 9] = [5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 75.0, 100.0];
+pub const RADIUS_STEPS_KM: [f64; 11] = [
+    2.0, 3.0, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 75.0, 100.0,
+];
 /// A default radius aims at this many psychologists around a typical resident.
 pub const RADIUS_TARGET: usize = 10;
 /// Communes sampled per département (the most populated) to compute its default radius.
@@ -92,6 +94,11 @@ pub struct Filters {
 
 impl Filters {
     pub fn keep(&self, e: &Entry, today: Date) -> bool {
+        self.keep_since(e, today, accepting_since(today))
+    }
+
+    /// [`Filters::keep`] with the oldest confirmation date still valid computed once.
+    pub fn keep_since(&self, e: &Entry, today: Date, accepting_since: Date) -> bool {
         let card = &e.listed.card;
         (!self.children || card.public.includes_children())
             && (!self.teleconsultation || card.teleconsultation)
@@ -99,7 +106,11 @@ impl Filters {
                 .language
                 .as_ref()
                 .is_none_or(|l| card.languages.iter().any(|c| c == l))
-            && (!self.accepting || card.availability_on(today) == Some(true))
+            && (!self.accepting
+                || (card.accepting_new_patients == Some(true)
+                    && card
+                        .availability_confirmed_on
+                        .is_some_and(|d| accepting_since <= d && d <= today)))
             && self
                 .name
                 .as_ref()
@@ -160,16 +171,85 @@ struct Location {
     latitude: f64,
     longitude: f64,
     point: [f64; 3],
-    /// Entry indexes with an address here.
-    entries: Vec<u32>,
+    /// Entries with an address here, with what the search loop reads (kept inline so that a
+    /// location's candidates are read sequentially).
+    entries: Vec<Slot>,
 }
 
 fn location_key(latitude: f64, longitude: f64) -> (u64, u64) {
     (latitude.to_bits(), longitude.to_bits())
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    entry: u32,
+    meta: Meta,
+}
+
+/// What the search loop reads for every candidate, packed contiguously (one cache line for
+/// several entries) so that a wide search does not chase pointers through every card.
+#[derive(Debug, Clone, Copy)]
+struct Meta {
+    rpps: u64,
+    /// Bit `k` set: speaks `languages::LANGUAGES[k]`.
+    languages: u64,
+    /// Day number of the last availability confirmation (`i32::MIN`: never).
+    confirmed: i32,
+    flags: u8,
+}
+
+const SEES_CHILDREN: u8 = 1;
+const TELECONSULTATION: u8 = 2;
+const ACCEPTING: u8 = 4;
+const TWO_ADDRESSES: u8 = 8;
+
+impl Meta {
+    fn of(e: &Entry) -> Meta {
+        let c = &e.listed.card;
+        let mut flags = 0;
+        if c.public.includes_children() {
+            flags |= SEES_CHILDREN;
+        }
+        if c.teleconsultation {
+            flags |= TELECONSULTATION;
+        }
+        if c.accepting_new_patients == Some(true) {
+            flags |= ACCEPTING;
+        }
+        if c.addresses.len() > 1 {
+            flags |= TWO_ADDRESSES;
+        }
+        Meta {
+            rpps: c.rpps.value(),
+            languages: c
+                .languages
+                .iter()
+                .filter_map(|l| language_bit(l))
+                .fold(0, |acc, b| acc | b),
+            confirmed: c.availability_confirmed_on.map_or(i32::MIN, day_number_i32),
+            flags,
+        }
+    }
+}
+
+fn language_bit(code: &str) -> Option<u64> {
+    crate::languages::LANGUAGES
+        .iter()
+        .position(|(c, _)| *c == code)
+        .map(|k| 1u64 << k)
+}
+
+fn day_number_i32(d: Date) -> i32 {
+    d.since(Date::constant(2000, 1, 1))
+        .map(|s| s.get_days())
+        .unwrap_or(i32::MIN)
+}
+
 pub struct DirectoryIndex {
     entries: Vec<Arc<Entry>>,
+    /// Which entries are listed, for the day it was computed on (recomputed when the day
+    /// changes, reset by writes).
+    listed_cache: std::sync::Mutex<Option<(Date, Arc<Vec<bool>>)>>,
     by_rpps: HashMap<Rpps, u32>,
     locations: Vec<Location>,
     by_location: HashMap<(u64, u64), u32>,
@@ -193,6 +273,7 @@ impl DirectoryIndex {
             by_location: HashMap::new(),
             tree: RTree::new(),
             default_radius: HashMap::new(),
+            listed_cache: std::sync::Mutex::new(None),
         };
         for (i, e) in entries.iter().enumerate() {
             let i = u32::try_from(i).expect("fewer than 4 billion cards");
@@ -249,8 +330,11 @@ impl DirectoryIndex {
                 }
             };
             let loc = &mut self.locations[l as usize];
-            if !loc.entries.contains(&i) {
-                loc.entries.push(i);
+            if !loc.entries.iter().any(|s| s.entry == i) {
+                loc.entries.push(Slot {
+                    entry: i,
+                    meta: Meta::of(e),
+                });
             }
         }
     }
@@ -270,7 +354,7 @@ impl DirectoryIndex {
                 for a in &old.listed.card.addresses {
                     let key = location_key(a.latitude, a.longitude);
                     if let Some(&l) = self.by_location.get(&key) {
-                        self.locations[l as usize].entries.retain(|&e| e != i);
+                        self.locations[l as usize].entries.retain(|s| s.entry != i);
                     }
                 }
                 self.entries[i as usize] = Arc::clone(&entry);
@@ -283,6 +367,10 @@ impl DirectoryIndex {
                 i
             }
         };
+        *self
+            .listed_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         let before = self.locations.len();
         self.attach(i, &entry);
         if self.locations.len() != before {
@@ -298,6 +386,27 @@ impl DirectoryIndex {
             .map(|(l, loc)| Point::new(loc.point, u32::try_from(l).expect("few locations")))
             .collect();
         self.tree = RTree::bulk_load(points);
+    }
+
+    /// Which entries are listed on `today` (computed once per day).
+    fn listed_on(&self, today: Date) -> Arc<Vec<bool>> {
+        let mut cache = self
+            .listed_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((day, listed)) = cache.as_ref()
+            && *day == today
+        {
+            return Arc::clone(listed);
+        }
+        let listed = Arc::new(
+            self.entries
+                .iter()
+                .map(|e| e.listed.is_listed_on(today))
+                .collect::<Vec<bool>>(),
+        );
+        *cache = Some((today, Arc::clone(&listed)));
+        listed
     }
 
     /// Default radius of a département, in km.
@@ -358,7 +467,7 @@ impl DirectoryIndex {
                 break;
             }
             let loc = &self.locations[p.data as usize];
-            for &i in &loc.entries {
+            for &Slot { entry: i, .. } in &loc.entries {
                 if seen.contains(&i) || !self.entries[i as usize].listed.is_listed_on(today) {
                     continue;
                 }
@@ -380,34 +489,83 @@ impl DirectoryIndex {
         let (lat, lon) = (req.place.latitude, req.place.longitude);
         let center = unit_vector(lat, lon);
         let chord = chord_for_km(radius_km) * (1.0 + 1e-9) + 1e-12;
-        let mut best: HashMap<u32, (f64, usize)> = HashMap::new();
+        let day = day_number(today);
+        let listed = self.listed_on(today);
+        let f = &req.filters;
+        let today_n = day_number_i32(today);
+        let since_n = day_number_i32(accepting_since(today));
+        let mut need = 0u8;
+        if f.children {
+            need |= SEES_CHILDREN;
+        }
+        if f.teleconsultation {
+            need |= TELECONSULTATION;
+        }
+        if f.accepting {
+            need |= ACCEPTING;
+        }
+        // A language outside the list matches nobody.
+        let language = f.language.as_deref().map(|l| language_bit(l).unwrap_or(0));
+        // An entry with two addresses is taken only at the location of its nearest one, so
+        // nobody is counted twice.
+        let mut found: Vec<Candidate> = Vec::with_capacity(256);
         for p in self.tree.locate_within_distance(center, chord * chord) {
             let loc = &self.locations[p.data as usize];
-            let d = distance_km(lat, lon, loc.latitude, loc.longitude);
-            if d > radius_km {
+            let d_loc = distance_km(lat, lon, loc.latitude, loc.longitude);
+            if d_loc > radius_km {
                 continue;
             }
-            for &i in &loc.entries {
-                if best.contains_key(&i) {
+            for slot in &loc.entries {
+                let (i, m) = (slot.entry, &slot.meta);
+                if !listed[i as usize]
+                    || m.flags & need != need
+                    || language.is_some_and(|bit| m.languages & bit == 0)
+                    || (f.accepting && !(since_n <= m.confirmed && m.confirmed <= today_n))
+                {
                     continue;
                 }
-                let (address, d) = self.entries[i as usize].nearest_address(lat, lon);
-                best.insert(i, (d, address));
+                let (address, d) = if m.flags & TWO_ADDRESSES == 0 {
+                    (0, d_loc)
+                } else {
+                    let e = &self.entries[i as usize];
+                    let (a, d) = e.nearest_address(lat, lon);
+                    let nearest = &e.listed.card.addresses[a];
+                    if location_key(nearest.latitude, nearest.longitude)
+                        != location_key(loc.latitude, loc.longitude)
+                    {
+                        continue;
+                    }
+                    (a, d)
+                };
+                if let Some(name) = &f.name
+                    && !name_matches(&self.entries[i as usize].name_key, name)
+                {
+                    continue;
+                }
+                found.push(Candidate {
+                    rpps: m.rpps,
+                    bucket: u8::try_from(bucket(d)).unwrap_or(u8::MAX),
+                    address: u8::try_from(address).unwrap_or(0),
+                    entry: i,
+                    rotation: rotation_key(m.rpps, day),
+                    km: d,
+                });
             }
         }
-        let day = day_number(today);
-        let mut found: Vec<(usize, u64, u64, u32, f64, usize)> = best
-            .into_iter()
-            .filter(|(_, (d, _))| *d <= radius_km)
-            .filter_map(|(i, (d, a))| {
-                let e = &self.entries[i as usize];
-                (e.listed.is_listed_on(today) && req.filters.keep(e, today)).then(|| {
-                    let rpps = e.rpps().value();
-                    (bucket(d), rotation_key(rpps, day), rpps, i, d, a)
-                })
-            })
-            .collect();
-        found.sort_unstable_by_key(|f| (f.0, f.1, f.2));
+        let cmp = |a: &Candidate, b: &Candidate| {
+            (a.bucket, a.rotation, a.rpps).cmp(&(b.bucket, b.rotation, b.rpps))
+        };
+        // Only the results up to the page asked for need ordering.
+        let end = req
+            .page
+            .saturating_mul(req.per_page.max(1))
+            .min(found.len());
+        if end > 0 && end < found.len() {
+            found.select_nth_unstable_by(end - 1, cmp);
+            found[..end].sort_unstable_by(cmp);
+        } else {
+            found.sort_unstable_by(cmp);
+        }
         let total = found.len();
         let per_page = req.per_page.max(1);
         let pages = total.div_ceil(per_page).max(1);
@@ -421,10 +579,10 @@ impl DirectoryIndex {
             .iter()
             .skip((req.page - 1) * per_page)
             .take(per_page)
-            .map(|&(_, _, _, i, d, a)| Hit {
-                entry: Arc::clone(&self.entries[i as usize]),
-                distance_km: d,
-                address: a,
+            .map(|c| Hit {
+                entry: Arc::clone(&self.entries[c.entry as usize]),
+                distance_km: c.km,
+                address: usize::from(c.address),
             })
             .collect();
         Ok(SearchResult {
@@ -487,6 +645,24 @@ fn radius_samples() -> &'static [(&'static str, Vec<&'static msp_geo::Commune>)]
         out.sort_by_key(|(d, _)| *d);
         out
     })
+}
+
+/// A psychologist found by a search, before ordering.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    rpps: u64,
+    bucket: u8,
+    address: u8,
+    entry: u32,
+    rotation: u64,
+    km: f64,
+}
+
+/// The oldest availability confirmation still shown on `today` (30 days, see the store).
+pub fn accepting_since(today: Date) -> Date {
+    today
+        .checked_sub(jiff::Span::new().days(msp_store::directory::AVAILABILITY_VALID_DAYS))
+        .unwrap_or(Date::MIN)
 }
 
 /// Index of the distance bucket.

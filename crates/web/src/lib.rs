@@ -44,12 +44,28 @@ pub struct Options {
     /// Bearer token that allows `PUT /api/psychologues/{rpps}`; `None` disables edits (until
     /// psychologists have accounts).
     pub edit_token: Option<String>,
+    /// Disables the cache of JSON search answers (see [`SEARCH_CACHE_ENTRIES`]).
+    pub no_search_cache: bool,
+}
+
+/// JSON search answers kept in memory, keyed by query string; the cache is emptied when the
+/// index changes (card written, periodic reload), when the day changes, and when it is full.
+pub const SEARCH_CACHE_ENTRIES: usize = 20_000;
+
+#[derive(Default)]
+struct SearchCache {
+    generation: u64,
+    day: Option<Date>,
+    answers: std::collections::HashMap<String, axum::body::Bytes>,
 }
 
 struct Inner {
     pool: Pool,
     index: RwLock<DirectoryIndex>,
     options: Options,
+    /// Bumped whenever the index changes.
+    generation: std::sync::atomic::AtomicU64,
+    cache: RwLock<SearchCache>,
 }
 
 /// Shared state of the server: the connection pool and the directory index.
@@ -67,7 +83,63 @@ impl AppState {
             pool,
             index: RwLock::new(index),
             options,
+            generation: std::sync::atomic::AtomicU64::new(0),
+            cache: RwLock::new(SearchCache::default()),
         })))
+    }
+
+    /// Changes whenever the index changes.
+    pub fn generation(&self) -> u64 {
+        self.0.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn bump(&self) {
+        self.0
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// A cached JSON search answer for this query string, if still valid.
+    pub fn cached_response(&self, query: &str, today: Date) -> Option<axum::body::Bytes> {
+        if self.0.options.no_search_cache {
+            return None;
+        }
+        let cache = self
+            .0
+            .cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.generation != self.generation() || cache.day != Some(today) {
+            return None;
+        }
+        cache.answers.get(query).cloned()
+    }
+
+    /// Keeps a JSON search answer computed from the index at `generation`.
+    pub fn cache_response(
+        &self,
+        query: &str,
+        today: Date,
+        generation: u64,
+        body: axum::body::Bytes,
+    ) {
+        if self.0.options.no_search_cache || generation != self.generation() {
+            return;
+        }
+        let mut cache = self
+            .0
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.generation != generation
+            || cache.day != Some(today)
+            || cache.answers.len() >= SEARCH_CACHE_ENTRIES
+        {
+            cache.answers.clear();
+            cache.generation = generation;
+            cache.day = Some(today);
+        }
+        cache.answers.insert(query.to_owned(), body);
     }
 
     /// The date that decides who is listed.
@@ -101,6 +173,7 @@ impl AppState {
             .index
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = index;
+        self.bump();
         Ok(n)
     }
 
@@ -134,16 +207,17 @@ impl AppState {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .upsert(stored.clone());
+        self.bump();
         Ok(stored)
     }
 }
 
 /// Today's date in France (Europe/Paris), falling back to UTC without a time-zone database.
 pub fn system_today() -> Date {
-    let now = jiff::Timestamp::now();
-    jiff::tz::TimeZone::get("Europe/Paris")
-        .map(|tz| now.to_zoned(tz).date())
-        .unwrap_or_else(|_| now.to_zoned(jiff::tz::TimeZone::UTC).date())
+    static PARIS: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    let tz = PARIS
+        .get_or_init(|| jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC));
+    jiff::Timestamp::now().to_zoned(tz.clone()).date()
 }
 
 const STYLE_CSS: &str = include_str!("../static/style.css");

@@ -569,6 +569,16 @@ async fn card_upsert_through_the_app_updates_the_index() {
             .contains("69003")
     );
 
+    // Asked before the write: the cached answer must not survive it.
+    let mende = "/api/psychologues?q=Mende&rayon=1&enfants=1&langue=lsf&par_page=100";
+    let before = get(s, mende).await.json();
+    assert!(
+        !before["resultats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rpps"] == rpps.as_str())
+    );
     let a = send(s, put(Some(TOKEN), card.to_string())).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let j = a.json();
@@ -616,6 +626,7 @@ async fn edits_are_refused_without_a_configured_token() {
         msp_web::Options {
             today: Some(TODAY),
             edit_token: None,
+            ..Default::default()
         },
     )
     .unwrap();

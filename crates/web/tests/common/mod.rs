@@ -31,6 +31,7 @@ pub fn demo_app_on(db: TestDb) -> TestApp {
         Options {
             today: Some(TODAY),
             edit_token: Some(TOKEN.into()),
+            ..Default::default()
         },
     )
     .expect("state");
