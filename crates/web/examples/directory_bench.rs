@@ -3,6 +3,8 @@
 //! ```text
 //! directory_bench generate <DB_URL> <N>   # N fictitious psychologists, 88 % listed today
 //! directory_bench serve <DB_URL> <ADDR>   # serve the directory (no demo loading)
+//! directory_bench demo <DB_URL> <ADDR>    # like `msp serve`: demo directory if empty
+//! directory_bench probe <DB_URL>          # time kinds of queries in-process
 //! ```
 
 use msp_web::{AppState, Options};
@@ -40,6 +42,11 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 state.index().len()
             );
             tokio::runtime::Runtime::new()?.block_on(msp_web::serve_state(state, addr))
+        }
+        Some("demo") if args.len() == 4 => {
+            // What `msp serve` does: demo directory when the database has no card.
+            let addr: std::net::SocketAddr = args[3].parse()?;
+            tokio::runtime::Runtime::new()?.block_on(msp_web::serve(&args[2], addr, true))
         }
         Some("probe") if args.len() == 3 => {
             // In-process timing of each kind of query (no HTTP), to find the slow ones.
