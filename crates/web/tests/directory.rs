@@ -893,3 +893,79 @@ fn demo_and_search_agree_on_sqlite_and_postgresql() {
         assert_eq!(answers[0].2, answers[1].2, "same search answer");
     }
 }
+
+// ---------------------------------------------------------------- robustness
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "[a-zA-Zéèà0-9 ()',.|%+-]{0,12}",
+            "-?[0-9]{1,6}([.,][0-9]{0,4})?",
+            Just("NaN".to_owned()),
+            Just("1e308".to_owned()),
+            Just("%FF%FE".to_owned()),
+            Just("Lyon".to_owned()),
+            Just("69003".to_owned()),
+            Just("45.7|4.8|5|km".to_owned()),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "q",
+            "insee",
+            "code_postal",
+            "lat",
+            "lon",
+            "rayon",
+            "enfants",
+            "teleconsultation",
+            "langue",
+            "disponible",
+            "nom",
+            "page",
+            "par_page",
+            "limite",
+            "near",
+            "name",
+            "identifier",
+            "_count",
+            "_offset",
+            "practitioner",
+            "address-city",
+            "inconnu",
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 150, .. ProptestConfig::default() })]
+
+        /// Whatever the query string, every endpoint answers without a server error.
+        #[test]
+        fn no_query_string_makes_a_server_error(
+            pairs in prop::collection::vec((key(), value()), 0..6),
+            path in prop::sample::select(vec![
+                "/api/psychologues", "/recherche", "/api/communes", "/fhir/Practitioner",
+                "/fhir/Location", "/fhir/PractitionerRole",
+            ]),
+        ) {
+            let query: String = pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.replace(' ', "+").replace('#', "%23").replace('&', "%26")))
+                .collect::<Vec<_>>()
+                .join("&");
+            let uri = format!("{path}?{query}");
+            let Ok(req) = Request::get(uri.as_str()).body(Body::empty()) else {
+                return Ok(());
+            };
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let a = rt.block_on(send(&shared().state, req));
+            prop_assert!(a.status.as_u16() < 500, "{uri} -> {}: {}", a.status, a.body);
+        }
+    }
+}
