@@ -459,6 +459,31 @@ fn a_person_finds_a_psychologist_in_lyon() {
     d.wait_for("h1");
     assert_accessible(&d, "page introuvable");
 
+    // Small screen (320 CSS px, WCAG 1.4.10 reflow): no horizontal scrolling, still accessible.
+    d.cmd(
+        "POST",
+        "/window/rect",
+        json!({ "width": 360, "height": 800 }),
+    );
+    for page in ["/", "/recherche?q=69003&enfants=1"] {
+        d.goto(&format!("{base}{page}"));
+        d.wait_for("h1");
+        let (scroll, inner) = (
+            d.exec("return document.documentElement.scrollWidth;", json!([])),
+            d.exec("return window.innerWidth;", json!([])),
+        );
+        assert!(
+            scroll.as_f64().unwrap() <= inner.as_f64().unwrap(),
+            "{page}: horizontal scrolling on a small screen ({scroll} > {inner})"
+        );
+        assert_accessible(&d, &format!("{page} (petit écran)"));
+    }
+    d.cmd(
+        "POST",
+        "/window/rect",
+        json!({ "width": 1280, "height": 900 }),
+    );
+
     // The skip link is the first focusable element and leads to the content.
     d.goto(&format!("{base}/"));
     let first_focus = d.exec(
