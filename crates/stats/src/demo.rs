@@ -104,7 +104,7 @@ const LEAVE_HAZARD: f64 = 0.004;
 /// Monthly hazard of a suspension.
 const SUSPEND_HAZARD: f64 = 0.002;
 /// Probability of continuing after each session of an episode.
-const CONTINUE: f64 = 0.866;
+const CONTINUE: f64 = 0.8645;
 /// Probability that a patient comes back for another episode later.
 const RETURN: f64 = 0.10;
 
