@@ -9,12 +9,14 @@ pub mod beneficiary;
 pub mod claim;
 pub mod dates;
 pub mod decision;
+pub mod enrolment;
 pub mod fixtures;
 pub mod ids;
 pub mod ledger;
 pub mod money;
 pub mod psychologist;
 pub mod records;
+pub mod roles;
 pub mod rules;
 
 pub use adjudication::{Facts, FactsMap, judge, judge_batch, judge_batch_refs};
@@ -27,6 +29,7 @@ pub use ledger::{AcceptedSession, Ledger, PatientHistory, YearCounter};
 pub use money::{Cents, MoneyError};
 pub use psychologist::PsychologistRights;
 pub use records::{Convention, Exclusion, PracticeMode, RegistryEntry, Suspension};
+pub use roles::Role;
 pub use rules::{Regime, Rules, RulesError};
 
 /// Hash map with a fast, non-cryptographic hasher: the keys (NIR, RPPS, claim ids) come from

@@ -9,9 +9,12 @@
 //! - aggregates that PostgreSQL widens to NUMERIC are cast back: `CAST(SUM(x) AS BIGINT)`;
 //! - upserts use `INSERT ... ON CONFLICT (...) DO UPDATE SET x = excluded.x`, which both accept.
 
+pub mod accounts;
+pub mod audit;
 pub mod claims;
 mod db;
 pub mod directory;
+pub mod enrolment;
 mod error;
 mod migrate;
 mod pool;

@@ -15,7 +15,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_directory.sql"),
     ),
     (3, "stats", include_str!("../migrations/0003_stats.sql")),
-    (4, "stats_months", include_str!("../migrations/0004_stats_months.sql")),
+    (
+        4,
+        "stats_months",
+        include_str!("../migrations/0004_stats_months.sql"),
+    ),
+    (
+        5,
+        "accounts_enrolment",
+        include_str!("../migrations/0005_accounts_enrolment.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

@@ -8,8 +8,11 @@
 //! Routes: see [`app`]; the JSON API is documented at `/api/openapi.json`.
 
 pub mod api;
+pub mod auth;
+pub mod conventionnement;
 pub mod demo;
 pub mod error;
+pub mod espace;
 pub mod fhir;
 pub mod index;
 pub mod languages;
@@ -177,6 +180,21 @@ impl AppState {
         Ok(n)
     }
 
+    /// Reloads one psychologist's card and rights from the store into the index (blocking):
+    /// after a signature, suspension, exclusion or withdrawal.
+    pub fn refresh_card(&self, rpps: msp_domain::Rpps) -> Result<(), StoreError> {
+        let Some(card) = directory::load_card(&mut *self.0.pool.get()?, rpps)? else {
+            return Ok(());
+        };
+        self.0
+            .index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .upsert(card);
+        self.bump();
+        Ok(())
+    }
+
     /// Writes a card to the store and into the index (blocking).
     pub fn upsert_card(&self, card: &DirectoryCard) -> Result<ListedCard, Problem> {
         let mut db = self.0.pool.get().map_err(|e| Problem::internal(&e))?;
@@ -292,6 +310,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .merge(api::router())
         .merge(stats::router())
+        .merge(espace::router())
         .nest("/fhir", fhir::router())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(security_headers))

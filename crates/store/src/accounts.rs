@@ -1,0 +1,300 @@
+//! Accounts, server-side sessions and failed sign-ins (for rate limiting).
+//!
+//! Passwords arrive here already hashed (Argon2id, by the web layer); session tokens arrive as
+//! their SHA-256, so the table alone never lets anyone in.
+
+use crate::{Db, Row, StoreError, StoreResult, Value};
+use jiff::Timestamp;
+use msp_domain::Role;
+
+/// A person who signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub display_name: String,
+    /// Région of an ARS analyst, département of a CPAM agent (`None`: all).
+    pub territory: Option<String>,
+    pub active: bool,
+}
+
+/// What an admin (or `msp create-admin`) gives to create an account.
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub display_name: &'a str,
+    pub territory: Option<&'a str>,
+    pub created_by: &'a str,
+}
+
+const COLUMNS: &str = "account_id, email, role, display_name, territory, active";
+
+fn account(row: &Row) -> StoreResult<Account> {
+    let code = row.text(2)?;
+    Ok(Account {
+        id: row.int(0)?,
+        email: row.string(1)?,
+        role: Role::parse(code)
+            .ok_or_else(|| StoreError::Invalid(format!("rôle inconnu « {code} »")))?,
+        display_name: row.string(3)?,
+        territory: row.opt_string(4)?,
+        active: row.bool(5)?,
+    })
+}
+
+/// Canonical form of an email address: trimmed, lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Creates an account; an email already used is a [`StoreError::Conflict`].
+pub fn create_account(db: &mut Db, new: &NewAccount<'_>, now: Timestamp) -> StoreResult<i64> {
+    let email = normalize_email(new.email);
+    db.transaction(|tx| {
+        if tx
+            .query_opt(
+                "SELECT 1 FROM accounts WHERE email = $1",
+                &[email.as_str().into()],
+            )?
+            .is_some()
+        {
+            return Err(StoreError::Conflict(format!(
+                "un compte existe déjà pour l’adresse {email}"
+            )));
+        }
+        tx.query_one(
+            "INSERT INTO accounts (email, password_hash, role, display_name, territory, active, created_at, created_by)
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $7) RETURNING account_id",
+            &[
+                email.as_str().into(),
+                new.password_hash.into(),
+                new.role.code().into(),
+                new.display_name.trim().into(),
+                new.territory.map(str::trim).filter(|t| !t.is_empty()).into(),
+                now.into(),
+                new.created_by.into(),
+            ],
+        )?
+        .int(0)
+    })
+}
+
+/// An active account and its password hash, by email.
+pub fn find_for_login(db: &mut Db, email: &str) -> StoreResult<Option<(Account, String)>> {
+    let Some(row) = db.query_opt(
+        &format!("SELECT {COLUMNS}, password_hash FROM accounts WHERE email = $1 AND active = 1"),
+        &[normalize_email(email).into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((account(&row)?, row.string(6)?)))
+}
+
+pub fn get_account(db: &mut Db, id: i64) -> StoreResult<Option<Account>> {
+    db.query_opt(
+        &format!("SELECT {COLUMNS} FROM accounts WHERE account_id = $1"),
+        &[Value::Int(id)],
+    )?
+    .map(|r| account(&r))
+    .transpose()
+}
+
+/// Every account, by email.
+pub fn list_accounts(db: &mut Db) -> StoreResult<Vec<Account>> {
+    db.query(
+        &format!("SELECT {COLUMNS} FROM accounts ORDER BY email"),
+        &[],
+    )?
+    .iter()
+    .map(account)
+    .collect()
+}
+
+pub fn count_admins(db: &mut Db) -> StoreResult<i64> {
+    db.query_one(
+        "SELECT COUNT(*) FROM accounts WHERE role = 'admin' AND active = 1",
+        &[],
+    )?
+    .int(0)
+}
+
+/// Opens a session for an account.
+pub fn create_session(
+    db: &mut Db,
+    token_hash: &str,
+    account_id: i64,
+    csrf_token: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> StoreResult<()> {
+    db.transaction(|tx| {
+        // Expired sessions are swept here rather than by a job.
+        tx.execute("DELETE FROM sessions WHERE expires_at < $1", &[now.into()])?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                token_hash.into(),
+                Value::Int(account_id),
+                csrf_token.into(),
+                now.into(),
+                expires_at.into(),
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// A session that is found and not expired.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub account: Account,
+    pub csrf_token: String,
+    pub expires_at: Timestamp,
+}
+
+/// What a session token is worth at `now`.
+#[derive(Debug, Clone)]
+pub enum SessionLookup {
+    Valid(Session),
+    /// Known but past its expiry, or its account was deactivated.
+    Expired,
+    Unknown,
+}
+
+pub fn find_session(db: &mut Db, token_hash: &str, now: Timestamp) -> StoreResult<SessionLookup> {
+    let Some(row) = db.query_opt(
+        "SELECT a.account_id, a.email, a.role, a.display_name, a.territory, a.active,
+                s.csrf_token, s.expires_at
+         FROM sessions s JOIN accounts a ON a.account_id = s.account_id
+         WHERE s.token_hash = $1",
+        &[token_hash.into()],
+    )?
+    else {
+        return Ok(SessionLookup::Unknown);
+    };
+    let account = account(&row)?;
+    let expires_at = row.timestamp(7)?;
+    if expires_at <= now || !account.active {
+        return Ok(SessionLookup::Expired);
+    }
+    Ok(SessionLookup::Valid(Session {
+        account,
+        csrf_token: row.string(6)?,
+        expires_at,
+    }))
+}
+
+pub fn delete_session(db: &mut Db, token_hash: &str) -> StoreResult<()> {
+    db.execute(
+        "DELETE FROM sessions WHERE token_hash = $1",
+        &[token_hash.into()],
+    )?;
+    Ok(())
+}
+
+/// Records a failed sign-in for this email.
+pub fn record_login_failure(db: &mut Db, email: &str, now: Timestamp) -> StoreResult<()> {
+    db.execute(
+        "INSERT INTO login_failures (email, at) VALUES ($1, $2)",
+        &[normalize_email(email).into(), now.into()],
+    )?;
+    Ok(())
+}
+
+/// Failed sign-ins for this email since `since`.
+pub fn login_failures_since(db: &mut Db, email: &str, since: Timestamp) -> StoreResult<i64> {
+    db.query_one(
+        "SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2",
+        &[normalize_email(email).into(), since.into()],
+    )?
+    .int(0)
+}
+
+/// Forgets failed sign-ins of this email (after a success) and every one older than `before`.
+pub fn clear_login_failures(db: &mut Db, email: &str, before: Timestamp) -> StoreResult<()> {
+    db.execute(
+        "DELETE FROM login_failures WHERE email = $1 OR at < $2",
+        &[normalize_email(email).into(), before.into()],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    #[test]
+    fn accounts_and_sessions_on_every_backend() {
+        for t in testing::all() {
+            let mut db = t.connect();
+            let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+            let new = NewAccount {
+                email: " Admin@Example.org ",
+                password_hash: "$argon2id$fake",
+                role: Role::Admin,
+                display_name: "Admin",
+                territory: None,
+                created_by: "test",
+            };
+            let id = create_account(&mut db, &new, now).unwrap();
+            assert!(matches!(
+                create_account(&mut db, &new, now),
+                Err(StoreError::Conflict(_))
+            ));
+            let (a, hash) = find_for_login(&mut db, "admin@example.org")
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (a.id, a.role, hash.as_str()),
+                (id, Role::Admin, "$argon2id$fake")
+            );
+            assert_eq!(count_admins(&mut db).unwrap(), 1, "{}", t.label);
+
+            let later = now
+                .checked_add(jiff::SignedDuration::from_hours(1))
+                .unwrap();
+            create_session(&mut db, "h", id, "csrf", now, later).unwrap();
+            assert!(matches!(
+                find_session(&mut db, "h", now).unwrap(),
+                SessionLookup::Valid(s) if s.csrf_token == "csrf"
+            ));
+            assert!(matches!(
+                find_session(&mut db, "h", later).unwrap(),
+                SessionLookup::Expired
+            ));
+            assert!(matches!(
+                find_session(&mut db, "x", now).unwrap(),
+                SessionLookup::Unknown
+            ));
+            delete_session(&mut db, "h").unwrap();
+            assert!(matches!(
+                find_session(&mut db, "h", now).unwrap(),
+                SessionLookup::Unknown
+            ));
+
+            record_login_failure(&mut db, "ADMIN@example.org", now).unwrap();
+            record_login_failure(&mut db, "admin@example.org", later).unwrap();
+            assert_eq!(
+                login_failures_since(&mut db, "admin@example.org", now).unwrap(),
+                2,
+                "{}",
+                t.label
+            );
+            assert_eq!(
+                login_failures_since(&mut db, "admin@example.org", later).unwrap(),
+                1
+            );
+            clear_login_failures(&mut db, "admin@example.org", now).unwrap();
+            assert_eq!(
+                login_failures_since(&mut db, "admin@example.org", now).unwrap(),
+                0
+            );
+        }
+    }
+}

@@ -1,0 +1,486 @@
+//! Sign-in, server-side sessions, CSRF protection and role checks.
+//!
+//! - Passwords: Argon2id (the `argon2` crate's defaults), hashed and verified inside
+//!   `spawn_blocking`; an unknown email costs the same as a wrong password.
+//! - Sessions: a random 256-bit token in the `msp_session` cookie (`HttpOnly`, `SameSite=Lax`,
+//!   `Path=/`, `Secure` when the request came over HTTPS); the store keeps only its SHA-256,
+//!   with the account, a per-session CSRF token and an absolute expiry ([`SESSION_HOURS`]).
+//! - CSRF: every form carries `_csrf`; every POST compares it with the session's token. The
+//!   sign-in form, which has no session yet, uses a double-submit cookie (`msp_csrf`).
+//! - Rate limiting: [`MAX_FAILURES`] failed sign-ins for an email within [`FAILURE_WINDOW_MINUTES`]
+//!   lock it until the window has passed; the failures are kept in the store, so every server
+//!   process sees them.
+
+// Handlers refuse with a ready French page; boxing it would buy nothing here.
+#![allow(clippy::result_large_err)]
+
+use crate::AppState;
+use crate::espace::{layout, refusal};
+use axum::Form;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::{SignedDuration, Timestamp};
+use maud::html;
+use msp_domain::Role;
+use msp_store::accounts::{self, Account, SessionLookup};
+use msp_store::{Db, StoreError};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+pub const SESSION_COOKIE: &str = "msp_session";
+pub const LOGIN_CSRF_COOKIE: &str = "msp_csrf";
+/// A session ends this many hours after sign-in.
+pub const SESSION_HOURS: i64 = 8;
+pub const MAX_FAILURES: i64 = 5;
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// Shortest password accepted for a new account.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// A random token: 32 bytes, hex.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex(&bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+pub fn sha256_hex(text: &str) -> String {
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// Equal strings, in a time that does not depend on where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Argon2id hash of a password, as a PHC string (blocking: call it in `spawn_blocking`).
+pub fn hash_password_blocking(password: &str) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches `hash` (blocking).
+pub fn verify_password_blocking(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+pub async fn hash_password(password: String) -> Result<String, Response> {
+    tokio::task::spawn_blocking(move || hash_password_blocking(&password))
+        .await
+        .map_err(|e| internal(&e))?
+        .map_err(|e| internal(&e))
+}
+
+/// A hash that no password matches cheaply: verifying against it for unknown emails makes
+/// them cost as much as known ones.
+fn dummy_hash() -> &'static str {
+    static CELL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CELL.get_or_init(|| hash_password_blocking(&random_token()).unwrap_or_default())
+}
+
+pub fn internal(cause: &dyn std::fmt::Display) -> Response {
+    tracing::error!(%cause, "internal error");
+    refusal(
+        None,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Erreur",
+        "Une erreur interne est survenue. Réessayez dans quelques instants.",
+    )
+}
+
+/// Runs store work on the blocking pool; store refusals become French pages.
+pub async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut Db) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut db = state.pool().get().map_err(|e| internal(&e))?;
+        f(&mut db).map_err(|e| match e {
+            StoreError::Conflict(m) => refusal(
+                None,
+                StatusCode::CONFLICT,
+                "Action impossible",
+                &capitalize(&m),
+            ),
+            StoreError::Invalid(m) => refusal(
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Demande invalide",
+                &capitalize(&m),
+            ),
+            other => internal(&other),
+        })
+    })
+    .await
+    .map_err(|e| internal(&e))?
+}
+
+pub fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => {
+            let mut out: String = f.to_uppercase().collect();
+            out.push_str(c.as_str());
+            if !out.ends_with('.') {
+                out.push('.');
+            }
+            out
+        }
+        None => String::new(),
+    }
+}
+
+/// Cookie value from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Whether the request reached us over HTTPS (directly or through a proxy that says so).
+pub fn is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The signed-in person.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub account: Account,
+    pub csrf: String,
+    token_hash: String,
+}
+
+impl CurrentUser {
+    /// « email (rôle) », as the histories and the audit log name people.
+    pub fn actor(&self) -> String {
+        format!("{} ({})", self.account.email, self.account.role.code())
+    }
+
+    pub fn role(&self) -> Role {
+        self.account.role
+    }
+
+    /// Refuses (403) unless the account has one of these roles.
+    pub fn require(&self, roles: &[Role]) -> Result<(), Response> {
+        if roles.contains(&self.account.role) {
+            Ok(())
+        } else {
+            Err(refusal(
+                Some(self),
+                StatusCode::FORBIDDEN,
+                "Accès refusé",
+                &format!(
+                    "Cette page n’est pas accessible avec un compte « {} ».",
+                    self.account.role.label_fr()
+                ),
+            ))
+        }
+    }
+
+    /// Refuses (403) a POST whose `_csrf` is not this session's token.
+    pub fn check_csrf(&self, sent: Option<&str>) -> Result<(), Response> {
+        if sent.is_some_and(|t| constant_time_eq(t, &self.csrf)) {
+            Ok(())
+        } else {
+            Err(csrf_refusal(Some(self)))
+        }
+    }
+
+    /// [`CurrentUser::check_csrf`] on a parsed form.
+    pub fn check_form(&self, form: &HashMap<String, String>) -> Result<(), Response> {
+        self.check_csrf(form.get("_csrf").map(String::as_str))
+    }
+}
+
+pub fn csrf_refusal(user: Option<&CurrentUser>) -> Response {
+    refusal(
+        user,
+        StatusCode::FORBIDDEN,
+        "Formulaire refusé",
+        "Le jeton de sécurité du formulaire est absent ou invalide. Rechargez la page et recommencez.",
+    )
+}
+
+/// The session of the request, if any: `Ok(None)` when nobody is signed in.
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+enum Lookup {
+    None,
+    Expired,
+    User(CurrentUser),
+}
+
+async fn lookup(parts: &Parts, state: &AppState) -> Result<Lookup, Response> {
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+        return Ok(Lookup::None);
+    };
+    let token_hash = sha256_hex(&token);
+    let key = token_hash.clone();
+    let found = blocking(state, move |db| {
+        accounts::find_session(db, &key, Timestamp::now())
+    })
+    .await?;
+    Ok(match found {
+        SessionLookup::Valid(s) => Lookup::User(CurrentUser {
+            account: s.account,
+            csrf: s.csrf_token,
+            token_hash,
+        }),
+        SessionLookup::Expired => Lookup::Expired,
+        SessionLookup::Unknown => Lookup::Expired,
+    })
+}
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        Ok(MaybeUser(match lookup(parts, state).await? {
+            Lookup::User(u) => Some(u),
+            _ => None,
+        }))
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match lookup(parts, state).await? {
+            Lookup::User(u) => Ok(u),
+            Lookup::None => Err(Redirect::to("/connexion").into_response()),
+            Lookup::Expired => {
+                let mut res = Redirect::to("/connexion?expiree=1").into_response();
+                res.headers_mut().append(
+                    header::SET_COOKIE,
+                    set_cookie(SESSION_COOKIE, "", 0, is_https(&parts.headers)),
+                );
+                Err(res)
+            }
+        }
+    }
+}
+
+/// `GET /connexion`.
+pub async fn login_page(
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if user.is_some() {
+        return Redirect::to("/espace").into_response();
+    }
+    let token = cookie(&headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| t.len() == 64)
+        .unwrap_or_else(random_token);
+    let notice = q
+        .contains_key("expiree")
+        .then_some("Votre session a expiré. Reconnectez-vous pour continuer.");
+    let mut res = login_form(StatusCode::OK, &token, notice, None, "");
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, &token, 3600, is_https(&headers)),
+    );
+    res
+}
+
+fn login_form(
+    status: StatusCode,
+    token: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+    email: &str,
+) -> Response {
+    let body = html! {
+        h1 { "Se connecter" }
+        @if let Some(n) = notice { div class="alert" role="status" { p { (n) } } }
+        @if let Some(e) = error { div class="alert" role="alert" { p { (e) } } }
+        form method="post" action="/connexion" class="search" {
+            input type="hidden" name="_csrf" value=(token);
+            div class="field" {
+                label for="email" { "Adresse électronique" }
+                input id="email" name="email" type="email" autocomplete="username" required value=(email);
+            }
+            div class="field" {
+                label for="password" { "Mot de passe" }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+            }
+            div class="actions" { button type="submit" class="button" { "Se connecter" } }
+        }
+        p class="hint" { "Les comptes sont créés par un administrateur du dispositif." }
+    };
+    (status, layout(None, "Se connecter", body)).into_response()
+}
+
+/// `POST /connexion`.
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let sent = form.get("_csrf").map(String::as_str).unwrap_or("");
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(sent, &expected) {
+        return csrf_refusal(None);
+    }
+    let email = accounts::normalize_email(form.get("email").map(String::as_str).unwrap_or(""));
+    let password = form.get("password").cloned().unwrap_or_default();
+    let now = Timestamp::now();
+    let window_start = now
+        .checked_sub(SignedDuration::from_mins(FAILURE_WINDOW_MINUTES))
+        .unwrap_or(now);
+    let key = email.clone();
+    let found = match blocking(&state, move |db| {
+        let failures = accounts::login_failures_since(db, &key, window_start)?;
+        Ok((failures, accounts::find_for_login(db, &key)?))
+    })
+    .await
+    {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (failures, account) = found;
+    if failures >= MAX_FAILURES {
+        return login_form(
+            StatusCode::TOO_MANY_REQUESTS,
+            &expected,
+            None,
+            Some(&format!(
+                "Trop de tentatives de connexion échouées pour ce compte. Réessayez dans {FAILURE_WINDOW_MINUTES} minutes."
+            )),
+            &email,
+        );
+    }
+    let hash = account
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
+    let ok = tokio::task::spawn_blocking(move || verify_password_blocking(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let Some((account, _)) = account.filter(|_| ok) else {
+        let key = email.clone();
+        if let Err(r) = blocking(&state, move |db| {
+            accounts::record_login_failure(db, &key, now)
+        })
+        .await
+        {
+            return r;
+        }
+        return login_form(
+            StatusCode::UNAUTHORIZED,
+            &expected,
+            None,
+            Some("Adresse électronique ou mot de passe incorrect."),
+            &email,
+        );
+    };
+    let token = random_token();
+    let csrf = random_token();
+    let token_hash = sha256_hex(&token);
+    let expires = now
+        .checked_add(SignedDuration::from_hours(SESSION_HOURS))
+        .unwrap_or(now);
+    let day_ago = now
+        .checked_sub(SignedDuration::from_hours(24))
+        .unwrap_or(now);
+    let id = account.id;
+    if let Err(r) = blocking(&state, move |db| {
+        accounts::clear_login_failures(db, &email, day_ago)?;
+        accounts::create_session(db, &token_hash, id, &csrf, now, expires)
+    })
+    .await
+    {
+        return r;
+    }
+    let mut res = Redirect::to("/espace").into_response();
+    let secure = is_https(&headers);
+    let h = res.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, &token, SESSION_HOURS * 3600, secure),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure),
+    );
+    res
+}
+
+/// `POST /deconnexion`.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    user: CurrentUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = user.check_form(&form) {
+        return r;
+    }
+    let key = user.token_hash.clone();
+    if let Err(r) = blocking(&state, move |db| accounts::delete_session(db, &key)).await {
+        return r;
+    }
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, is_https(&headers)),
+    );
+    res
+}
+
+/// Opens a session for an account without a password (tests and tools); returns the cookie
+/// value and the CSRF token.
+pub fn open_session_blocking(db: &mut Db, account_id: i64) -> Result<(String, String), StoreError> {
+    let token = random_token();
+    let csrf = random_token();
+    let now = Timestamp::now();
+    let expires = now
+        .checked_add(SignedDuration::from_hours(SESSION_HOURS))
+        .unwrap_or(now);
+    accounts::create_session(db, &sha256_hex(&token), account_id, &csrf, now, expires)?;
+    Ok((token, csrf))
+}

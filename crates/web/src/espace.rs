@@ -1,0 +1,435 @@
+//! The signed-in space: the layout with each role's menu, the home page of each role, account
+//! management and the audit log (admin), the statistics of an ARS analyst's own région.
+
+// Handlers refuse with a ready French page; boxing it would buy nothing here.
+#![allow(clippy::result_large_err)]
+
+use crate::AppState;
+use crate::auth::{CurrentUser, MIN_PASSWORD_CHARS, blocking, hash_password};
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use maud::{DOCTYPE, Markup, html};
+use msp_domain::Role;
+use msp_store::accounts::{self, NewAccount};
+use msp_store::audit;
+use std::collections::HashMap;
+
+/// Routes of the signed-in space (sign-in pages included).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/connexion",
+            get(crate::auth::login_page).post(crate::auth::login),
+        )
+        .route("/deconnexion", post(crate::auth::logout))
+        .route("/espace", get(home))
+        .route(
+            "/espace/admin/comptes",
+            get(accounts_page).post(create_account),
+        )
+        .route("/espace/admin/journal", get(audit_page))
+        .route("/espace/ars/{region}", get(ars_region))
+        .merge(crate::conventionnement::router())
+}
+
+/// Menu entries of a role: (href, label).
+pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
+    match role {
+        None => vec![
+            ("/", "Accueil"),
+            ("/recherche", "Trouver un psychologue"),
+            ("/statistiques", "Statistiques"),
+            ("/connexion", "Se connecter"),
+        ],
+        Some(role) => {
+            let mut m = vec![("/espace", "Mon espace")];
+            m.extend(match role {
+                Role::Psychologue => vec![("/espace/candidature", "Ma candidature")],
+                Role::Expert => vec![("/espace/commission", "Candidatures à examiner")],
+                Role::AgentCpam => vec![("/espace/cpam", "Conventions")],
+                Role::AnalysteArs => vec![("/statistiques", "Statistiques")],
+                Role::Admin => vec![
+                    ("/espace/admin/comptes", "Comptes"),
+                    ("/espace/admin/journal", "Journal d’audit"),
+                ],
+                Role::Patient | Role::Medecin | Role::SageFemme => vec![],
+            });
+            m.push(("/recherche", "Annuaire"));
+            m
+        }
+    }
+}
+
+/// The page frame of the signed-in space (and of the sign-in page).
+pub fn layout(user: Option<&CurrentUser>, title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex";
+                title { (title) " – Mon soutien psy" }
+                link rel="stylesheet" href="/static/style.css";
+            }
+            body {
+                a class="skip" href="#contenu" { "Aller au contenu" }
+                header class="site-header" {
+                    div class="wrap header-inner" {
+                        a class="brand" href="/" {
+                            span class="brand-name" { "Mon soutien psy" }
+                            span class="brand-sub" {
+                                @if let Some(u) = user {
+                                    (u.account.display_name) " · " (u.account.role.label_fr())
+                                } @else { "Espace des professionnels et des assurés" }
+                            }
+                        }
+                        nav aria-label="Menu" {
+                            ul {
+                                @for (href, label) in menu(user.map(CurrentUser::role)) {
+                                    li { a href=(href) { (label) } }
+                                }
+                                @if let Some(u) = user {
+                                    li {
+                                        form method="post" action="/deconnexion" {
+                                            input type="hidden" name="_csrf" value=(u.csrf);
+                                            button type="submit" class="button-secondary" { "Se déconnecter" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main id="contenu" tabindex="-1" { div class="wrap" { (body) } }
+                footer class="site-footer" {
+                    div class="wrap" {
+                        p { "Vos données personnelles ne sont lues que par les personnes qui en ont besoin ; chaque consultation est tracée." }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A refusal or error page.
+pub fn refusal(
+    user: Option<&CurrentUser>,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+) -> Response {
+    (
+        status,
+        layout(
+            user,
+            title,
+            html! {
+                h1 { (title) }
+                div class="alert" role="alert" { p { (message) } }
+                p { a href="/espace" { "Retour à mon espace" } }
+            },
+        ),
+    )
+        .into_response()
+}
+
+/// `GET /espace`: what this role can do.
+async fn home(user: CurrentUser) -> Response {
+    let intro = match user.role() {
+        Role::Patient => {
+            "Vos séances, le nombre de séances restant cette année et vos remboursements apparaîtront ici."
+        }
+        Role::Psychologue => {
+            "Déposez votre candidature au conventionnement, suivez son instruction et gérez votre convention."
+        }
+        Role::Medecin | Role::SageFemme => {
+            "Les courriers d’adressage que vous émettez apparaîtront ici."
+        }
+        Role::Expert => {
+            "Examinez les candidatures déposées : acceptez ou refusez-les en motivant votre décision."
+        }
+        Role::AgentCpam => {
+            "Signez les conventions des candidats acceptés, suspendez ou excluez un psychologue."
+        }
+        Role::AnalysteArs => "Consultez les statistiques de votre région, sans donnée personnelle.",
+        Role::Admin => "Gérez les comptes et consultez le journal d’audit.",
+    };
+    let body = html! {
+        h1 { "Mon espace" }
+        p class="lead" { "Bonjour " (user.account.display_name) "." }
+        p { (intro) }
+        ul {
+            @for (href, label) in menu(Some(user.role())).into_iter().skip(1) {
+                li { a href=(href) { (label) } }
+            }
+            @if user.role() == Role::AnalysteArs {
+                @if let Some(r) = &user.account.territory {
+                    li { a href=(format!("/espace/ars/{r}")) { "Statistiques de ma région (" (r) ")" } }
+                }
+            }
+            @if user.role() == Role::Psychologue {
+                li { a href="/espace/convention" { "Ma convention" } }
+            }
+        }
+    };
+    layout(Some(&user), "Mon espace", body).into_response()
+}
+
+async fn accounts_page(State(state): State<AppState>, user: CurrentUser) -> Response {
+    if let Err(r) = user.require(&[Role::Admin]) {
+        return r;
+    }
+    accounts_view(&state, &user, StatusCode::OK, None).await
+}
+
+async fn accounts_view(
+    state: &AppState,
+    user: &CurrentUser,
+    status: StatusCode,
+    message: Option<(bool, String)>,
+) -> Response {
+    let list = match blocking(state, accounts::list_accounts).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let body = html! {
+        h1 { "Comptes" }
+        @if let Some((ok, m)) = &message {
+            div class="alert" role=(if *ok { "status" } else { "alert" }) { p { (m) } }
+        }
+        table {
+            caption { "Comptes existants" }
+            thead { tr { th scope="col" { "Adresse" } th scope="col" { "Nom" } th scope="col" { "Rôle" } th scope="col" { "Territoire" } th scope="col" { "Actif" } } }
+            tbody {
+                @for a in &list {
+                    tr {
+                        td { (a.email) } td { (a.display_name) } td { (a.role.label_fr()) }
+                        td { (a.territory.as_deref().unwrap_or("—")) }
+                        td { @if a.active { "oui" } @else { "non" } }
+                    }
+                }
+            }
+        }
+        h2 { "Créer un compte" }
+        form method="post" action="/espace/admin/comptes" class="search" {
+            input type="hidden" name="_csrf" value=(user.csrf);
+            div class="field" { label for="email" { "Adresse électronique" } input id="email" name="email" type="email" required; }
+            div class="field" { label for="nom" { "Nom affiché" } input id="nom" name="nom" type="text" required; }
+            div class="field" {
+                label for="role" { "Rôle" }
+                select id="role" name="role" {
+                    @for r in Role::ALL { option value=(r.code()) { (r.label_fr()) } }
+                }
+            }
+            div class="field" {
+                label for="territoire" { "Territoire" }
+                p id="territoire-aide" class="hint" { "Code de région pour un analyste d’ARS (obligatoire, ex. 84) ; code de département pour un agent de CPAM (facultatif, ex. 69)." }
+                input id="territoire" name="territoire" type="text" aria-describedby="territoire-aide";
+            }
+            div class="field" {
+                label for="password" { "Mot de passe initial" }
+                p id="password-aide" class="hint" { (MIN_PASSWORD_CHARS) " caractères au moins." }
+                input id="password" name="password" type="password" autocomplete="new-password" required aria-describedby="password-aide";
+            }
+            div class="actions" { button type="submit" class="button" { "Créer le compte" } }
+        }
+    };
+    (status, layout(Some(user), "Comptes", body)).into_response()
+}
+
+/// Checks an account form; returns the French reason of the first problem.
+pub fn validate_new_account(
+    email: &str,
+    name: &str,
+    role: Option<Role>,
+    territory: &str,
+    password: &str,
+) -> Result<Role, String> {
+    let email = email.trim();
+    let at = email.find('@');
+    if email.is_empty() || at.is_none_or(|i| i == 0 || i == email.len() - 1) || email.contains(' ')
+    {
+        return Err("Adresse électronique invalide.".into());
+    }
+    if name.trim().is_empty() {
+        return Err("Le nom affiché est obligatoire.".into());
+    }
+    let role = role.ok_or("Rôle inconnu.")?;
+    if role.needs_region() {
+        let t = territory.trim();
+        if msp_geo::communes().all().iter().all(|c| c.region != t) {
+            return Err(format!(
+                "Région « {t} » inconnue : un analyste d’ARS a besoin du code de sa région (ex. 84)."
+            ));
+        }
+    }
+    if role == Role::AgentCpam
+        && !territory.trim().is_empty()
+        && msp_geo::communes()
+            .departement_name(territory.trim())
+            .is_none()
+    {
+        return Err(format!("Département « {} » inconnu.", territory.trim()));
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "Le mot de passe doit compter au moins {MIN_PASSWORD_CHARS} caractères."
+        ));
+    }
+    Ok(role)
+}
+
+async fn create_account(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = user
+        .require(&[Role::Admin])
+        .and_then(|()| user.check_form(&form))
+    {
+        return r;
+    }
+    let f = |k: &str| form.get(k).map(String::as_str).unwrap_or("").to_owned();
+    let (email, name, territory, password) = (f("email"), f("nom"), f("territoire"), f("password"));
+    let role = match validate_new_account(
+        &email,
+        &name,
+        Role::parse(&f("role")),
+        &territory,
+        &password,
+    ) {
+        Ok(r) => r,
+        Err(m) => {
+            return accounts_view(
+                &state,
+                &user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some((false, m)),
+            )
+            .await;
+        }
+    };
+    let hash = match hash_password(password).await {
+        Ok(h) => h,
+        Err(r) => return r,
+    };
+    let actor = user.actor();
+    let email2 = email.clone();
+    let created = blocking(&state, move |db| {
+        let t = territory.trim();
+        accounts::create_account(
+            db,
+            &NewAccount {
+                email: &email2,
+                password_hash: &hash,
+                role,
+                display_name: &name,
+                territory: (!t.is_empty()).then_some(t),
+                created_by: &actor,
+            },
+            Timestamp::now(),
+        )
+    })
+    .await;
+    match created {
+        Ok(_) => {
+            accounts_view(
+                &state,
+                &user,
+                StatusCode::CREATED,
+                Some((true, format!("Compte créé pour {}.", email.trim()))),
+            )
+            .await
+        }
+        Err(r) if r.status() == StatusCode::CONFLICT => {
+            accounts_view(
+                &state,
+                &user,
+                StatusCode::CONFLICT,
+                Some((
+                    false,
+                    format!("Un compte existe déjà pour l’adresse {}.", email.trim()),
+                )),
+            )
+            .await
+        }
+        Err(r) => r,
+    }
+}
+
+async fn audit_page(State(state): State<AppState>, user: CurrentUser) -> Response {
+    if let Err(r) = user.require(&[Role::Admin]) {
+        return r;
+    }
+    let entries = match blocking(&state, |db| audit::recent(db, 500, None)).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let body = html! {
+        h1 { "Journal d’audit" }
+        p { "Chaque lecture ou modification des données personnelles d’un candidat ou d’un patient par une autre personne que lui. Le journal ne peut pas être modifié depuis l’application. Les 500 dernières entrées :" }
+        table {
+            thead { tr { th scope="col" { "Quand (UTC)" } th scope="col" { "Qui" } th scope="col" { "Quoi" } th scope="col" { "Donnée" } th scope="col" { "Pourquoi" } } }
+            tbody {
+                @for e in &entries {
+                    tr {
+                        td { (e.at.strftime("%Y-%m-%d %H:%M:%S")) }
+                        td { (e.actor) }
+                        td { (e.action) }
+                        td { (e.subject_kind) " " (e.subject_id) }
+                        td { (e.reason) }
+                    }
+                }
+            }
+        }
+    };
+    layout(Some(&user), "Journal d’audit", body).into_response()
+}
+
+/// `GET /espace/ars/{region}`: only the analyst's own région.
+async fn ars_region(user: CurrentUser, Path(region): Path<String>) -> Response {
+    if let Err(r) = user.require(&[Role::AnalysteArs]) {
+        return r;
+    }
+    if user.account.territory.as_deref() != Some(region.as_str()) {
+        return refusal(
+            Some(&user),
+            StatusCode::FORBIDDEN,
+            "Accès refusé",
+            &format!(
+                "Votre compte donne accès aux statistiques de la région {} uniquement.",
+                user.account.territory.as_deref().unwrap_or("—")
+            ),
+        );
+    }
+    Redirect::to(&format!("/statistiques?perimetre=region:{region}")).into_response()
+}
+
+/// Appends to the audit log (inside the caller's blocking store work).
+pub fn audit_blocking(
+    db: &mut msp_store::Db,
+    user: &CurrentUser,
+    action: &str,
+    subject_kind: &str,
+    subject_id: &str,
+    reason: &str,
+) -> Result<(), msp_store::StoreError> {
+    audit::record(
+        db,
+        &audit::AuditEntry {
+            at: Timestamp::now(),
+            actor: user.actor(),
+            action: action.into(),
+            subject_kind: subject_kind.into(),
+            subject_id: subject_id.into(),
+            reason: reason.into(),
+        },
+    )
+}

@@ -1,0 +1,745 @@
+//! Accounts, sessions, CSRF, roles and the conventionnement workflow through the router, on
+//! SQLite and PostgreSQL: a psychologist applies, an expert accepts, a CPAM agent signs, the card
+//! appears; a suspension hides it and its end restores it; the audit log shows who read what;
+//! every route × every role is allowed or refused as SPEC §2 says.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use jiff::civil::{Date, date};
+use msp_domain::Role;
+use msp_store::accounts::{self, NewAccount};
+use msp_store::testing::{self, TestDb};
+use msp_web::{AppState, Options, app};
+use tower::ServiceExt;
+
+const TODAY: Date = date(2026, 11, 23);
+const PASSWORD: &str = "un mot de passe solide";
+/// A valid RPPS (Luhn) registered as psychologist below.
+fn rpps() -> String {
+    let partial = "1000000042";
+    format!("{partial}{}", msp_domain::ids::luhn_complete(partial))
+}
+
+struct Setup {
+    db: TestDb,
+    state: AppState,
+    /// (cookie, csrf) per role; `psy2` is a second psychologist.
+    sessions: Vec<(Role, String, String)>,
+    psy2: (String, String),
+}
+
+/// Synchronous database work from inside the (multi-threaded) test runtime.
+fn sync<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+/// Drives one request on a shared runtime; the tests themselves are synchronous, so that the
+/// synchronous PostgreSQL client is never used nor dropped inside the runtime.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+    .block_on(f)
+}
+
+fn state_on(db: &TestDb, today: Date) -> AppState {
+    sync(|| state_on_blocking(db, today))
+}
+
+fn state_on_blocking(db: &TestDb, today: Date) -> AppState {
+    let pool = msp_store::open_pool(&db.url, 4).expect("pool");
+    AppState::new(
+        pool,
+        Options {
+            today: Some(today),
+            ..Default::default()
+        },
+    )
+    .expect("state")
+}
+
+fn setup(db: TestDb) -> Setup {
+    sync(|| setup_blocking(db))
+}
+
+fn setup_blocking(db: TestDb) -> Setup {
+    let mut conn = db.connect();
+    conn.execute(
+        "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
+         VALUES ($1, 'LEFÈVRE', 'Hélène', '93', 'L', '69382')",
+        &[rpps().into()],
+    )
+    .unwrap();
+    let now = jiff::Timestamp::now();
+    let mut sessions = Vec::new();
+    let mk =
+        |conn: &mut msp_store::Db, role: Role, email: &str, territory: Option<&str>, hash: &str| {
+            let id = accounts::create_account(
+                conn,
+                &NewAccount {
+                    email,
+                    password_hash: hash,
+                    role,
+                    display_name: email,
+                    territory,
+                    created_by: "test",
+                },
+                now,
+            )
+            .unwrap();
+            msp_web::auth::open_session_blocking(conn, id).unwrap()
+        };
+    let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+    for role in Role::ALL {
+        let territory = match role {
+            Role::AnalysteArs => Some("84"),
+            _ => None,
+        };
+        let (c, t) = mk(
+            &mut conn,
+            role,
+            &format!("{}@example.org", role.code()),
+            territory,
+            &hash,
+        );
+        sessions.push((role, c, t));
+    }
+    let psy2 = mk(
+        &mut conn,
+        Role::Psychologue,
+        "autre.psy@example.org",
+        None,
+        "x",
+    );
+    drop(conn);
+    let state = state_on_blocking(&db, TODAY);
+    Setup {
+        db,
+        state,
+        sessions,
+        psy2,
+    }
+}
+
+impl Setup {
+    fn session(&self, role: Role) -> (&str, &str) {
+        let (_, c, t) = self.sessions.iter().find(|(r, _, _)| *r == role).unwrap();
+        (c, t)
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    location: String,
+    set_cookie: Vec<String>,
+    body: String,
+}
+
+fn send(state: &AppState, req: Request<Body>) -> Answer {
+    block_on(send_async(state, req))
+}
+
+async fn send_async(state: &AppState, req: Request<Body>) -> Answer {
+    let res = app(state.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let set_cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Answer {
+        status,
+        location,
+        set_cookie,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn get(state: &AppState, uri: &str, cookie: Option<&str>) -> Answer {
+    let mut b = Request::get(uri);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, format!("msp_session={c}"));
+    }
+    send(state, b.body(Body::empty()).unwrap())
+}
+
+fn post(state: &AppState, uri: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Answer {
+    let mut b =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, format!("msp_session={c}"));
+    }
+    let body = serde_urlencoded::to_string(form).unwrap();
+    send(state, b.body(Body::from(body)).unwrap())
+}
+
+fn upload(state: &AppState, cookie: &str, csrf: &str, kind: &str, content: &[u8]) -> Answer {
+    let boundary = "----msp-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in [("_csrf", csrf), ("type", kind)] {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"{kind}.pdf\"\r\nContent-Type: application/pdf\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend(content);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let req = Request::post("/espace/candidature/pieces")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(header::COOKIE, format!("msp_session={cookie}"))
+        .body(Body::from(body))
+        .unwrap();
+    send(state, req)
+}
+
+fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec()
+}
+
+fn card_listed(state: &AppState) -> bool {
+    get(state, &format!("/psychologues/{}", rpps()), None).status == StatusCode::OK
+}
+
+/// Applies, files, accepts; returns the application id.
+fn apply_and_accept(s: &Setup) -> i64 {
+    let (psy, psy_csrf) = s.session(Role::Psychologue);
+    let a = post(
+        &s.state,
+        "/espace/candidature",
+        Some(psy),
+        &[
+            ("_csrf", psy_csrf),
+            ("nom", "Lefevre"),
+            ("prenom", "HELENE"),
+            ("rpps", &rpps()),
+            ("diplome", "Master de psychologie clinique, Lyon 2, 2015"),
+            ("experience", "4,5"),
+            ("adresse1", "1 place Bellecour"),
+            ("cp1", "69002"),
+            ("commune1", ""),
+            ("telephone", "04 78 00 00 00"),
+        ],
+    );
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    // Not complete yet: filing is refused and nothing changes.
+    let a = post(
+        &s.state,
+        "/espace/candidature/depot",
+        Some(psy),
+        &[("_csrf", psy_csrf)],
+    );
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(a.body.contains("incomplet"));
+    for kind in ["diplome", "experience"] {
+        let a = upload(&s.state, psy, psy_csrf, kind, &pdf());
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    }
+    let page = get(&s.state, "/espace/candidature", Some(psy));
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("✗ Non conforme"), "{}", page.body);
+    assert!(page.body.contains("Présent au répertoire, profession 93."));
+    let a = post(
+        &s.state,
+        "/espace/candidature/depot",
+        Some(psy),
+        &[("_csrf", psy_csrf)],
+    );
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let page = get(&s.state, "/espace/candidature", Some(psy));
+    assert!(
+        page.body.contains("23/03/2027"),
+        "deadline shown: {}",
+        page.body
+    );
+
+    let (expert, expert_csrf) = s.session(Role::Expert);
+    let q = get(&s.state, "/espace/commission", Some(expert));
+    assert_eq!(q.status, StatusCode::OK);
+    let id: i64 = {
+        sync(|| {
+            let mut db = s.db.connect();
+            db.query_one("SELECT application_id FROM applications", &[])
+                .unwrap()
+                .int(0)
+                .unwrap()
+        })
+    };
+    assert!(q.body.contains(&format!("/espace/candidatures/{id}")));
+    let v = get(
+        &s.state,
+        &format!("/espace/candidatures/{id}"),
+        Some(expert),
+    );
+    assert_eq!(v.status, StatusCode::OK);
+    assert!(v.body.contains("Décision de la commission"));
+    // A refusal without reason is refused.
+    let a = post(
+        &s.state,
+        &format!("/espace/candidatures/{id}/decision"),
+        Some(expert),
+        &[("_csrf", expert_csrf), ("decision", "refuser")],
+    );
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let a = post(
+        &s.state,
+        &format!("/espace/candidatures/{id}/decision"),
+        Some(expert),
+        &[
+            ("_csrf", expert_csrf),
+            ("decision", "accepter"),
+            ("motif", ""),
+        ],
+    );
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    id
+}
+
+#[test]
+fn apply_accept_sign_list_suspend_restore_on_both_databases() {
+    for db in sync(testing::all) {
+        let s = setup(db);
+        let id = apply_and_accept(&s);
+        assert!(!card_listed(&s.state));
+
+        let (cpam, cpam_csrf) = s.session(Role::AgentCpam);
+        let home = get(&s.state, "/espace/cpam", Some(cpam));
+        assert!(home.body.contains(&rpps()));
+        let a = post(
+            &s.state,
+            &format!("/espace/cpam/{}/signature", rpps()),
+            Some(cpam),
+            &[("_csrf", cpam_csrf), ("debut", "2026-11-23")],
+        );
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        assert!(
+            card_listed(&s.state),
+            "card listed after signature ({})",
+            s.db.label
+        );
+        let search = get(&s.state, "/api/psychologues?q=69002&rayon=5", None);
+        assert!(search.body.contains(&rpps()), "{}", search.body);
+        // Signing twice is refused, nothing written.
+        let a = post(
+            &s.state,
+            &format!("/espace/cpam/{}/signature", rpps()),
+            Some(cpam),
+            &[("_csrf", cpam_csrf), ("debut", "2026-11-23")],
+        );
+        assert_eq!(a.status, StatusCode::CONFLICT);
+
+        // Suspension over today: hidden; after its end: listed again.
+        let a = post(
+            &s.state,
+            &format!("/espace/cpam/{}/suspension", rpps()),
+            Some(cpam),
+            &[
+                ("_csrf", cpam_csrf),
+                ("du", "2026-11-23"),
+                ("au", "2026-12-15"),
+                ("motif", "contrôle en cours"),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        assert!(!card_listed(&s.state), "suspended card hidden");
+        let later = state_on(&s.db, date(2026, 12, 16));
+        assert!(card_listed(&later), "the suspension lifted itself");
+
+        // History kept.
+        let page = get(&s.state, &format!("/espace/cpam/{}", rpps()), Some(cpam));
+        assert!(
+            page.body.contains("signature") && page.body.contains("suspension"),
+            "{}",
+            page.body
+        );
+
+        // Withdrawal with 2 months' notice by the psychologist.
+        let (psy, psy_csrf) = s.session(Role::Psychologue);
+        let a = post(
+            &s.state,
+            "/espace/convention/retrait",
+            Some(psy),
+            &[("_csrf", psy_csrf)],
+        );
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        assert!(card_listed(&state_on(&s.db, date(2027, 1, 23))));
+        assert!(!card_listed(&state_on(&s.db, date(2027, 1, 24))));
+
+        // Exclusion.
+        let a = post(
+            &s.state,
+            &format!("/espace/cpam/{}/exclusion", rpps()),
+            Some(cpam),
+            &[
+                ("_csrf", cpam_csrf),
+                ("du", "2026-12-20"),
+                ("motif", "fraude"),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        assert!(!card_listed(&later) || date(2026, 12, 16) < date(2026, 12, 20));
+        assert!(!card_listed(&state_on(&s.db, date(2026, 12, 20))));
+
+        // Audit log: the expert's and the agent's reads, readable by the admin only.
+        let (admin, _) = s.session(Role::Admin);
+        let log = get(&s.state, "/espace/admin/journal", Some(admin));
+        assert_eq!(log.status, StatusCode::OK);
+        assert!(
+            log.body.contains("expert@example.org (expert)"),
+            "{}",
+            log.body
+        );
+        assert!(log.body.contains(&format!("candidature {id}")));
+        assert!(log.body.contains("agent_cpam@example.org (agent_cpam)"));
+        let rows = sync(|| {
+            s.db.connect()
+                .query_one("SELECT COUNT(*) FROM convention_events", &[])
+                .unwrap()
+                .int(0)
+                .unwrap()
+        });
+        assert_eq!(
+            rows, 4,
+            "signature, suspension, retrait, exclusion ({})",
+            s.db.label
+        );
+    }
+}
+
+#[test]
+fn sign_in_sessions_csrf_and_bad_input() {
+    for db in sync(testing::all) {
+        let s = setup(db);
+        // Sign-in: form with its CSRF cookie; wrong password; rate limit; success.
+        let page = get(&s.state, "/connexion", None);
+        assert_eq!(page.status, StatusCode::OK);
+        let token = page.set_cookie[0]
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("msp_csrf=")
+            .to_owned();
+        assert!(
+            page.set_cookie[0].contains("HttpOnly") && page.set_cookie[0].contains("SameSite=Lax")
+        );
+        let login = |password: &'static str, csrf: String| -> Answer {
+            let state = s.state.clone();
+            let token = token.clone();
+            {
+                let body = serde_urlencoded::to_string([
+                    ("_csrf", csrf.as_str()),
+                    ("email", "Admin@example.org"),
+                    ("password", password),
+                ])
+                .unwrap();
+                send(
+                    &state,
+                    Request::post("/connexion")
+                        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                        .header(header::COOKIE, format!("msp_csrf={token}"))
+                        .header("x-forwarded-proto", "https")
+                        .body(Body::from(body))
+                        .unwrap(),
+                )
+            }
+        };
+        assert_eq!(
+            login(PASSWORD, "forged".into()).status,
+            StatusCode::FORBIDDEN
+        );
+        let bad = login("mauvais", token.clone());
+        assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+        assert!(bad.body.contains("mot de passe incorrect"));
+        let ok = login(PASSWORD, token.clone());
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+        let cookie = ok
+            .set_cookie
+            .iter()
+            .find(|c| c.starts_with("msp_session="))
+            .unwrap();
+        assert!(
+            cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && cookie.contains("Secure")
+        );
+        let session = cookie
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("msp_session=")
+            .to_owned();
+        let home = get(&s.state, "/espace", Some(&session));
+        assert_eq!(home.status, StatusCode::OK);
+        assert!(home.body.contains("Journal d’audit"), "admin menu");
+        for _ in 0..5 {
+            login("mauvais", token.clone());
+        }
+        let locked = login(PASSWORD, token.clone());
+        assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(locked.body.contains("Trop de tentatives"));
+
+        // Sign-out needs the CSRF token, then the session is gone.
+        let (admin, admin_csrf) = s.session(Role::Admin);
+        assert_eq!(
+            post(
+                &s.state,
+                "/deconnexion",
+                Some(&session),
+                &[("_csrf", "faux")]
+            )
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        let csrf = {
+            let page = get(&s.state, "/espace", Some(&session));
+            let i = page.body.find("name=\"_csrf\" value=\"").unwrap() + 20;
+            page.body[i..i + 64].to_owned()
+        };
+        assert_eq!(
+            post(
+                &s.state,
+                "/deconnexion",
+                Some(&session),
+                &[("_csrf", &csrf)]
+            )
+            .status,
+            StatusCode::SEE_OTHER
+        );
+        let gone = get(&s.state, "/espace", Some(&session));
+        assert_eq!(
+            (gone.status, gone.location.as_str()),
+            (StatusCode::SEE_OTHER, "/connexion?expiree=1")
+        );
+
+        // Expired session.
+        sync(|| {
+            s.db.connect()
+                .execute(
+                    "UPDATE sessions SET expires_at = $1",
+                    &[jiff::Timestamp::UNIX_EPOCH.into()],
+                )
+                .unwrap()
+        });
+        let expired = get(&s.state, "/espace", Some(admin));
+        assert_eq!(expired.location, "/connexion?expiree=1");
+        let page = get(&s.state, "/connexion?expiree=1", None);
+        assert!(page.body.contains("Votre session a expiré"));
+        let _ = admin_csrf;
+    }
+}
+
+#[test]
+fn refusals_leave_nothing_written() {
+    for db in sync(testing::all) {
+        let s = setup(db);
+        let id = apply_and_accept(&s);
+        let (psy2, psy2_csrf) = (&s.psy2.0, &s.psy2.1);
+        // Another psychologist changes the id in the URL.
+        let a = get(&s.state, &format!("/espace/candidatures/{id}"), Some(psy2));
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        assert!(a.body.contains("n’est pas la vôtre"));
+        let a = get(
+            &s.state,
+            &format!("/espace/candidatures/{id}/pieces/1"),
+            Some(psy2),
+        );
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        // Oversized and non-PDF uploads.
+        let big = {
+            let mut b = pdf();
+            b.resize(5 * 1024 * 1024 + 1, b'x');
+            b
+        };
+        let a = upload(&s.state, psy2, psy2_csrf, "diplome", &big);
+        assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", a.body);
+        assert!(a.body.contains("5 Mo"));
+        let a = upload(&s.state, psy2, psy2_csrf, "diplome", b"GIF89a not a pdf");
+        assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(a.body.contains("PDF"));
+        // Forged CSRF token on an upload and on a form.
+        let a = upload(&s.state, psy2, "forged", "diplome", &pdf());
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        let a = post(
+            &s.state,
+            "/espace/candidature",
+            Some(psy2),
+            &[("_csrf", "forged"), ("nom", "X")],
+        );
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        assert!(a.body.contains("jeton de sécurité"));
+        // Bad form input.
+        let a = post(
+            &s.state,
+            "/espace/candidature",
+            Some(psy2),
+            &[("_csrf", psy2_csrf), ("rpps", "12345678901")],
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let a = post(
+            &s.state,
+            "/espace/candidature",
+            Some(psy2),
+            &[
+                ("_csrf", psy2_csrf),
+                ("adresse1", "1 rue X"),
+                ("cp1", "00000"),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains("Code postal « 00000 » inconnu"));
+        // An analyst reaching another région.
+        let (ars, _) = s.session(Role::AnalysteArs);
+        assert_eq!(
+            get(&s.state, "/espace/ars/11", Some(ars)).status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            get(&s.state, "/espace/ars/84", Some(ars)).status,
+            StatusCode::SEE_OTHER
+        );
+        // Nothing of psy2 was written.
+        let (apps, docs) = sync(|| {
+            let mut conn = s.db.connect();
+            (
+                conn.query_one("SELECT COUNT(*) FROM applications", &[])
+                    .unwrap()
+                    .int(0)
+                    .unwrap(),
+                conn.query_one("SELECT COUNT(*) FROM application_documents", &[])
+                    .unwrap()
+                    .int(0)
+                    .unwrap(),
+            )
+        });
+        assert_eq!((apps, docs), (1, 2), "{}", s.db.label);
+    }
+}
+
+/// Every route × every role (and the anonymous public): allowed or refused as SPEC §2 says.
+#[test]
+fn route_role_matrix_on_both_databases() {
+    use Role::*;
+    for db in sync(testing::all) {
+        let s = setup(db);
+        let id = apply_and_accept(&s);
+        let r = rpps();
+        let routes: Vec<(&str, String, Vec<Role>)> = vec![
+            ("GET", "/espace".into(), Role::ALL.to_vec()),
+            ("GET", "/espace/candidature".into(), vec![Psychologue]),
+            ("POST", "/espace/candidature".into(), vec![Psychologue]),
+            (
+                "POST",
+                "/espace/candidature/depot".into(),
+                vec![Psychologue],
+            ),
+            (
+                "GET",
+                format!("/espace/candidatures/{id}"),
+                vec![Psychologue, Expert, AgentCpam],
+            ),
+            (
+                "GET",
+                format!("/espace/candidatures/{id}/pieces/1"),
+                vec![Psychologue, Expert, AgentCpam],
+            ),
+            (
+                "POST",
+                format!("/espace/candidatures/{id}/decision"),
+                vec![Expert],
+            ),
+            ("GET", "/espace/commission".into(), vec![Expert]),
+            ("GET", "/espace/cpam".into(), vec![AgentCpam]),
+            ("GET", format!("/espace/cpam/{r}"), vec![AgentCpam]),
+            (
+                "POST",
+                format!("/espace/cpam/{r}/signature"),
+                vec![AgentCpam],
+            ),
+            (
+                "POST",
+                format!("/espace/cpam/{r}/suspension"),
+                vec![AgentCpam],
+            ),
+            (
+                "POST",
+                format!("/espace/cpam/{r}/exclusion"),
+                vec![AgentCpam],
+            ),
+            ("GET", "/espace/convention".into(), vec![Psychologue]),
+            (
+                "POST",
+                "/espace/convention/retrait".into(),
+                vec![Psychologue],
+            ),
+            ("GET", "/espace/admin/comptes".into(), vec![Admin]),
+            ("POST", "/espace/admin/comptes".into(), vec![Admin]),
+            ("GET", "/espace/admin/journal".into(), vec![Admin]),
+            ("GET", "/espace/ars/84".into(), vec![AnalysteArs]),
+        ];
+        for (method, path, allowed) in &routes {
+            // The public is sent to the sign-in page.
+            let a = if *method == "GET" {
+                get(&s.state, path, None)
+            } else {
+                post(&s.state, path, None, &[])
+            };
+            assert_eq!(
+                (a.status, a.location.as_str()),
+                (StatusCode::SEE_OTHER, "/connexion"),
+                "public {method} {path}"
+            );
+            for role in Role::ALL {
+                let (cookie, csrf) = s.session(role);
+                let a = if *method == "GET" {
+                    get(&s.state, path, Some(cookie))
+                } else {
+                    post(&s.state, path, Some(cookie), &[("_csrf", csrf)])
+                };
+                let refused =
+                    a.status == StatusCode::FORBIDDEN || a.location.starts_with("/connexion");
+                assert_eq!(
+                    !refused,
+                    allowed.contains(&role),
+                    "{} {method} {path} as {role:?}: {} {}",
+                    s.db.label,
+                    a.status,
+                    a.body.chars().take(300).collect::<String>()
+                );
+                if refused {
+                    assert!(
+                        a.body.contains("Accès refusé"),
+                        "French refusal for {role:?} on {path}"
+                    );
+                }
+            }
+        }
+        // Public pages stay public.
+        for path in ["/", "/recherche", "/statistiques", "/connexion"] {
+            assert_eq!(get(&s.state, path, None).status, StatusCode::OK, "{path}");
+        }
+    }
+}
