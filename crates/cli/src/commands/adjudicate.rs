@@ -31,6 +31,13 @@ pub fn run(
         false,
     )?;
     report_errors(&bad, errors)?;
+    // Keep the statistics summaries in step with the batch just committed. A failure here
+    // does not undo the batch: every reader of the statistics refreshes them first anyway.
+    if let Err(e) = msp_stats::refresh(&mut db) {
+        eprintln!(
+            "avertissement : statistiques non mises à jour ({e}) ; elles le seront à la prochaine lecture"
+        );
+    }
     eprint!(
         "{}",
         summary(
