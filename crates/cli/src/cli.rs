@@ -30,6 +30,8 @@ pub enum ImportKind {
     Suspensions,
     Beneficiaries,
     Exclusions,
+    /// Extraction publique RPPS de l'Annuaire Santé (PS_LibreAcces_Personne_activite_*.txt).
+    RppsExtract,
 }
 
 #[derive(Subcommand)]
@@ -109,6 +111,22 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Crée un compte administrateur (le premier, ou un de plus). Le mot de passe est lu dans
+    /// MSP_ADMIN_PASSWORD, sinon sur l'entrée standard (une ligne).
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        /// Nom affiché (par défaut : l'adresse).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Refuse les candidatures restées sans décision 4 mois après le dossier complet (le
+    /// serveur le fait aussi toutes les heures).
+    ExpireApplications {
+        /// Date du jour à retenir (par défaut aujourd'hui).
+        #[arg(long)]
+        as_of: Option<jiff::civil::Date>,
+    },
     /// Mesure le débit de bout en bout (CSV → jugement → enregistrement → décisions) et du moteur seul.
     Bench {
         /// Répertoire produit par `msp synth`.
@@ -162,6 +180,10 @@ pub fn run() -> ExitCode {
             claims,
             out,
         } => commands::synth::run(seed, psychologists, patients, claims, &out),
+        Command::CreateAdmin { email, name } => {
+            commands::accounts::create_admin(&cli.db, &email, name.as_deref())
+        }
+        Command::ExpireApplications { as_of } => commands::accounts::expire(&cli.db, as_of),
         Command::Bench { input } => commands::bench::run(&cli.db, &rules, &input),
     };
     match result {

@@ -22,6 +22,7 @@ pub mod decisions;
 pub mod error;
 pub mod reader;
 pub mod records;
+pub mod rpps_extract;
 pub mod synth;
 
 pub use decisions::{

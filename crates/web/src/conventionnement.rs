@@ -1286,3 +1286,33 @@ async fn withdraw(
     }
     Redirect::to("/espace/convention").into_response()
 }
+
+/// How often `serve` rejects the applications left without decision past their deadline.
+pub const EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Rejects overdue applications now (blocking); returns their ids.
+pub fn expire_now(state: &AppState) -> Result<Vec<i64>, StoreError> {
+    let mut db = state.pool().get()?;
+    store::expire_overdue(&mut db, state.today(), Timestamp::now())
+}
+
+/// The scheduled expiry: at start-up, then every [`EXPIRY_EVERY`].
+pub async fn expiry_job(state: AppState) {
+    let mut tick = tokio::time::interval(EXPIRY_EVERY);
+    loop {
+        tick.tick().await;
+        let s = state.clone();
+        match tokio::task::spawn_blocking(move || expire_now(&s)).await {
+            Ok(Ok(ids)) if !ids.is_empty() => {
+                tracing::info!(
+                    count = ids.len(),
+                    ?ids,
+                    "applications rejected: no decision within 4 months"
+                );
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "application expiry failed"),
+            Err(e) => tracing::warn!(error = %e, "application expiry panicked"),
+        }
+    }
+}

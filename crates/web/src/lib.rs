@@ -385,6 +385,7 @@ pub async fn serve_listener(
             }
         }
     });
+    tokio::spawn(conventionnement::expiry_job(state.clone()));
     eprintln!("Annuaire disponible sur http://{local}/");
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async {

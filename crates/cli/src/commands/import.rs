@@ -33,6 +33,7 @@ pub fn run(
         ImportKind::Exclusions => {
             load::<Exclusion>(&mut db, file, errors, reference::upsert_exclusions)?
         }
+        ImportKind::RppsExtract => super::rpps_extract::load(&mut db, file, errors)?,
     };
     eprintln!(
         "{} : {read} lignes importées, {bad} lignes illisibles, en {:.2} s",

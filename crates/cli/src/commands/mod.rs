@@ -1,7 +1,9 @@
+pub mod accounts;
 pub mod adjudicate;
 pub mod bench;
 pub mod demo;
 pub mod import;
+pub mod rpps_extract;
 pub mod serve;
 pub mod stats;
 pub mod synth;
