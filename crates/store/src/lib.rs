@@ -16,6 +16,7 @@ mod db;
 pub mod directory;
 pub mod enrolment;
 mod error;
+pub mod live;
 mod migrate;
 mod pool;
 pub mod reference;
