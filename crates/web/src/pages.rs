@@ -41,6 +41,7 @@ fn layout(title: &str, body: Markup) -> Markup {
                             ul {
                                 li { a href="/" { "Accueil" } }
                                 li { a href="/recherche" { "Trouver un psychologue" } }
+                                li { a href="/connexion" { "Espace professionnel" } }
                             }
                         }
                     }
