@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, ApiErrorBody, Problem, Suggestion};
-use crate::index::Entry;
+use crate::index::{Entry, Hit, SearchResult};
 use crate::params::{Params, SEARCH_PARAMS};
 use crate::search;
 use axum::Json;
@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get, put};
 use msp_domain::{Date, Rpps};
 use msp_geo::{PlaceKind, communes};
-use msp_store::directory::{Contact, DirectoryCard, PracticeAddress, Public};
+use msp_store::directory::{Contact, DirectoryCard, ListedCard, PracticeAddress, Public};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -237,7 +237,12 @@ pub fn languages_json(codes: &[String]) -> Vec<CodeLabel> {
 }
 
 pub fn availability_json(card: &DirectoryCard, today: Date) -> AvailabilityJson {
-    let state = card.availability_on(today);
+    availability_json_in(card, card.availability_on(today))
+}
+
+/// [`availability_json`] for the availability `state` the public sees (see
+/// `DirectoryCard::availability_on`).
+fn availability_json_in(card: &DirectoryCard, state: Option<bool>) -> AvailabilityJson {
     AvailabilityJson {
         etat: match state {
             Some(true) => "oui",
@@ -246,17 +251,21 @@ pub fn availability_json(card: &DirectoryCard, today: Date) -> AvailabilityJson 
         }
         .to_owned(),
         confirmee_le: card.availability_confirmed_on.map(|d| d.to_string()),
-        libelle: availability_label(card, today),
+        libelle: availability_label_in(card, state),
     }
 }
 
 /// « Accepte de nouveaux patients (confirmé le 3 novembre 2026) », ...
 pub fn availability_label(card: &DirectoryCard, today: Date) -> String {
+    availability_label_in(card, card.availability_on(today))
+}
+
+fn availability_label_in(card: &DirectoryCard, state: Option<bool>) -> String {
     let when = card
         .availability_confirmed_on
         .map(|d| format!(" (confirmé le {})", search::format_date_fr(d)))
         .unwrap_or_default();
-    match card.availability_on(today) {
+    match state {
         Some(true) => format!("Accepte de nouveaux patients{when}"),
         Some(false) => format!("N’accepte pas de nouveaux patients pour le moment{when}"),
         None if card.availability_confirmed_on.is_some() => {
@@ -312,6 +321,179 @@ fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// A card's search result as JSON ([`SummaryJson`]), pre-rendered once when the card enters the
+/// index so that an answer is assembled by copying bytes: everything but the distance, which
+/// depends on the place searched, and with the availability rendered for its two possible
+/// states (as confirmed, or unknown once the confirmation is too old).
+///
+/// One buffer: `{"rpps":…,"nom":…,"prenom":…,"distance_km":` | `,"adresse_la_plus_proche":…`
+/// for each address | `,"public":…,"langues":…,"disponibilite":` | availability as confirmed |
+/// availability unknown | `,"structure":…,"url":…}`.
+#[derive(Debug, Clone)]
+pub struct SummaryFragments {
+    text: Box<str>,
+    /// Ends of the parts above (the second address is empty for a card with one).
+    ends: [u32; 7],
+}
+
+impl SummaryFragments {
+    const HEAD: usize = 0;
+    const ADDRESS: usize = 1;
+    const MIDDLE: usize = 3;
+    const FRESH: usize = 4;
+    const STALE: usize = 5;
+    const TAIL: usize = 6;
+
+    /// Renders a card's fragments (what [`summary_json`] would serialize, minus the distance).
+    pub fn render(listed: &ListedCard) -> SummaryFragments {
+        fn put<T: Serialize + ?Sized>(buf: &mut Vec<u8>, v: &T) {
+            // Writing plain data into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut *buf, v);
+        }
+        let c = &listed.card;
+        let mut buf: Vec<u8> = Vec::with_capacity(640);
+        let mut ends = [0u32; 7];
+        let mut cut = |buf: &Vec<u8>, k: usize| {
+            ends[k] = u32::try_from(buf.len()).unwrap_or(u32::MAX);
+        };
+        buf.extend_from_slice(b"{\"rpps\":");
+        put(&mut buf, &c.rpps.to_string());
+        buf.extend_from_slice(b",\"nom\":");
+        put(&mut buf, &listed.last_name);
+        buf.extend_from_slice(b",\"prenom\":");
+        put(&mut buf, &listed.first_name);
+        buf.extend_from_slice(b",\"distance_km\":");
+        cut(&buf, Self::HEAD);
+        for k in 0..2 {
+            if let Some(a) = c.addresses.get(k) {
+                buf.extend_from_slice(b",\"adresse_la_plus_proche\":");
+                put(&mut buf, &address_json(a));
+            }
+            cut(&buf, Self::ADDRESS + k);
+        }
+        buf.extend_from_slice(b",\"public\":");
+        put(&mut buf, &public_json(c.public));
+        buf.extend_from_slice(b",\"teleconsultation\":");
+        put(&mut buf, &c.teleconsultation);
+        buf.extend_from_slice(b",\"langues\":");
+        put(&mut buf, &languages_json(&c.languages));
+        buf.extend_from_slice(b",\"disponibilite\":");
+        cut(&buf, Self::MIDDLE);
+        put(&mut buf, &availability_json_in(c, c.accepting_new_patients));
+        cut(&buf, Self::FRESH);
+        put(&mut buf, &availability_json_in(c, None));
+        cut(&buf, Self::STALE);
+        buf.extend_from_slice(b",\"structure\":");
+        put(&mut buf, &c.structure_name);
+        buf.extend_from_slice(b",\"url\":");
+        put(&mut buf, &format!("/psychologues/{}", c.rpps));
+        buf.push(b'}');
+        cut(&buf, Self::TAIL);
+        SummaryFragments {
+            text: String::from_utf8(buf).unwrap_or_default().into_boxed_str(),
+            ends,
+        }
+    }
+
+    fn part(&self, k: usize) -> &[u8] {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] as usize };
+        &self.text.as_bytes()[start..self.ends[k] as usize]
+    }
+
+    /// Appends the card's [`SummaryJson`] for a hit at `distance_km` whose nearest address is
+    /// `address`, on `today`.
+    pub fn write(
+        &self,
+        buf: &mut Vec<u8>,
+        card: &DirectoryCard,
+        distance_km: f64,
+        address: usize,
+        today: Date,
+    ) {
+        buf.extend_from_slice(self.part(Self::HEAD));
+        let _ = serde_json::to_writer(&mut *buf, &round1(distance_km));
+        buf.extend_from_slice(self.part(Self::ADDRESS + address.min(1)));
+        buf.extend_from_slice(self.part(Self::MIDDLE));
+        // `availability_on` is either the state as confirmed or unknown (stale or never said).
+        let fresh = card.availability_on(today) == card.accepting_new_patients;
+        buf.extend_from_slice(self.part(if fresh { Self::FRESH } else { Self::STALE }));
+        buf.extend_from_slice(self.part(Self::TAIL));
+    }
+
+    /// Bytes held (for sizing answers).
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+}
+
+/// A search hit as JSON, built field by field (the reference for [`SummaryFragments`]).
+pub fn summary_json(h: &Hit, today: Date) -> SummaryJson {
+    let c = &h.entry.listed.card;
+    SummaryJson {
+        rpps: c.rpps.to_string(),
+        nom: h.entry.listed.last_name.clone(),
+        prenom: h.entry.listed.first_name.clone(),
+        distance_km: round1(h.distance_km),
+        adresse_la_plus_proche: address_json(&c.addresses[h.address]),
+        public: public_json(c.public),
+        teleconsultation: c.teleconsultation,
+        langues: languages_json(&c.languages),
+        disponibilite: availability_json(c, today),
+        structure: c.structure_name.clone(),
+        url: format!("/psychologues/{}", c.rpps),
+    }
+}
+
+/// The search answer as a value, built field by field (the reference for [`search_body`]).
+pub fn search_response(place: &msp_geo::Place, r: &SearchResult, today: Date) -> SearchResponse {
+    SearchResponse {
+        resultats: r.hits.iter().map(|h| summary_json(h, today)).collect(),
+        ..search_envelope(place, r)
+    }
+}
+
+fn search_envelope(place: &msp_geo::Place, r: &SearchResult) -> SearchResponse {
+    SearchResponse {
+        lieu: place_json(place),
+        rayon_km: r.radius_km,
+        rayon_par_defaut: r.default_radius,
+        total: r.total,
+        page: r.page,
+        par_page: r.per_page,
+        pages: r.pages,
+        resultats: Vec::new(),
+    }
+}
+
+/// The search answer as JSON bytes: the envelope serialized, then each hit's pre-rendered
+/// fragments with its distance. Byte for byte `serde_json::to_vec(&search_response(…))`.
+pub fn search_body(place: &msp_geo::Place, r: &SearchResult, today: Date) -> Vec<u8> {
+    let size: usize = r.hits.iter().map(|h| h.entry.json.len()).sum();
+    let mut buf = Vec::with_capacity(size + 512);
+    let _ = serde_json::to_writer(&mut buf, &search_envelope(place, r));
+    // The envelope ends with `"resultats":[]}`, the last field.
+    debug_assert!(buf.ends_with(b"[]}"));
+    buf.truncate(buf.len().saturating_sub(2));
+    for (k, h) in r.hits.iter().enumerate() {
+        if k > 0 {
+            buf.push(b',');
+        }
+        h.entry.json.write(
+            &mut buf,
+            &h.entry.listed.card,
+            h.distance_km,
+            h.address,
+            today,
+        );
+    }
+    buf.extend_from_slice(b"]}");
+    buf
+}
+
 /// Search the directory around a place.
 #[utoipa::path(
     get,
@@ -334,8 +516,7 @@ pub async fn search_api(
         return Ok(json_bytes(body));
     }
     let generation = state.generation();
-    let answer = search_answer(&state, raw.as_deref(), today)?;
-    let body = Bytes::from(serde_json::to_vec(&answer).map_err(|e| Problem::internal(&e))?);
+    let body = Bytes::from(search_answer(&state, raw.as_deref(), today)?);
     state.cache_response(key, today, generation, body.clone());
     Ok(json_bytes(body))
 }
@@ -344,11 +525,7 @@ fn json_bytes(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-fn search_answer(
-    state: &AppState,
-    raw: Option<&str>,
-    today: Date,
-) -> Result<SearchResponse, Problem> {
+fn search_answer(state: &AppState, raw: Option<&str>, today: Date) -> Result<Vec<u8>, Problem> {
     let p = Params::parse(raw)?;
     p.only(SEARCH_PARAMS)?;
     let outcome = search::run(state, &p)?.ok_or_else(|| {
@@ -357,36 +534,7 @@ fn search_answer(
             "Indiquez un lieu : q (commune, code postal ou code INSEE), insee, code_postal, ou lat et lon.",
         )
     })?;
-    let r = &outcome.result;
-    Ok(SearchResponse {
-        lieu: place_json(&outcome.place),
-        rayon_km: r.radius_km,
-        rayon_par_defaut: r.default_radius,
-        total: r.total,
-        page: r.page,
-        par_page: r.per_page,
-        pages: r.pages,
-        resultats: r
-            .hits
-            .iter()
-            .map(|h| {
-                let c = &h.entry.listed.card;
-                SummaryJson {
-                    rpps: c.rpps.to_string(),
-                    nom: h.entry.listed.last_name.clone(),
-                    prenom: h.entry.listed.first_name.clone(),
-                    distance_km: round1(h.distance_km),
-                    adresse_la_plus_proche: address_json(&c.addresses[h.address]),
-                    public: public_json(c.public),
-                    teleconsultation: c.teleconsultation,
-                    langues: languages_json(&c.languages),
-                    disponibilite: availability_json(c, today),
-                    structure: c.structure_name.clone(),
-                    url: format!("/psychologues/{}", c.rpps),
-                }
-            })
-            .collect(),
-    })
+    Ok(search_body(&outcome.place, &outcome.result, today))
 }
 
 pub fn parse_rpps(text: &str) -> Result<Rpps, Problem> {

@@ -20,7 +20,7 @@ use msp_geo::{Place, chord_for_km, communes, distance_km, normalize, unit_vector
 use msp_store::directory::ListedCard;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 
 /// Smallest and largest radius a person may ask for, in km.
@@ -51,13 +51,20 @@ pub struct Entry {
     pub listed: ListedCard,
     /// Normalized « prénom nom » for name search.
     pub name_key: String,
+    /// The card's JSON search result, pre-rendered (rebuilt with the entry on every write).
+    pub json: crate::api::SummaryFragments,
 }
 
 impl Entry {
-    /// An entry for a card (computes its name key and points).
+    /// An entry for a card (computes its name key and JSON fragments).
     pub fn from_listed(listed: ListedCard) -> Entry {
         let name_key = normalize(&format!("{} {}", listed.first_name, listed.last_name));
-        Entry { listed, name_key }
+        let json = crate::api::SummaryFragments::render(&listed);
+        Entry {
+            listed,
+            name_key,
+            json,
+        }
     }
 
     pub fn rpps(&self) -> Rpps {
@@ -506,9 +513,14 @@ impl DirectoryIndex {
         }
         // A language outside the list matches nobody.
         let language = f.language.as_deref().map(|l| language_bit(l).unwrap_or(0));
+        let per_page = req.per_page.max(1);
+        // Only the results up to the page asked for are kept, in a max-heap of the `end` first
+        // in the fair order: a wide search counts thousands of candidates but keeps a page.
+        let end = req.page.saturating_mul(per_page);
+        let mut best: BinaryHeap<Candidate> = BinaryHeap::with_capacity(end.min(1024) + 1);
+        let mut total = 0usize;
         // An entry with two addresses is taken only at the location of its nearest one, so
         // nobody is counted twice.
-        let mut found: Vec<Candidate> = Vec::with_capacity(256);
         for p in self.tree.locate_within_distance(center, chord * chord) {
             let loc = &self.locations[p.data as usize];
             let d_loc = distance_km(lat, lon, loc.latitude, loc.longitude);
@@ -542,32 +554,32 @@ impl DirectoryIndex {
                 {
                     continue;
                 }
-                found.push(Candidate {
+                total += 1;
+                if end == 0 {
+                    continue;
+                }
+                let b = u8::try_from(bucket(d)).unwrap_or(u8::MAX);
+                if best.len() >= end && best.peek().is_some_and(|top| b > top.bucket) {
+                    continue;
+                }
+                let c = Candidate {
                     rpps: m.rpps,
-                    bucket: u8::try_from(bucket(d)).unwrap_or(u8::MAX),
+                    bucket: b,
                     address: u8::try_from(address).unwrap_or(0),
                     entry: i,
                     rotation: rotation_key(m.rpps, day),
                     km: d,
-                });
+                };
+                if best.len() < end {
+                    best.push(c);
+                } else if let Some(mut top) = best.peek_mut()
+                    && c < *top
+                {
+                    *top = c;
+                }
             }
         }
-        let cmp = |a: &Candidate, b: &Candidate| {
-            (a.bucket, a.rotation, a.rpps).cmp(&(b.bucket, b.rotation, b.rpps))
-        };
-        // Only the results up to the page asked for need ordering.
-        let end = req
-            .page
-            .saturating_mul(req.per_page.max(1))
-            .min(found.len());
-        if end > 0 && end < found.len() {
-            found.select_nth_unstable_by(end - 1, cmp);
-            found[..end].sort_unstable_by(cmp);
-        } else {
-            found.sort_unstable_by(cmp);
-        }
-        let total = found.len();
-        let per_page = req.per_page.max(1);
+        let found = best.into_sorted_vec();
         let pages = total.div_ceil(per_page).max(1);
         if req.page == 0 || req.page > pages {
             return Err(PageOutOfRange {
@@ -656,6 +668,33 @@ struct Candidate {
     entry: u32,
     rotation: u64,
     km: f64,
+}
+
+impl Candidate {
+    /// The fair order: distance bucket, daily rotation, RPPS (unique per entry).
+    fn key(&self) -> (u8, u64, u64) {
+        (self.bucket, self.rotation, self.rpps)
+    }
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Candidate {}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
 }
 
 /// The oldest availability confirmation still shown on `today` (30 days, see the store).
