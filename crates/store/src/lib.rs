@@ -18,6 +18,7 @@ pub mod enrolment;
 mod error;
 pub mod live;
 mod migrate;
+pub mod pathway;
 mod pool;
 pub mod reference;
 pub mod testing;

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts_enrolment",
         include_str!("../migrations/0005_accounts_enrolment.sql"),
     ),
+    (6, "pathway", include_str!("../migrations/0006_pathway.sql")),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

@@ -1191,7 +1191,10 @@ async fn cpam_action(
     Redirect::to(&format!("/espace/cpam/{rpps}")).into_response()
 }
 
-async fn own_rpps(state: &AppState, user: &CurrentUser) -> Result<Option<Rpps>, Response> {
+pub(crate) async fn own_rpps(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Option<Rpps>, Response> {
     let account = user.account.id;
     let app = blocking(state, move |db| store::current_application(db, account)).await?;
     Ok(app

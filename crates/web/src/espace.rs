@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/espace/admin/journal", get(audit_page))
         .route("/espace/ars/{region}", get(ars_region))
         .merge(crate::conventionnement::router())
+        .merge(crate::seances::router())
 }
 
 /// Menu entries of a role: (href, label).
@@ -49,7 +50,11 @@ pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
         Some(role) => {
             let mut m = vec![("/espace", "Mon espace")];
             m.extend(match role {
-                Role::Psychologue => vec![("/espace/candidature", "Ma candidature")],
+                Role::Psychologue => vec![
+                    ("/espace/candidature", "Ma candidature"),
+                    ("/espace/seances", "Saisir une séance"),
+                    ("/espace/mes-seances", "Mes séances"),
+                ],
                 Role::Expert => vec![("/espace/commission", "Candidatures à examiner")],
                 Role::AgentCpam => vec![("/espace/cpam", "Conventions")],
                 Role::AnalysteArs => vec![("/statistiques", "Statistiques")],

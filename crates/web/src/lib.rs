@@ -18,6 +18,7 @@ pub mod index;
 pub mod languages;
 pub mod pages;
 pub mod params;
+pub mod seances;
 pub mod search;
 pub mod stats;
 
@@ -49,6 +50,8 @@ pub struct Options {
     pub edit_token: Option<String>,
     /// Disables the cache of JSON search answers (see [`SEARCH_CACHE_ENTRIES`]).
     pub no_search_cache: bool,
+    /// The dated rules that judge sessions recorded on line; `None`: the shipped rules.
+    pub rules: Option<Arc<msp_domain::Rules>>,
 }
 
 /// JSON search answers kept in memory, keyed by query string; the cache is emptied when the
@@ -66,6 +69,7 @@ struct Inner {
     pool: Pool,
     index: RwLock<DirectoryIndex>,
     options: Options,
+    rules: Arc<msp_domain::Rules>,
     /// Bumped whenever the index changes.
     generation: std::sync::atomic::AtomicU64,
     cache: RwLock<SearchCache>,
@@ -82,10 +86,15 @@ impl AppState {
         let today = options.today.unwrap_or_else(system_today);
         let cards = directory::load_cards(&mut *pool.get()?)?;
         let index = DirectoryIndex::build(cards, today);
+        let rules = options
+            .rules
+            .clone()
+            .unwrap_or_else(|| Arc::new(msp_domain::Rules::standard()));
         Ok(AppState(Arc::new(Inner {
             pool,
             index: RwLock::new(index),
             options,
+            rules,
             generation: std::sync::atomic::AtomicU64::new(0),
             cache: RwLock::new(SearchCache::default()),
         })))
@@ -152,6 +161,11 @@ impl AppState {
 
     pub fn pool(&self) -> &Pool {
         &self.0.pool
+    }
+
+    /// The dated rules sessions recorded on line are judged by.
+    pub fn rules(&self) -> &msp_domain::Rules {
+        &self.0.rules
     }
 
     pub fn options(&self) -> &Options {

@@ -699,6 +699,14 @@ fn route_role_matrix_on_both_databases() {
             ("POST", "/espace/admin/comptes".into(), vec![Admin]),
             ("GET", "/espace/admin/journal".into(), vec![Admin]),
             ("GET", "/espace/ars/84".into(), vec![AnalysteArs]),
+            ("GET", "/espace/seances".into(), vec![Psychologue]),
+            ("POST", "/espace/seances".into(), vec![Psychologue]),
+            (
+                "GET",
+                "/espace/seances/EN-INCONNU".into(),
+                vec![Psychologue, AgentCpam],
+            ),
+            ("GET", "/espace/mes-seances".into(), vec![Psychologue]),
         ];
         for (method, path, allowed) in &routes {
             // The public is sent to the sign-in page.

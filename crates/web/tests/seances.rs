@@ -1,0 +1,507 @@
+//! Sessions recorded by psychologists (issue 6) through the router, on SQLite and PostgreSQL:
+//! the year's standing before recording, decisions in plain French with rank, amounts and
+//! payers, refusals at the edge that store nothing, who may read a patient's sessions, the
+//! psychologist's year with the remote share, the JSON API, and the audit log.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use jiff::civil::{Date, date};
+use msp_domain::Role;
+use msp_store::accounts::{self, NewAccount};
+use msp_store::testing::{self, TestDb};
+use msp_web::{AppState, Options, app};
+use tower::ServiceExt;
+
+const TODAY: Date = date(2026, 11, 23);
+
+fn rpps(partial: &str) -> String {
+    format!("{partial}{}", msp_domain::ids::luhn_complete(partial))
+}
+
+/// A valid NIR from its first 13 characters (digits only).
+fn nir(first13: &str) -> String {
+    let n: u64 = first13.parse().unwrap();
+    format!("{first13}{:02}", 97 - n % 97)
+}
+
+/// Adult, AMC linked by Noémie.
+const ADULT: &str = "206127511100564";
+const ADULT_BIRTH: &str = "2006-12-05";
+
+fn minor() -> String {
+    nir("1150375111005")
+}
+fn full() -> String {
+    nir("1800175111006")
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+    .block_on(f)
+}
+
+struct Setup {
+    db: TestDb,
+    state: AppState,
+    psy: (String, String),
+    psy2: (String, String),
+    cpam: (String, String),
+    medecin: (String, String),
+    patient: (String, String),
+}
+
+fn setup(db: TestDb) -> Setup {
+    let mut conn = db.connect();
+    let now = jiff::Timestamp::now();
+    let mut mk = |role: Role, email: &str| {
+        let id = accounts::create_account(
+            &mut conn,
+            &NewAccount {
+                email,
+                password_hash: "x",
+                role,
+                display_name: email,
+                territory: None,
+                created_by: "test",
+            },
+            now,
+        )
+        .unwrap();
+        let (c, t) = msp_web::auth::open_session_blocking(&mut conn, id).unwrap();
+        (id, c, t)
+    };
+    let psy = mk(Role::Psychologue, "psy@example.org");
+    let psy2 = mk(Role::Psychologue, "psy2@example.org");
+    let cpam = mk(Role::AgentCpam, "cpam@example.org");
+    let medecin = mk(Role::Medecin, "medecin@example.org");
+    let patient = mk(Role::Patient, "patient@example.org");
+    for (account, r) in [(psy.0, rpps("1000000042")), (psy2.0, rpps("1000000043"))] {
+        conn.execute(
+            "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
+             VALUES ($1, 'PSY', 'Test', '93', 'L', '69382')",
+            &[r.as_str().into()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO applications (account_id, status, rpps, created_at, updated_at)
+             VALUES ($1, 'acceptee', $2, $3, $3)",
+            &[account.into(), r.as_str().into(), now.into()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO conventions (rpps, start_date, end_date, cpam) VALUES ($1, $2, NULL, '69')",
+            &[r.as_str().into(), date(2024, 1, 1).into()],
+        )
+        .unwrap();
+    }
+    for (n, birth) in [
+        (ADULT.to_owned(), ADULT_BIRTH),
+        (minor(), "2015-03-10"),
+        (full(), "1980-01-20"),
+    ] {
+        conn.execute(
+            "INSERT INTO beneficiaries (nir, birth_date, sex, regime, rights_from, amc_id, noemie)
+             VALUES ($1, $2, 'F', 'general', $3, 'MUT1', 1)",
+            &[
+                n.as_str().into(),
+                msp_domain::dates::parse_iso(birth).unwrap().into(),
+                date(2020, 1, 1).into(),
+            ],
+        )
+        .unwrap();
+    }
+    // This patient has already used the year's 12 sessions elsewhere.
+    conn.execute(
+        "INSERT INTO patient_years (nir, year, accepted, first_eep) VALUES ($1, 2026, 12, $2)",
+        &[full().as_str().into(), date(2026, 1, 10).into()],
+    )
+    .unwrap();
+    drop(conn);
+    let state = AppState::new(
+        msp_store::open_pool(&db.url, 4).unwrap(),
+        Options {
+            today: Some(TODAY),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let pair = |(_, c, t): (i64, String, String)| (c, t);
+    Setup {
+        db,
+        state,
+        psy: pair(psy),
+        psy2: pair(psy2),
+        cpam: pair(cpam),
+        medecin: pair(medecin),
+        patient: pair(patient),
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    location: String,
+    body: String,
+}
+
+fn send(state: &AppState, req: Request<Body>) -> Answer {
+    block_on(async {
+        let res = app(state.clone()).oneshot(req).await.unwrap();
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Answer {
+            status,
+            location,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    })
+}
+
+fn get(state: &AppState, uri: &str, cookie: &str) -> Answer {
+    send(
+        state,
+        Request::get(uri)
+            .header(header::COOKIE, format!("msp_session={cookie}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+}
+
+fn post(state: &AppState, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
+    send(
+        state,
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("msp_session={cookie}"))
+            .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+            .unwrap(),
+    )
+}
+
+fn post_json(state: &AppState, cookie: Option<&str>, body: serde_json::Value) -> Answer {
+    let mut b = Request::post("/api/seances").header(header::CONTENT_TYPE, "application/json");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, format!("msp_session={c}"));
+    }
+    send(state, b.body(Body::from(body.to_string())).unwrap())
+}
+
+fn count(db: &TestDb, sql: &str) -> i64 {
+    db.connect().query_one(sql, &[]).unwrap().int(0).unwrap()
+}
+
+/// Submits the session form; returns the answer.
+fn record(
+    s: &Setup,
+    nir: &str,
+    birth: &str,
+    day: &str,
+    act: &str,
+    extra: &[(&str, &str)],
+) -> Answer {
+    let (c, t) = &s.psy;
+    let mut form = vec![
+        ("_csrf", t.as_str()),
+        ("etape", "enregistrer"),
+        ("nir", nir),
+        ("naissance", birth),
+        ("date", day),
+        ("acte", act),
+        ("contexte", "maladie"),
+        ("consentement", "1"),
+    ];
+    form.extend_from_slice(extra);
+    post(&s.state, "/espace/seances", c, &form)
+}
+
+/// Records and follows the redirect to the decision page.
+fn record_ok(s: &Setup, nir: &str, birth: &str, day: &str, act: &str) -> (String, String) {
+    let a = record(s, nir, birth, day, act, &[]);
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert!(
+        a.location.starts_with("/espace/seances/EN-"),
+        "{}",
+        a.location
+    );
+    let page = get(&s.state, &a.location, &s.psy.0);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    (a.location, page.body)
+}
+
+#[test]
+fn recording_sessions_on_both_databases() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let (c, t) = s.psy.clone();
+
+        let form = get(&s.state, "/espace/seances", &c);
+        assert_eq!(form.status, StatusCode::OK, "{label}");
+        assert!(form.body.contains("Saisir une séance"));
+
+        // Before recording: where the patient stands this year (NIR typed with spaces).
+        let v = post(
+            &s.state,
+            "/espace/seances",
+            &c,
+            &[
+                ("_csrf", &t),
+                ("etape", "verifier"),
+                ("nir", "2 06 12 75 111 005 64"),
+                ("naissance", "05/12/2006"),
+                ("date", "2026-11-02"),
+            ],
+        );
+        assert_eq!(v.status, StatusCode::OK, "{label} {}", v.body);
+        assert!(v.body.contains("0 séance(s) remboursée(s)"), "{}", v.body);
+        assert!(v.body.contains("12 restante(s)"));
+        assert!(v.body.contains("doit être un entretien d’évaluation"));
+
+        // Accepted EEP then APS, with rank, amounts and payers.
+        let (eep_url, eep) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-02", "EEP");
+        assert!(eep.contains("Séance acceptée"), "{label} {eep}");
+        assert!(eep.contains("1ᵉ séance remboursée"));
+        assert!(eep.contains("50,00 €") && eep.contains("30,00 €") && eep.contains("20,00 €"));
+        assert!(
+            eep.contains("versée au psychologue (tiers payant)"),
+            "2026-lfss: AMO tiers payant mandatory"
+        );
+        assert!(eep.contains("transmise automatiquement par Noémie"));
+        assert!(eep.contains("11 restante(s)"));
+        let (_, aps) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-09", "APS");
+        assert!(
+            aps.contains("Séance acceptée") && aps.contains("2ᵉ séance"),
+            "{aps}"
+        );
+
+        // A second session the same day: MEME_JOUR, in plain French.
+        let (_, same) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-09", "PSS");
+        assert!(
+            same.contains("Séance refusée") && same.contains("MEME_JOUR"),
+            "{same}"
+        );
+        assert!(same.contains("une séance par jour au plus"));
+
+        // Ceiling reached across psychologists: PLAFOND.
+        let (_, ceiling) = record_ok(&s, &full(), "1980-01-20", "2026-11-10", "APS");
+        assert!(
+            ceiling.contains("PLAFOND") && ceiling.contains("nombre maximal"),
+            "{ceiling}"
+        );
+
+        let claims_before = count(&s.db, "SELECT COUNT(*) FROM claims");
+        assert_eq!(claims_before, 4);
+        let records_before = count(&s.db, "SELECT COUNT(*) FROM session_records");
+        assert_eq!(records_before, 4);
+
+        // Refusals at the edge store nothing.
+        let unknown = "Aucun assuré ne correspond à ce NIR et à cette date de naissance";
+        let a = record(&s, ADULT, "2006-12-06", "2026-11-16", "APS", &[]);
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{label}");
+        assert!(a.body.contains(unknown), "{}", a.body);
+        let a = record(
+            &s,
+            &nir("1990175111007"),
+            "1999-01-01",
+            "2026-11-16",
+            "APS",
+            &[],
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains(unknown), "unknown NIR answers the same");
+        let a = record(&s, "206127511100563", ADULT_BIRTH, "2026-11-16", "APS", &[]);
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains("NIR invalide"), "{}", a.body);
+        let a = record(&s, ADULT, ADULT_BIRTH, "2026-11-24", "APS", &[]);
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains("dans le futur"), "{}", a.body);
+        let a = record(&s, &minor(), "2015-03-10", "2026-11-16", "EEP", &[]);
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains("autorité parentale"), "{}", a.body);
+        let a = post(
+            &s.state,
+            "/espace/seances",
+            &c,
+            &[
+                ("_csrf", &t),
+                ("etape", "enregistrer"),
+                ("nir", ADULT),
+                ("naissance", ADULT_BIRTH),
+                ("date", "2026-11-16"),
+                ("acte", "APS"),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains("consentement du patient"));
+        let v = post(
+            &s.state,
+            "/espace/seances",
+            &c,
+            &[
+                ("_csrf", &t),
+                ("etape", "verifier"),
+                ("nir", ADULT),
+                ("naissance", "2006-12-06"),
+            ],
+        );
+        assert_eq!(v.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(v.body.contains(unknown) && !v.body.contains("restante"));
+        // Without the form's token: refused.
+        let a = post(
+            &s.state,
+            "/espace/seances",
+            &c,
+            &[("_csrf", "x"), ("etape", "enregistrer"), ("nir", ADULT)],
+        );
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM claims"), claims_before);
+        assert_eq!(
+            count(&s.db, "SELECT COUNT(*) FROM session_records"),
+            records_before
+        );
+
+        // A minor with parental consent is recorded with it.
+        let (_, child) = record_ok_with(&s, &minor(), "2015-03-10", "2026-11-16", "EEP");
+        assert!(child.contains("Séance acceptée"), "{child}");
+        assert_eq!(
+            count(
+                &s.db,
+                "SELECT COUNT(*) FROM session_records WHERE parental_consent = 1"
+            ),
+            1
+        );
+
+        // Who may read a patient's session.
+        assert_eq!(get(&s.state, &eep_url, &s.cpam.0).status, StatusCode::OK);
+        for (who, cookie) in [
+            ("psy2", &s.psy2.0),
+            ("medecin", &s.medecin.0),
+            ("patient", &s.patient.0),
+        ] {
+            let a = get(&s.state, &eep_url, cookie);
+            assert_eq!(a.status, StatusCode::FORBIDDEN, "{label} {who}");
+            assert!(a.body.contains("Accès refusé"));
+            assert!(
+                !a.body.contains("206"),
+                "nothing of the patient shown to {who}"
+            );
+        }
+        assert_eq!(
+            get(&s.state, "/espace/seances/EN-INCONNU", &c).status,
+            StatusCode::NOT_FOUND
+        );
+        // The other psychologist's own list does not show the patient.
+        let other = get(&s.state, "/espace/mes-seances", &s.psy2.0);
+        assert_eq!(other.status, StatusCode::OK);
+        assert!(other.body.contains("Aucune séance"));
+
+        // The JSON API: same engine, same checks.
+        let body = |n: &str, day: &str, act: &str| {
+            serde_json::json!({
+                "nir": n, "date_naissance": ADULT_BIRTH, "date_seance": day, "acte": act,
+                "consentement": true
+            })
+        };
+        let a = post_json(&s.state, None, body(ADULT, "2026-11-20", "PSS"));
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        let a = post_json(&s.state, Some(&s.cpam.0), body(ADULT, "2026-11-20", "PSS"));
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        let a = post_json(
+            &s.state,
+            Some(&c),
+            body("206127511100563", "2026-11-20", "PSS"),
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let j: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(j["code"], "seance_invalide");
+        assert!(j["message"].as_str().unwrap().contains("NIR invalide"));
+        let a = post_json(&s.state, Some(&c), body(ADULT, "2026-11-20", "PSS"));
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let j: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(j["statut"], "acceptee");
+        assert_eq!(j["rang"], 3);
+        assert_eq!(j["montants"]["amo_centimes"], 3000);
+        assert_eq!(j["montants"]["complementaire_voie"], "noemie");
+        assert_eq!(j["avant"]["restantes"], 10);
+        assert_eq!(j["apres"]["restantes"], 9);
+        let a = post_json(&s.state, Some(&c), body(ADULT, "2026-11-20", "APS"));
+        let j: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(j["statut"], "refusee");
+        assert_eq!(j["motif"]["code"], "MEME_JOUR");
+
+        // The psychologist's year: sessions, decisions, remote share against 20 %.
+        let mine = get(&s.state, "/espace/mes-seances", &c);
+        assert_eq!(mine.status, StatusCode::OK);
+        assert!(mine.body.contains("Mes séances 2026"));
+        assert!(
+            mine.body.contains("4 séance(s) acceptée(s), 3 refusée(s)"),
+            "{}",
+            mine.body
+        );
+        assert!(mine.body.contains("25,0 %"), "1 PSS of 4: {}", mine.body);
+        assert!(mine.body.contains("dépasse le repère de 20 %"));
+        assert!(mine.body.contains("une séance par jour au plus"));
+
+        // Every read is in the audit log, which names patients without their NIR.
+        let lines = count(
+            &s.db,
+            "SELECT COUNT(*) FROM audit_log WHERE subject_kind = 'patient'",
+        );
+        assert!(lines >= 10, "{label}: {lines}");
+        for n in [ADULT.to_owned(), minor(), full()] {
+            let leaked =
+                s.db.connect()
+                    .query(
+                        "SELECT id FROM audit_log WHERE subject_id = $1 OR reason LIKE $2",
+                        &[n.as_str().into(), format!("%{n}%").into()],
+                    )
+                    .unwrap();
+            assert!(leaked.is_empty());
+        }
+        let pref = msp_web::seances::patient_ref(&msp_domain::Nir::parse(ADULT).unwrap());
+        let reads =
+            s.db.connect()
+                .query(
+                    "SELECT actor, action FROM audit_log WHERE subject_id = $1",
+                    &[pref.as_str().into()],
+                )
+                .unwrap();
+        assert!(
+            reads
+                .iter()
+                .any(|r| r.text(0).unwrap().starts_with("cpam@"))
+        );
+        assert!(reads.iter().any(|r| r.text(1).unwrap() == "saisie"));
+    }
+}
+
+fn record_ok_with(s: &Setup, nir: &str, birth: &str, day: &str, act: &str) -> (String, String) {
+    let a = record(s, nir, birth, day, act, &[("consentement_parental", "1")]);
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let page = get(&s.state, &a.location, &s.psy.0);
+    (a.location, page.body)
+}
+
+#[test]
+fn date_parsing_accepts_both_forms() {
+    use msp_web::seances::parse_date;
+    assert_eq!(parse_date("2026-11-23"), Some(TODAY));
+    assert_eq!(parse_date(" 23/11/2026 "), Some(TODAY));
+    assert_eq!(parse_date("31/02/2026"), None);
+    assert_eq!(parse_date("23/11/26"), None);
+    assert_eq!(msp_web::seances::euros(msp_domain::Cents(2050)), "20,50 €");
+}
