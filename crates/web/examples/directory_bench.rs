@@ -4,7 +4,7 @@
 //! directory_bench generate <DB_URL> <N>   # N fictitious psychologists, 88 % listed today
 //! directory_bench serve <DB_URL> <ADDR>   # serve the directory (no demo loading)
 //! directory_bench demo <DB_URL> <ADDR>    # like `msp serve`: demo directory if empty
-//! directory_bench probe <DB_URL>          # time kinds of queries in-process
+//! directory_bench probe <DB_URL> [QUERY…] # time kinds of queries in-process (PROBE_N times)
 //! ```
 
 use msp_web::{AppState, Options};
@@ -48,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let addr: std::net::SocketAddr = args[3].parse()?;
             tokio::runtime::Runtime::new()?.block_on(msp_web::serve(&args[2], addr, true))
         }
-        Some("probe") if args.len() == 3 => {
+        Some("probe") if args.len() >= 3 => {
             // In-process timing of each kind of query (no HTTP), to find the slow ones.
             let options = Options {
                 no_search_cache: true,
@@ -57,7 +57,12 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let state = AppState::new(msp_store::open_pool(&args[2], 2)?, options)?;
             let rt = tokio::runtime::Runtime::new()?;
             let app = msp_web::app(state);
-            for q in [
+            let given: Vec<&str> = args[3..].iter().map(String::as_str).collect();
+            let n: u32 = std::env::var("PROBE_N")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(300);
+            let default = [
                 "q=Paris",
                 "q=Paris&rayon=20",
                 "q=Paris&rayon=50&disponible=1",
@@ -69,9 +74,13 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 "q=Paris&par_page=50",
                 "q=Lyon&enfants=1&teleconsultation=1",
                 "q=01400",
-            ] {
+            ];
+            for q in if given.is_empty() {
+                &default[..]
+            } else {
+                &given[..]
+            } {
                 let uri = format!("/api/psychologues?{q}");
-                let n = 300;
                 let started = std::time::Instant::now();
                 let mut bytes = 0;
                 for _ in 0..n {

@@ -190,6 +190,8 @@ fn location_key(latitude: f64, longitude: f64) -> (u64, u64) {
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     entry: u32,
+    /// Location of the card's other address (this one for a card with one address).
+    other: u32,
     meta: Meta,
 }
 
@@ -203,6 +205,8 @@ struct Meta {
     /// Day number of the last availability confirmation (`i32::MIN`: never).
     confirmed: i32,
     flags: u8,
+    /// Which of the card's addresses is at this location.
+    address: u8,
 }
 
 const SEES_CHILDREN: u8 = 1;
@@ -235,6 +239,7 @@ impl Meta {
                 .fold(0, |acc, b| acc | b),
             confirmed: c.availability_confirmed_on.map_or(i32::MIN, day_number_i32),
             flags,
+            address: 0,
         }
     }
 }
@@ -320,30 +325,42 @@ impl DirectoryIndex {
 
     /// Adds entry `i` to the locations of its addresses (without touching the tree).
     fn attach(&mut self, i: u32, e: &Entry) {
-        for a in &e.listed.card.addresses {
-            let key = location_key(a.latitude, a.longitude);
-            let l = match self.by_location.get(&key) {
-                Some(&l) => l,
-                None => {
-                    let l = u32::try_from(self.locations.len()).expect("few locations");
-                    self.locations.push(Location {
-                        latitude: a.latitude,
-                        longitude: a.longitude,
-                        point: unit_vector(a.latitude, a.longitude),
-                        entries: Vec::new(),
-                    });
-                    self.by_location.insert(key, l);
-                    l
-                }
-            };
+        let addresses = &e.listed.card.addresses;
+        let mut at = [0u32; 2];
+        for (k, a) in addresses.iter().take(2).enumerate() {
+            at[k] = self.location_of(a.latitude, a.longitude);
+        }
+        let n = addresses.len().min(2);
+        for k in 0..n {
+            let l = at[k];
             let loc = &mut self.locations[l as usize];
             if !loc.entries.iter().any(|s| s.entry == i) {
+                let mut meta = Meta::of(e);
+                meta.address = u8::try_from(k).unwrap_or(0);
                 loc.entries.push(Slot {
                     entry: i,
-                    meta: Meta::of(e),
+                    other: if n > 1 { at[1 - k] } else { l },
+                    meta,
                 });
             }
         }
+    }
+
+    /// The location at these coordinates, created if new (without touching the tree).
+    fn location_of(&mut self, latitude: f64, longitude: f64) -> u32 {
+        let key = location_key(latitude, longitude);
+        if let Some(&l) = self.by_location.get(&key) {
+            return l;
+        }
+        let l = u32::try_from(self.locations.len()).expect("few locations");
+        self.locations.push(Location {
+            latitude,
+            longitude,
+            point: unit_vector(latitude, longitude),
+            entries: Vec::new(),
+        });
+        self.by_location.insert(key, l);
+        l
     }
 
     /// Inserts or replaces a card, moving it between locations and keeping the R-tree in step.
@@ -527,6 +544,8 @@ impl DirectoryIndex {
             if d_loc > radius_km {
                 continue;
             }
+            let b = u8::try_from(bucket(d_loc)).unwrap_or(u8::MAX);
+            let here = chord2(center, loc.point);
             for slot in &loc.entries {
                 let (i, m) = (slot.entry, &slot.meta);
                 if !listed[i as usize]
@@ -536,19 +555,12 @@ impl DirectoryIndex {
                 {
                     continue;
                 }
-                let (address, d) = if m.flags & TWO_ADDRESSES == 0 {
-                    (0, d_loc)
-                } else {
-                    let e = &self.entries[i as usize];
-                    let (a, d) = e.nearest_address(lat, lon);
-                    let nearest = &e.listed.card.addresses[a];
-                    if location_key(nearest.latitude, nearest.longitude)
-                        != location_key(loc.latitude, loc.longitude)
-                    {
-                        continue;
-                    }
-                    (a, d)
-                };
+                if m.flags & TWO_ADDRESSES != 0
+                    && slot.other != p.data
+                    && !self.nearer_here(slot, here, d_loc, center, (lat, lon))
+                {
+                    continue;
+                }
                 if let Some(name) = &f.name
                     && !name_matches(&self.entries[i as usize].name_key, name)
                 {
@@ -558,17 +570,16 @@ impl DirectoryIndex {
                 if end == 0 {
                     continue;
                 }
-                let b = u8::try_from(bucket(d)).unwrap_or(u8::MAX);
                 if best.len() >= end && best.peek().is_some_and(|top| b > top.bucket) {
                     continue;
                 }
                 let c = Candidate {
                     rpps: m.rpps,
                     bucket: b,
-                    address: u8::try_from(address).unwrap_or(0),
+                    address: m.address,
                     entry: i,
                     rotation: rotation_key(m.rpps, day),
-                    km: d,
+                    km: d_loc,
                 };
                 if best.len() < end {
                     best.push(c);
@@ -606,6 +617,31 @@ impl DirectoryIndex {
             per_page,
             pages,
         })
+    }
+
+    /// Whether the address of `slot` at this location (squared chord `here` and distance
+    /// `d_here` from the centre) is the card's nearest: the other one is farther, or as far and
+    /// second. Decided on chords when they clearly differ, else exactly as before (haversine,
+    /// first address on a tie), so the choice is the one `Entry::nearest_address` makes.
+    fn nearer_here(
+        &self,
+        slot: &Slot,
+        here: f64,
+        d_here: f64,
+        center: [f64; 3],
+        (lat, lon): (f64, f64),
+    ) -> bool {
+        let other = &self.locations[slot.other as usize];
+        let there = chord2(center, other.point);
+        if (here - there).abs() > 1e-6 * here.max(there) + 1e-20 {
+            return here < there;
+        }
+        let d_there = distance_km(lat, lon, other.latitude, other.longitude);
+        if slot.meta.address == 0 {
+            d_here <= d_there
+        } else {
+            d_here < d_there
+        }
     }
 
     /// Listed psychologists whose name matches (normalized word prefixes), by name.
@@ -657,6 +693,13 @@ fn radius_samples() -> &'static [(&'static str, Vec<&'static msp_geo::Commune>)]
         out.sort_by_key(|(d, _)| *d);
         out
     })
+}
+
+/// Squared Euclidean distance between two points of the unit sphere (monotonic with the
+/// great-circle distance).
+fn chord2(a: [f64; 3], b: [f64; 3]) -> f64 {
+    let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    x * x + y * y + z * z
 }
 
 /// A psychologist found by a search, before ordering.
