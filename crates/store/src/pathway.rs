@@ -5,7 +5,7 @@
 use crate::claims::decision_from_row;
 use crate::{Db, StoreError, StoreResult, Value};
 use jiff::Timestamp;
-use msp_domain::{Act, Cents, Claim, ClaimContext, Date, Decision, Nir, Rpps, Rules};
+use msp_domain::{Act, Cents, Claim, ClaimContext, Date, Decision, Nir, ReferrerKind, Rpps, Rules};
 
 /// What the psychologist attests when recording a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,4 +116,88 @@ pub fn has_seen(db: &mut Db, rpps: Rpps, nir: &Nir) -> StoreResult<bool> {
             &[rpps.to_string().into(), nir.as_str().into()],
         )?
         .is_some())
+}
+
+/// A referral letter (courrier d'adressage) issued in the system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    /// Verification code (8 characters of an unambiguous alphabet).
+    pub code: String,
+    pub account_id: i64,
+    pub referrer_kind: ReferrerKind,
+    pub referrer_name: String,
+    pub referrer_id: String,
+    pub patient_nir: Nir,
+    pub patient_name: String,
+    pub letter_date: Date,
+    /// `maladie`, `ald`, `maternite`, `atmp` or `tiers` (accident caused by a third party).
+    pub context: Option<String>,
+    pub created_at: Timestamp,
+}
+
+const LETTER_COLUMNS: &str = "code, account_id, referrer_kind, referrer_name, referrer_id, patient_nir, \
+     patient_name, letter_date, context, created_at";
+
+fn letter_from_row(r: &crate::Row) -> StoreResult<Letter> {
+    Ok(Letter {
+        code: r.string(0)?,
+        account_id: r.int(1)?,
+        referrer_kind: ReferrerKind::parse(r.text(2)?)
+            .ok_or_else(|| StoreError::Invalid("type de prescripteur".into()))?,
+        referrer_name: r.string(3)?,
+        referrer_id: r.string(4)?,
+        patient_nir: Nir::parse(r.text(5)?).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        patient_name: r.string(6)?,
+        letter_date: r.date(7)?,
+        context: r.opt_string(8)?,
+        created_at: r.timestamp(9)?,
+    })
+}
+
+/// Stores a letter; `false` when its code is already taken (the caller draws another).
+pub fn insert_letter(db: &mut Db, l: &Letter) -> StoreResult<bool> {
+    let n = db.execute(
+        &format!(
+            "INSERT INTO referral_letters ({LETTER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (code) DO NOTHING"
+        ),
+        &[
+            l.code.as_str().into(),
+            Value::Int(l.account_id),
+            l.referrer_kind.code().into(),
+            l.referrer_name.as_str().into(),
+            l.referrer_id.as_str().into(),
+            l.patient_nir.as_str().into(),
+            l.patient_name.as_str().into(),
+            l.letter_date.into(),
+            l.context.as_deref().into(),
+            l.created_at.into(),
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// The letters an account issued, newest first.
+pub fn letters_of(db: &mut Db, account_id: i64) -> StoreResult<Vec<Letter>> {
+    db.query(
+        &format!(
+            "SELECT {LETTER_COLUMNS} FROM referral_letters WHERE account_id = $1
+             ORDER BY created_at DESC, code"
+        ),
+        &[Value::Int(account_id)],
+    )?
+    .iter()
+    .map(letter_from_row)
+    .collect()
+}
+
+/// One letter by its verification code (canonical form).
+pub fn letter_by_code(db: &mut Db, code: &str) -> StoreResult<Option<Letter>> {
+    db.query_opt(
+        &format!("SELECT {LETTER_COLUMNS} FROM referral_letters WHERE code = $1"),
+        &[code.into()],
+    )?
+    .as_ref()
+    .map(letter_from_row)
+    .transpose()
 }

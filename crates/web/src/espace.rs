@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/espace/ars/{region}", get(ars_region))
         .merge(crate::conventionnement::router())
         .merge(crate::seances::router())
+        .merge(crate::adressages::router())
 }
 
 /// Menu entries of a role: (href, label).
@@ -54,6 +55,7 @@ pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
                     ("/espace/candidature", "Ma candidature"),
                     ("/espace/seances", "Saisir une séance"),
                     ("/espace/mes-seances", "Mes séances"),
+                    ("/espace/adressages/verifier", "Vérifier un courrier"),
                 ],
                 Role::Expert => vec![("/espace/commission", "Candidatures à examiner")],
                 Role::AgentCpam => vec![("/espace/cpam", "Conventions")],
@@ -62,7 +64,10 @@ pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
                     ("/espace/admin/comptes", "Comptes"),
                     ("/espace/admin/journal", "Journal d’audit"),
                 ],
-                Role::Patient | Role::Medecin | Role::SageFemme => vec![],
+                Role::Medecin | Role::SageFemme => {
+                    vec![("/espace/adressages", "Courriers d’adressage")]
+                }
+                Role::Patient => vec![],
             });
             m.push(("/recherche", "Annuaire"));
             m

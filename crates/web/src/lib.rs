@@ -7,6 +7,7 @@
 //!
 //! Routes: see [`app`]; the JSON API is documented at `/api/openapi.json`.
 
+pub mod adressages;
 pub mod api;
 pub mod auth;
 pub mod conventionnement;
@@ -18,6 +19,7 @@ pub mod index;
 pub mod languages;
 pub mod pages;
 pub mod params;
+pub mod pdf;
 pub mod seances;
 pub mod search;
 pub mod stats;

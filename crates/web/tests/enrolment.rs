@@ -707,6 +707,27 @@ fn route_role_matrix_on_both_databases() {
                 vec![Psychologue, AgentCpam],
             ),
             ("GET", "/espace/mes-seances".into(), vec![Psychologue]),
+            ("GET", "/espace/adressages".into(), vec![Medecin, SageFemme]),
+            (
+                "POST",
+                "/espace/adressages".into(),
+                vec![Medecin, SageFemme],
+            ),
+            (
+                "GET",
+                "/espace/adressages/K7QM4TXZ/pdf".into(),
+                vec![Medecin, SageFemme],
+            ),
+            (
+                "GET",
+                "/espace/adressages/verifier".into(),
+                vec![Psychologue],
+            ),
+            (
+                "POST",
+                "/espace/adressages/verifier".into(),
+                vec![Psychologue],
+            ),
         ];
         for (method, path, allowed) in &routes {
             // The public is sent to the sign-in page.

@@ -54,6 +54,7 @@ struct Setup {
     psy2: (String, String),
     cpam: (String, String),
     medecin: (String, String),
+    sage_femme: (String, String),
     patient: (String, String),
 }
 
@@ -82,6 +83,7 @@ fn setup(db: TestDb) -> Setup {
     let cpam = mk(Role::AgentCpam, "cpam@example.org");
     let medecin = mk(Role::Medecin, "medecin@example.org");
     let patient = mk(Role::Patient, "patient@example.org");
+    let sage_femme = mk(Role::SageFemme, "sf@example.org");
     for (account, r) in [(psy.0, rpps("1000000042")), (psy2.0, rpps("1000000043"))] {
         conn.execute(
             "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
@@ -140,6 +142,7 @@ fn setup(db: TestDb) -> Setup {
         psy2: pair(psy2),
         cpam: pair(cpam),
         medecin: pair(medecin),
+        sage_femme: pair(sage_femme),
         patient: pair(patient),
     }
 }
@@ -504,4 +507,106 @@ fn date_parsing_accepts_both_forms() {
     assert_eq!(parse_date("31/02/2026"), None);
     assert_eq!(parse_date("23/11/26"), None);
     assert_eq!(msp_web::seances::euros(msp_domain::Cents(2050)), "20,50 €");
+}
+
+#[test]
+fn referral_letters_on_both_databases() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let (mc, mt) = s.medecin.clone();
+        let doctor = rpps("2000000042");
+        let issue = |extra: &[(&str, &str)]| {
+            let mut form = vec![
+                ("_csrf", mt.as_str()),
+                ("prescripteur_id", doctor.as_str()),
+                ("patient_nom", "Élodie Martin"),
+                ("nir", ADULT),
+                ("date", "2026-11-02"),
+                ("contexte", "ald"),
+            ];
+            for (k, v) in extra {
+                form.retain(|(key, _)| key != k);
+                form.push((k, v));
+            }
+            post(&s.state, "/espace/adressages", &mc, &form)
+        };
+        // Bad input: a clear message, nothing stored.
+        let a = issue(&[("nir", "206127511100563")]);
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{label}");
+        assert!(a.body.contains("NIR invalide"));
+        let a = issue(&[("date", "2026-11-24")]);
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains("jour futur"));
+        let a = issue(&[("prescripteur_id", "12345678901")]);
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains("RPPS"));
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM referral_letters"), 0);
+
+        let a = issue(&[]);
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let list = get(&s.state, "/espace/adressages", &mc);
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(
+            list.body.contains("Élodie Martin") && list.body.contains("Affection de longue durée")
+        );
+        assert!(!list.body.contains(ADULT), "no full NIR on the page");
+        let at = list.body.find("/espace/adressages/").unwrap();
+        let code = list.body[at + 19..at + 27].to_owned();
+        let pdf_url = format!("/espace/adressages/{code}/pdf");
+        assert!(list.body.contains(&pdf_url), "{code}");
+        let shown = format!("{}-{}", &code[..4], &code[4..]);
+        assert!(list.body.contains(&shown));
+
+        let pdf = get(&s.state, &pdf_url, &mc);
+        assert_eq!(pdf.status, StatusCode::OK);
+        assert!(pdf.body.starts_with("%PDF-"));
+        assert!(pdf.body.contains(&shown));
+        assert_eq!(
+            get(&s.state, &pdf_url, &s.sage_femme.0).status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(&s.state, &pdf_url, &s.psy.0).status,
+            StatusCode::FORBIDDEN
+        );
+        assert!(
+            get(&s.state, "/espace/adressages", &s.sage_femme.0)
+                .body
+                .contains("Aucun courrier émis")
+        );
+
+        // The psychologist checks the code against a session date.
+        let (pc, pt) = s.psy.clone();
+        let verify = |code: &str, day: &str| {
+            post(
+                &s.state,
+                "/espace/adressages/verifier",
+                &pc,
+                &[("_csrf", pt.as_str()), ("code", code), ("date", day)],
+            )
+        };
+        let a = verify(&shown.to_lowercase(), "2026-11-23");
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert!(
+            a.body.contains("Courrier valable.") && a.body.contains("Élodie Martin"),
+            "{}",
+            a.body
+        );
+        let a = verify(&code, "2026-11-01");
+        assert!(a.body.contains("Courrier non valable.") && a.body.contains("après la séance"));
+        let a = verify(&code, "2027-05-03");
+        assert!(a.body.contains("Courrier non valable.") && a.body.contains("plus de 6 mois"));
+        let a = verify("K7QM-4TXZ", "2026-11-23");
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains("Aucun courrier"));
+        let a = verify("K7QM-4TX0", "2026-11-23");
+        assert!(a.body.contains("Code de vérification invalide"));
+        assert!(
+            count(
+                &s.db,
+                "SELECT COUNT(*) FROM audit_log WHERE reason LIKE 'vérification%'"
+            ) >= 3
+        );
+    }
 }
