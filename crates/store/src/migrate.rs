@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0005_accounts_enrolment.sql"),
     ),
     (6, "pathway", include_str!("../migrations/0006_pathway.sql")),
+    (
+        7,
+        "patient_accounts",
+        include_str!("../migrations/0007_patient_accounts.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

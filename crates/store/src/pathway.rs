@@ -201,3 +201,52 @@ pub fn letter_by_code(db: &mut Db, code: &str) -> StoreResult<Option<Letter>> {
     .map(letter_from_row)
     .transpose()
 }
+
+/// Ties a patient's account to their NIR.
+pub fn link_patient(db: &mut Db, account_id: i64, nir: &Nir) -> StoreResult<()> {
+    let n = db.execute(
+        "INSERT INTO patient_accounts (account_id, nir) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        &[Value::Int(account_id), nir.as_str().into()],
+    )?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(
+            "un compte patient existe déjà pour cet assuré".into(),
+        ))
+    }
+}
+
+/// The NIR of a patient's account.
+pub fn patient_nir(db: &mut Db, account_id: i64) -> StoreResult<Option<Nir>> {
+    db.query_opt(
+        "SELECT nir FROM patient_accounts WHERE account_id = $1",
+        &[Value::Int(account_id)],
+    )?
+    .map(|r| Nir::parse(r.text(0)?).map_err(|e| StoreError::Invalid(e.to_string())))
+    .transpose()
+}
+
+/// A patient's claims of one calendar year, every psychologist, by session date.
+pub fn sessions_of_patient(db: &mut Db, nir: &Nir, year: i16) -> StoreResult<Vec<SessionLine>> {
+    db.query(
+        &format!(
+            "SELECT {LINE_COLUMNS} FROM claims WHERE nir = $1 AND session_year = $2
+             ORDER BY session_date, claim_id"
+        ),
+        &[nir.as_str().into(), Value::Int(year.into())],
+    )?
+    .iter()
+    .map(line_from_row)
+    .collect()
+}
+
+/// « Prénom NOM » of a psychologist from the national registry, if known.
+pub fn psychologist_name(db: &mut Db, rpps: Rpps) -> StoreResult<Option<String>> {
+    db.query_opt(
+        "SELECT first_name, last_name FROM registry WHERE rpps = $1",
+        &[rpps.to_string().into()],
+    )?
+    .map(|r| Ok(format!("{} {}", r.text(0)?, r.text(1)?)))
+    .transpose()
+}

@@ -67,7 +67,7 @@ pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
                 Role::Medecin | Role::SageFemme => {
                     vec![("/espace/adressages", "Courriers d’adressage")]
                 }
-                Role::Patient => vec![],
+                Role::Patient => vec![("/espace/mon-suivi", "Mes séances et remboursements")],
             });
             m.push(("/recherche", "Annuaire"));
             m
@@ -243,6 +243,11 @@ async fn accounts_view(
                 input id="territoire" name="territoire" type="text" aria-describedby="territoire-aide";
             }
             div class="field" {
+                label for="nir" { "NIR de l’assuré (compte patient)" }
+                p id="nir-aide" class="hint" { "Obligatoire pour un compte patient : le patient verra ses séances et remboursements." }
+                input id="nir" name="nir" type="text" inputmode="numeric" autocomplete="off" aria-describedby="nir-aide";
+            }
+            div class="field" {
                 label for="password" { "Mot de passe initial" }
                 p id="password-aide" class="hint" { (MIN_PASSWORD_CHARS) " caractères au moins." }
                 input id="password" name="password" type="password" autocomplete="new-password" required aria-describedby="password-aide";
@@ -326,26 +331,60 @@ async fn create_account(
             .await;
         }
     };
+    let patient_nir = if role == Role::Patient {
+        match msp_domain::Nir::parse(&f("nir")) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                return accounts_view(
+                    &state,
+                    &user,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some((
+                        false,
+                        format!("Un compte patient a besoin du NIR de l’assuré : {e}."),
+                    )),
+                )
+                .await;
+            }
+        }
+    } else {
+        None
+    };
     let hash = match hash_password(password).await {
         Ok(h) => h,
         Err(r) => return r,
     };
     let actor = user.actor();
     let email2 = email.clone();
+    let u = user.clone();
     let created = blocking(&state, move |db| {
         let t = territory.trim();
-        accounts::create_account(
-            db,
-            &NewAccount {
-                email: &email2,
-                password_hash: &hash,
-                role,
-                display_name: &name,
-                territory: (!t.is_empty()).then_some(t),
-                created_by: &actor,
-            },
-            Timestamp::now(),
-        )
+        db.transaction(|db| {
+            let id = accounts::create_account(
+                db,
+                &NewAccount {
+                    email: &email2,
+                    password_hash: &hash,
+                    role,
+                    display_name: &name,
+                    territory: (!t.is_empty()).then_some(t),
+                    created_by: &actor,
+                },
+                Timestamp::now(),
+            )?;
+            if let Some(nir) = &patient_nir {
+                msp_store::pathway::link_patient(db, id, nir)?;
+                audit_blocking(
+                    db,
+                    &u,
+                    "creation",
+                    "patient",
+                    &crate::seances::patient_ref(nir),
+                    "compte patient rattaché à l’assuré",
+                )?;
+            }
+            Ok(id)
+        })
     })
     .await;
     match created {

@@ -6,7 +6,8 @@
 //! |---|---|
 //! | `GET /espace/seances` | psychologue: the form |
 //! | `POST /espace/seances` | psychologue: `etape=verifier` shows where the patient stands this year; `etape=enregistrer` records and redirects to the decision |
-//! | `GET /espace/seances/{id}` | the psychologists who saw the patient, CPAM agents |
+//! | `GET /espace/seances/{id}` | the patient, the psychologists who saw the patient, CPAM agents |
+//! | `GET /espace/mon-suivi` | patient: this year's sessions, sessions left, reimbursements |
 //! | `GET /espace/mes-seances` | psychologue: this year's sessions, amounts, remote share |
 //! | `POST /api/seances` | psychologue (session cookie), JSON in and out |
 //!
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/espace/seances", get(form_page).post(submit))
         .route("/espace/seances/{id}", get(session_page))
         .route("/espace/mes-seances", get(my_sessions))
+        .route("/espace/mon-suivi", get(patient_space))
         .route("/api/seances", post(api_record))
 }
 
@@ -614,16 +616,20 @@ async fn may_read(
     user: &CurrentUser,
     line: &SessionLine,
 ) -> Result<(), Response> {
-    user.require(&[Role::Psychologue, Role::AgentCpam])?;
+    user.require(&[Role::Psychologue, Role::AgentCpam, Role::Patient])?;
     if user.role() == Role::AgentCpam {
         return Ok(());
     }
-    let rpps = crate::conventionnement::own_rpps(state, user).await?;
     let nir = line.nir;
-    let seen = match rpps {
-        Some(r) if r == line.rpps => true,
-        Some(r) => blocking(state, move |db| pathway::has_seen(db, r, &nir)).await?,
-        None => false,
+    let seen = if user.role() == Role::Patient {
+        let id = user.account.id;
+        blocking(state, move |db| pathway::patient_nir(db, id)).await? == Some(nir)
+    } else {
+        match crate::conventionnement::own_rpps(state, user).await? {
+            Some(r) if r == line.rpps => true,
+            Some(r) => blocking(state, move |db| pathway::has_seen(db, r, &nir)).await?,
+            None => false,
+        }
     };
     if seen {
         Ok(())
@@ -643,7 +649,7 @@ async fn session_page(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = user.require(&[Role::Psychologue, Role::AgentCpam]) {
+    if let Err(r) = user.require(&[Role::Psychologue, Role::AgentCpam, Role::Patient]) {
         return r;
     }
     let key = id.clone();
@@ -664,14 +670,16 @@ async fn session_page(
     }
     let (s, u, l) = (state.clone(), user.clone(), line.clone());
     let standing = match blocking(&state, move |db| {
-        audit_blocking(
-            db,
-            &u,
-            "lecture",
-            "patient",
-            &patient_ref(&l.nir),
-            &format!("séance {}", l.claim_id),
-        )?;
+        if u.role() != Role::Patient {
+            audit_blocking(
+                db,
+                &u,
+                "lecture",
+                "patient",
+                &patient_ref(&l.nir),
+                &format!("séance {}", l.claim_id),
+            )?;
+        }
         year_standing(db, s.rules(), &l.nir, l.session_date)
     })
     .await
@@ -782,6 +790,101 @@ async fn my_sessions(State(state): State<AppState>, user: CurrentUser) -> Respon
         }
     };
     layout(Some(&user), "Mes séances", body).into_response()
+}
+
+/// `GET /espace/mon-suivi`: the patient's sessions this calendar year (every psychologist),
+/// the sessions left, and who paid or reimburses what.
+async fn patient_space(State(state): State<AppState>, user: CurrentUser) -> Response {
+    if let Err(r) = user.require(&[Role::Patient]) {
+        return r;
+    }
+    let today = state.today();
+    let (id, s) = (user.account.id, state.clone());
+    let found = match blocking(&state, move |db| {
+        let Some(nir) = pathway::patient_nir(db, id)? else {
+            return Ok(None);
+        };
+        let lines = pathway::sessions_of_patient(db, &nir, today.year())?;
+        let mut names = HashMap::new();
+        for l in &lines {
+            if let std::collections::hash_map::Entry::Vacant(e) = names.entry(l.rpps) {
+                e.insert(
+                    pathway::psychologist_name(db, l.rpps)?
+                        .unwrap_or_else(|| format!("RPPS {}", l.rpps)),
+                );
+            }
+        }
+        let standing = year_standing(db, s.rules(), &nir, today)?;
+        Ok(Some((lines, names, standing)))
+    })
+    .await
+    {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Some((lines, names, standing)) = found else {
+        return layout(
+            Some(&user),
+            "Mon suivi",
+            html! { h1 { "Mon suivi" } p { "Votre compte n’est rattaché à aucun assuré : contactez votre caisse d’assurance maladie." } },
+        )
+        .into_response();
+    };
+    let to_me: i64 = lines
+        .iter()
+        .filter_map(|l| l.decision.payment())
+        .filter(|p| p.amo_payee == AmoPayee::Assure)
+        .map(|p| p.amo.0)
+        .sum();
+    let decompte: i64 = lines
+        .iter()
+        .filter_map(|l| l.decision.payment())
+        .filter(|p| p.complementary_route == AmcRoute::Decompte)
+        .map(|p| p.complementary.0)
+        .sum();
+    let body = html! {
+        h1 { "Mon suivi " (today.year()) }
+        (standing_view(&standing, today))
+        p {
+            "Remboursé sur votre compte par l’Assurance maladie : " strong { (euros(Cents(to_me))) } "."
+            @if decompte > 0 {
+                " À demander à votre complémentaire avec vos décomptes : " strong { (euros(Cents(decompte))) } "."
+            }
+        }
+        @if lines.is_empty() {
+            p { "Aucune séance cette année." }
+        } @else {
+            table {
+                caption { "Mes séances de " (today.year()) }
+                thead { tr {
+                    th scope="col" { "Date" } th scope="col" { "Psychologue" } th scope="col" { "Séance" }
+                    th scope="col" { "Décision" } th scope="col" { "Assurance maladie" }
+                    th scope="col" { "Complémentaire" } th scope="col" { "Reste à ma charge" }
+                } }
+                tbody {
+                    @for l in &lines {
+                        tr {
+                            td { a href=(format!("/espace/seances/{}", l.claim_id)) { (date_fr(l.session_date)) } }
+                            td { (names.get(&l.rpps).cloned().unwrap_or_default()) }
+                            td { (l.act.label_fr()) }
+                            @match &l.decision {
+                                Decision::Accepted(p) => {
+                                    td { "Remboursée (" (p.rank) "ᵉ de l’année)" }
+                                    td { (euros(p.amo)) ", " (amo_payee_fr(p.amo_payee)) }
+                                    td { (euros(p.complementary)) ", " (complementary_fr(p.complementary_payer, p.complementary_route)) }
+                                    td { (euros(p.patient)) }
+                                }
+                                Decision::Rejected(r) => {
+                                    td colspan="4" { "Non remboursée : " (r.explanation_fr()) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(Some(&user), "Mon suivi", body).into_response()
 }
 
 /// Totals of a psychologist's year.

@@ -704,9 +704,10 @@ fn route_role_matrix_on_both_databases() {
             (
                 "GET",
                 "/espace/seances/EN-INCONNU".into(),
-                vec![Psychologue, AgentCpam],
+                vec![Psychologue, AgentCpam, Patient],
             ),
             ("GET", "/espace/mes-seances".into(), vec![Psychologue]),
+            ("GET", "/espace/mon-suivi".into(), vec![Patient]),
             ("GET", "/espace/adressages".into(), vec![Medecin, SageFemme]),
             (
                 "POST",

@@ -56,6 +56,8 @@ struct Setup {
     medecin: (String, String),
     sage_femme: (String, String),
     patient: (String, String),
+    patient2: (String, String),
+    admin: (String, String),
 }
 
 fn setup(db: TestDb) -> Setup {
@@ -84,6 +86,8 @@ fn setup(db: TestDb) -> Setup {
     let medecin = mk(Role::Medecin, "medecin@example.org");
     let patient = mk(Role::Patient, "patient@example.org");
     let sage_femme = mk(Role::SageFemme, "sf@example.org");
+    let patient2 = mk(Role::Patient, "patient2@example.org");
+    let admin = mk(Role::Admin, "admin@example.org");
     for (account, r) in [(psy.0, rpps("1000000042")), (psy2.0, rpps("1000000043"))] {
         conn.execute(
             "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
@@ -119,6 +123,18 @@ fn setup(db: TestDb) -> Setup {
         )
         .unwrap();
     }
+    msp_store::pathway::link_patient(
+        &mut conn,
+        patient.0,
+        &msp_domain::Nir::parse(ADULT).unwrap(),
+    )
+    .unwrap();
+    msp_store::pathway::link_patient(
+        &mut conn,
+        patient2.0,
+        &msp_domain::Nir::parse(&minor()).unwrap(),
+    )
+    .unwrap();
     // This patient has already used the year's 12 sessions elsewhere.
     conn.execute(
         "INSERT INTO patient_years (nir, year, accepted, first_eep) VALUES ($1, 2026, 12, $2)",
@@ -144,6 +160,8 @@ fn setup(db: TestDb) -> Setup {
         medecin: pair(medecin),
         sage_femme: pair(sage_femme),
         patient: pair(patient),
+        patient2: pair(patient2),
+        admin: pair(admin),
     }
 }
 
@@ -390,10 +408,11 @@ fn recording_sessions_on_both_databases() {
 
         // Who may read a patient's session.
         assert_eq!(get(&s.state, &eep_url, &s.cpam.0).status, StatusCode::OK);
+        assert_eq!(get(&s.state, &eep_url, &s.patient.0).status, StatusCode::OK);
         for (who, cookie) in [
             ("psy2", &s.psy2.0),
             ("medecin", &s.medecin.0),
-            ("patient", &s.patient.0),
+            ("another patient", &s.patient2.0),
         ] {
             let a = get(&s.state, &eep_url, cookie);
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{label} {who}");
@@ -458,6 +477,39 @@ fn recording_sessions_on_both_databases() {
         assert!(mine.body.contains("25,0 %"), "1 PSS of 4: {}", mine.body);
         assert!(mine.body.contains("dépasse le repère de 20 %"));
         assert!(mine.body.contains("une séance par jour au plus"));
+
+        // The patient's space: sessions of the year, sessions left, reimbursements.
+        let me = get(&s.state, "/espace/mon-suivi", &s.patient.0);
+        assert_eq!(me.status, StatusCode::OK);
+        assert!(me.body.contains("Mon suivi 2026"));
+        assert!(
+            me.body.contains("3 séance(s) remboursée(s)") && me.body.contains("9 restante(s)"),
+            "{}",
+            me.body
+        );
+        assert!(
+            me.body.contains("Test PSY"),
+            "psychologist named: {}",
+            me.body
+        );
+        assert!(me.body.contains("transmise automatiquement par Noémie"));
+        assert!(
+            me.body
+                .contains("Non remboursée : Le patient a déjà une séance")
+        );
+        assert!(!me.body.contains(ADULT));
+        let child = get(&s.state, "/espace/mon-suivi", &s.patient2.0);
+        assert!(
+            child.body.contains("1 séance(s) remboursée(s)")
+                && !child.body.contains("Test PSY PSS")
+        );
+        let audited_before = count(&s.db, "SELECT COUNT(*) FROM audit_log");
+        get(&s.state, &eep_url, &s.patient.0);
+        assert_eq!(
+            count(&s.db, "SELECT COUNT(*) FROM audit_log"),
+            audited_before,
+            "the patient's own reads are not audited"
+        );
 
         // Every read is in the audit log, which names patients without their NIR.
         let lines = count(
@@ -607,6 +659,46 @@ fn referral_letters_on_both_databases() {
                 &s.db,
                 "SELECT COUNT(*) FROM audit_log WHERE reason LIKE 'vérification%'"
             ) >= 3
+        );
+    }
+}
+
+#[test]
+fn admin_ties_a_patient_account_to_a_nir() {
+    for db in testing::all() {
+        let s = setup(db);
+        let (c, t) = s.admin.clone();
+        let form = |email: &str, nir: &str| {
+            post(
+                &s.state,
+                "/espace/admin/comptes",
+                &c,
+                &[
+                    ("_csrf", t.as_str()),
+                    ("email", email),
+                    ("nom", "Élodie Martin"),
+                    ("role", "patient"),
+                    ("territoire", ""),
+                    ("password", "un mot de passe solide"),
+                    ("nir", nir),
+                ],
+            )
+        };
+        let a = form("elodie@example.org", "");
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", s.db.label);
+        assert!(a.body.contains("Un compte patient a besoin du NIR"));
+        let a = form("elodie@example.org", &full());
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM patient_accounts"), 3);
+        // One account per beneficiary: nothing stored half-way.
+        let a = form("autre@example.org", &full());
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        assert_eq!(
+            count(
+                &s.db,
+                "SELECT COUNT(*) FROM accounts WHERE email = 'autre@example.org'"
+            ),
+            0
         );
     }
 }
