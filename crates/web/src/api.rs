@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, any, get, put};
+use axum::routing::{MethodRouter, any, get, post, put};
 use msp_domain::{Date, Rpps};
 use msp_geo::{PlaceKind, communes};
 use msp_store::directory::{Contact, DirectoryCard, ListedCard, PracticeAddress, Public};
@@ -861,6 +861,12 @@ impl utoipa::Modify for TokenSecurity {
             "jeton",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+                utoipa::openapi::security::ApiKeyValue::new(crate::auth::SESSION_COOKIE),
+            )),
+        );
     }
 }
 
@@ -871,16 +877,20 @@ impl utoipa::Modify for TokenSecurity {
         description = "Annuaire public des psychologues conventionnés du dispositif Mon soutien psy : recherche géographique, fiches, communes. Les messages d’erreur sont en français, avec un code stable.",
         version = "1"
     ),
-    paths(search_api, card_api, put_card_api, communes_api, languages_api, radii_api, openapi_api),
+    paths(search_api, card_api, put_card_api, communes_api, languages_api, radii_api, openapi_api, crate::seances::api_record),
     components(schemas(
         SearchResponse, SummaryJson, PlaceJson, AddressJson, CodeLabel, AvailabilityJson, CardJson,
-        CommuneJson, RadiusJson, CardInput, AddressInput, ContactInput, ApiErrorBody, Suggestion
+        CommuneJson, RadiusJson, CardInput, AddressInput, ContactInput, ApiErrorBody, Suggestion,
+        crate::seances::SessionInput, crate::seances::ReferralInput, crate::seances::RecordedJson,
+        crate::seances::ReasonJson, crate::seances::AmountsJson, crate::seances::StandingJson,
+        crate::seances::ApiProblem
     )),
     modifiers(&TokenSecurity),
     tags(
         (name = "annuaire", description = "Recherche et fiches publiques"),
         (name = "fiches", description = "Écriture des fiches"),
-        (name = "lieux", description = "Communes, langues, rayons, ce document")
+        (name = "lieux", description = "Communes, langues, rayons, ce document"),
+        (name = "seances", description = "Séances saisies par les psychologues (session ouverte par /connexion)")
     )
 )]
 pub struct ApiDoc;
@@ -896,6 +906,7 @@ pub fn routes() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("/api/langues", "get", get(languages_api)),
         ("/api/rayons", "get", get(radii_api)),
         ("/api/openapi.json", "get", get(openapi_api)),
+        ("/api/seances", "post", post(crate::seances::api_record)),
     ]
 }
 

@@ -28,7 +28,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use jiff::Timestamp;
 use maud::{Markup, html};
 use msp_domain::{
@@ -47,7 +47,6 @@ pub fn router() -> Router<AppState> {
         .route("/espace/seances/{id}", get(session_page))
         .route("/espace/mes-seances", get(my_sessions))
         .route("/espace/mon-suivi", get(patient_space))
-        .route("/api/seances", post(api_record))
 }
 
 /// How the audit log names a patient: `P-` and 12 hex digits of the SHA-256 of the NIR. An
@@ -85,8 +84,10 @@ pub fn parse_date(text: &str) -> Option<Date> {
 
 const UNKNOWN_PATIENT: &str = "Aucun assuré ne correspond à ce NIR et à cette date de naissance. Vérifiez-les sur la carte Vitale ou l’attestation de droits du patient.";
 
-/// A session as typed in the form or sent to the API, not yet checked.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A session as typed in the form or sent to the API, not yet checked. Dates are `AAAA-MM-JJ`
+/// or `JJ/MM/AAAA`; `acte` is EEP, APS or PSS; `contexte` maladie (default), ald, maternite or
+/// atmp.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct SessionInput {
     pub nir: String,
     pub date_naissance: String,
@@ -106,8 +107,9 @@ pub struct SessionInput {
     pub adressage: Option<ReferralInput>,
 }
 
-/// The referral letter a session refers to (required for the EEP in the 2022 regime).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The referral letter a session refers to (required for the EEP in the 2022 regime);
+/// `type_prescripteur` is medecin or sage_femme.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ReferralInput {
     pub date: String,
     #[serde(default)]
@@ -935,10 +937,10 @@ impl YearSummary {
 
 // ------------------------------------------------------------------ JSON
 
-#[derive(Debug, Serialize)]
-struct ApiProblem {
-    code: &'static str,
-    message: String,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApiProblem {
+    pub code: &'static str,
+    pub message: String,
 }
 
 fn api_problem(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
@@ -952,12 +954,12 @@ fn api_problem(status: StatusCode, code: &'static str, message: impl Into<String
         .into_response()
 }
 
-#[derive(Debug, Serialize)]
-struct StandingJson {
-    annee: i16,
-    utilisees: u32,
-    restantes: u32,
-    eep_due: bool,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StandingJson {
+    pub annee: i16,
+    pub utilisees: u32,
+    pub restantes: u32,
+    pub eep_due: bool,
 }
 
 fn standing_json(s: &YearStanding, on: Date) -> StandingJson {
@@ -969,39 +971,53 @@ fn standing_json(s: &YearStanding, on: Date) -> StandingJson {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct ReasonJson {
-    code: &'static str,
-    explication: &'static str,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReasonJson {
+    pub code: &'static str,
+    pub explication: &'static str,
 }
 
-#[derive(Debug, Serialize)]
-struct AmountsJson {
-    tarif_centimes: i64,
-    amo_centimes: i64,
-    amo_versee_a: &'static str,
-    complementaire_centimes: i64,
-    complementaire_payeur: &'static str,
-    complementaire_voie: &'static str,
-    etat_centimes: i64,
-    patient_centimes: i64,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AmountsJson {
+    pub tarif_centimes: i64,
+    pub amo_centimes: i64,
+    pub amo_versee_a: &'static str,
+    pub complementaire_centimes: i64,
+    pub complementaire_payeur: &'static str,
+    pub complementaire_voie: &'static str,
+    pub etat_centimes: i64,
+    pub patient_centimes: i64,
 }
 
-#[derive(Debug, Serialize)]
-struct RecordedJson {
-    id: String,
-    statut: &'static str,
-    motif: Option<ReasonJson>,
-    rang: Option<u32>,
-    montants: Option<AmountsJson>,
-    avant: StandingJson,
-    apres: StandingJson,
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecordedJson {
+    pub id: String,
+    pub statut: &'static str,
+    pub motif: Option<ReasonJson>,
+    pub rang: Option<u32>,
+    pub montants: Option<AmountsJson>,
+    pub avant: StandingJson,
+    pub apres: StandingJson,
 }
 
 /// `POST /api/seances`: records a session for the signed-in psychologist (session cookie; the
 /// body must be `application/json`, which a cross-site form cannot send). Answers 201 with the
 /// decision, 401/403/422 with `{code, message}` in French.
-async fn api_record(
+#[utoipa::path(
+    post,
+    path = "/api/seances",
+    tag = "seances",
+    request_body = SessionInput,
+    security(("session" = [])),
+    responses(
+        (status = 201, description = "Séance enregistrée et jugée aussitôt (acceptée ou refusée, avec le motif en français) ; séances de l’année avant et après", body = RecordedJson),
+        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
+        (status = 403, description = "Compte qui n’est pas celui d’un psychologue conventionné", body = ApiProblem),
+        (status = 415, description = "Corps qui n’est pas du JSON", body = ApiProblem),
+        (status = 422, description = "Saisie invalide (NIR, dates, acte, consentements) ou assuré inconnu pour ce NIR et cette date de naissance : rien n’est enregistré", body = ApiProblem),
+    )
+)]
+pub async fn api_record(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: axum::http::HeaderMap,
