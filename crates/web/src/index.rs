@@ -261,7 +261,7 @@ pub struct DirectoryIndex {
     entries: Vec<Arc<Entry>>,
     /// Which entries are listed, for the day it was computed on (recomputed when the day
     /// changes, reset by writes).
-    listed_cache: std::sync::Mutex<Option<(Date, Arc<Vec<bool>>)>>,
+    listed_cache: std::sync::Mutex<Option<(Date, Arc<Vec<u64>>)>>,
     by_rpps: HashMap<Rpps, u32>,
     locations: Vec<Location>,
     by_location: HashMap<(u64, u64), u32>,
@@ -412,8 +412,9 @@ impl DirectoryIndex {
         self.tree = RTree::bulk_load(points);
     }
 
-    /// Which entries are listed on `today` (computed once per day).
-    fn listed_on(&self, today: Date) -> Arc<Vec<bool>> {
+    /// Which entries are listed on `today`, one bit per entry (computed once per day; 6 KB for
+    /// 50,000 cards, so it stays in the processor's cache during a search).
+    fn listed_on(&self, today: Date) -> Arc<Vec<u64>> {
         let mut cache = self
             .listed_cache
             .lock()
@@ -423,12 +424,13 @@ impl DirectoryIndex {
         {
             return Arc::clone(listed);
         }
-        let listed = Arc::new(
-            self.entries
-                .iter()
-                .map(|e| e.listed.is_listed_on(today))
-                .collect::<Vec<bool>>(),
-        );
+        let mut bits = vec![0u64; self.entries.len().div_ceil(64)];
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.listed.is_listed_on(today) {
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        let listed = Arc::new(bits);
         *cache = Some((today, Arc::clone(&listed)));
         listed
     }
@@ -513,6 +515,8 @@ impl DirectoryIndex {
         let (lat, lon) = (req.place.latitude, req.place.longitude);
         let center = unit_vector(lat, lon);
         let chord = chord_for_km(radius_km) * (1.0 + 1e-9) + 1e-12;
+        let radius_c2 = chord_for_km(radius_km).powi(2);
+        let bucket_c2 = DISTANCE_BUCKETS_KM.map(|b| chord_for_km(b).powi(2));
         let day = day_number(today);
         let listed = self.listed_on(today);
         let f = &req.filters;
@@ -540,24 +544,39 @@ impl DirectoryIndex {
         // nobody is counted twice.
         for p in self.tree.locate_within_distance(center, chord * chord) {
             let loc = &self.locations[p.data as usize];
-            let d_loc = distance_km(lat, lon, loc.latitude, loc.longitude);
-            if d_loc > radius_km {
+            // Radius and bucket from the chord (no trigonometry) unless it lies within rounding
+            // of a limit; the haversine distance is computed for the locations that need it.
+            let here = chord2(center, loc.point);
+            let mut exact: Option<f64> = None;
+            let (inside, b) = if near(here, radius_c2) || bucket_c2.iter().any(|&y| near(here, y)) {
+                let d = distance_km(lat, lon, loc.latitude, loc.longitude);
+                exact = Some(d);
+                (d <= radius_km, bucket(d))
+            } else {
+                (
+                    here < radius_c2,
+                    bucket_c2.iter().take_while(|&&y| y < here).count(),
+                )
+            };
+            if !inside {
                 continue;
             }
-            let b = u8::try_from(bucket(d_loc)).unwrap_or(u8::MAX);
-            let here = chord2(center, loc.point);
+            let b = u8::try_from(b).unwrap_or(u8::MAX);
+            let mut d_loc =
+                || *exact.get_or_insert_with(|| distance_km(lat, lon, loc.latitude, loc.longitude));
             for slot in &loc.entries {
                 let (i, m) = (slot.entry, &slot.meta);
-                if !listed[i as usize]
-                    || m.flags & need != need
+                // What the slot holds first, the day's bitmap last.
+                if m.flags & need != need
                     || language.is_some_and(|bit| m.languages & bit == 0)
                     || (f.accepting && !(since_n <= m.confirmed && m.confirmed <= today_n))
+                    || listed[i as usize / 64] & (1 << (i % 64)) == 0
                 {
                     continue;
                 }
                 if m.flags & TWO_ADDRESSES != 0
                     && slot.other != p.data
-                    && !self.nearer_here(slot, here, d_loc, center, (lat, lon))
+                    && !self.nearer_here(slot, here, &mut d_loc, center, (lat, lon))
                 {
                     continue;
                 }
@@ -579,7 +598,7 @@ impl DirectoryIndex {
                     address: m.address,
                     entry: i,
                     rotation: rotation_key(m.rpps, day),
-                    km: d_loc,
+                    km: d_loc(),
                 };
                 if best.len() < end {
                     best.push(c);
@@ -627,7 +646,7 @@ impl DirectoryIndex {
         &self,
         slot: &Slot,
         here: f64,
-        d_here: f64,
+        d_here: &mut impl FnMut() -> f64,
         center: [f64; 3],
         (lat, lon): (f64, f64),
     ) -> bool {
@@ -638,9 +657,9 @@ impl DirectoryIndex {
         }
         let d_there = distance_km(lat, lon, other.latitude, other.longitude);
         if slot.meta.address == 0 {
-            d_here <= d_there
+            d_here() <= d_there
         } else {
-            d_here < d_there
+            d_here() < d_there
         }
     }
 
@@ -700,6 +719,12 @@ fn radius_samples() -> &'static [(&'static str, Vec<&'static msp_geo::Commune>)]
 fn chord2(a: [f64; 3], b: [f64; 3]) -> f64 {
     let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
     x * x + y * y + z * z
+}
+
+/// Two squared chords too close to be ordered safely without the haversine distance (their
+/// rounding errors are below 1e-12 relative).
+fn near(x: f64, y: f64) -> bool {
+    (x - y).abs() <= 1e-9 * y + 1e-24
 }
 
 /// A psychologist found by a search, before ordering.
