@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::conventionnement::router())
         .merge(crate::seances::router())
         .merge(crate::adressages::router())
+        .merge(crate::liquidation::router())
 }
 
 /// Menu entries of a role: (href, label).
@@ -58,7 +59,11 @@ pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
                     ("/espace/adressages/verifier", "Vérifier un courrier"),
                 ],
                 Role::Expert => vec![("/espace/commission", "Candidatures à examiner")],
-                Role::AgentCpam => vec![("/espace/cpam", "Conventions")],
+                Role::AgentCpam => vec![
+                    ("/espace/cpam", "Conventions"),
+                    ("/espace/cpam/rejets", "Séances rejetées"),
+                    ("/espace/cpam/lots", "Liquidation"),
+                ],
                 Role::AnalysteArs => vec![("/statistiques", "Statistiques")],
                 Role::Admin => vec![
                     ("/espace/admin/comptes", "Comptes"),

@@ -17,6 +17,7 @@ pub mod espace;
 pub mod fhir;
 pub mod index;
 pub mod languages;
+pub mod liquidation;
 pub mod pages;
 pub mod params;
 pub mod pdf;

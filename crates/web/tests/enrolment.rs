@@ -708,6 +708,14 @@ fn route_role_matrix_on_both_databases() {
             ),
             ("GET", "/espace/mes-seances".into(), vec![Psychologue]),
             ("GET", "/espace/mon-suivi".into(), vec![Patient]),
+            ("GET", "/espace/cpam/rejets".into(), vec![AgentCpam]),
+            ("GET", "/espace/cpam/lots".into(), vec![AgentCpam]),
+            ("POST", "/espace/cpam/lots".into(), vec![AgentCpam]),
+            (
+                "GET",
+                "/espace/cpam/lots/999/decisions.csv".into(),
+                vec![AgentCpam],
+            ),
             ("GET", "/espace/adressages".into(), vec![Medecin, SageFemme]),
             (
                 "POST",

@@ -58,6 +58,7 @@ struct Setup {
     patient: (String, String),
     patient2: (String, String),
     admin: (String, String),
+    cpam69: (String, String),
 }
 
 fn setup(db: TestDb) -> Setup {
@@ -88,6 +89,23 @@ fn setup(db: TestDb) -> Setup {
     let sage_femme = mk(Role::SageFemme, "sf@example.org");
     let patient2 = mk(Role::Patient, "patient2@example.org");
     let admin = mk(Role::Admin, "admin@example.org");
+    let cpam69 = {
+        let id = accounts::create_account(
+            &mut conn,
+            &NewAccount {
+                email: "cpam69@example.org",
+                password_hash: "x",
+                role: Role::AgentCpam,
+                display_name: "cpam69",
+                territory: Some("75"),
+                created_by: "test",
+            },
+            now,
+        )
+        .unwrap();
+        let (c, t) = msp_web::auth::open_session_blocking(&mut conn, id).unwrap();
+        (id, c, t)
+    };
     for (account, r) in [(psy.0, rpps("1000000042")), (psy2.0, rpps("1000000043"))] {
         conn.execute(
             "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
@@ -162,6 +180,7 @@ fn setup(db: TestDb) -> Setup {
         patient: pair(patient),
         patient2: pair(patient2),
         admin: pair(admin),
+        cpam69: pair(cpam69),
     }
 }
 
@@ -699,6 +718,126 @@ fn admin_ties_a_patient_account_to_a_nir() {
                 "SELECT COUNT(*) FROM accounts WHERE email = 'autre@example.org'"
             ),
             0
+        );
+    }
+}
+
+fn upload(state: &AppState, cookie: &str, csrf: &str, content: &str) -> Answer {
+    let boundary = "----msp-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"claims.csv\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    send(
+        state,
+        Request::post("/espace/cpam/lots")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header(header::COOKIE, format!("msp_session={cookie}"))
+            .body(Body::from(body))
+            .unwrap(),
+    )
+}
+
+#[test]
+fn cpam_rejected_claims_and_web_batches_on_both_databases() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-02", "EEP");
+        record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-02", "APS");
+        record_ok(&s, &full(), "1980-01-20", "2026-11-10", "APS");
+
+        let (c, t) = s.cpam.clone();
+        let page = get(&s.state, "/espace/cpam/rejets", &c);
+        assert_eq!(page.status, StatusCode::OK, "{label}");
+        assert!(
+            page.body.contains("2 séance(s) rejetée(s)"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("MEME_JOUR") && page.body.contains("PLAFOND"));
+        assert!(!page.body.contains(ADULT), "NIRs masked");
+        let only = get(&s.state, "/espace/cpam/rejets?motif=PLAFOND", &c);
+        assert!(
+            only.body.contains("Motif PLAFOND (1 au plus"),
+            "{}",
+            only.body
+        );
+        assert_eq!(
+            get(&s.state, "/espace/cpam/rejets?motif=INCONNU", &c).status,
+            StatusCode::BAD_REQUEST
+        );
+        // An agent of another département sees none of these, and runs no batch.
+        let other = get(&s.state, "/espace/cpam/rejets", &s.cpam69.0);
+        assert!(
+            other.body.contains("0 séance(s) rejetée(s)"),
+            "{}",
+            other.body
+        );
+        assert_eq!(
+            get(&s.state, "/espace/cpam/lots", &s.cpam69.0).status,
+            StatusCode::FORBIDDEN
+        );
+
+        // A batch from the web: judged whole, unreadable rows reported, decisions downloadable.
+        let psy = rpps("1000000042");
+        let csv = format!(
+            "claim_id,received_date,rpps,nir,session_date,act,amount,context,tiers_payant,referral_date,referrer_id,referrer_kind\n\
+             W1,2026-11-20,{psy},{ADULT},2026-11-16,APS,50.00,maladie,1,,,\n\
+             W2,2026-11-20,{psy},{full},2026-11-16,APS,50.00,maladie,0,,,\n\
+             W3,2026-11-20,{psy},123,2026-11-16,APS,50.00,maladie,0,,,\n",
+            full = full()
+        );
+        let a = upload(&s.state, &c, "mauvais", &csv);
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+        let claims_before = count(&s.db, "SELECT COUNT(*) FROM claims");
+        let a = upload(&s.state, &c, &t, &csv);
+        assert_eq!(a.status, StatusCode::CREATED, "{label} {}", a.body);
+        assert!(
+            a.body
+                .contains("2 ligne(s) lue(s) : 1 acceptée(s), 1 rejetée(s)"),
+            "{}",
+            a.body
+        );
+        assert!(a.body.contains("1 ligne(s) illisible(s)"));
+        assert_eq!(
+            count(&s.db, "SELECT COUNT(*) FROM claims"),
+            claims_before + 2
+        );
+        let batch = count(&s.db, "SELECT MAX(batch_id) FROM batches");
+        let d = get(
+            &s.state,
+            &format!("/espace/cpam/lots/{batch}/decisions.csv"),
+            &c,
+        );
+        assert_eq!(d.status, StatusCode::OK);
+        assert!(d.body.starts_with("claim_id,"), "{}", d.body);
+        assert!(
+            d.body.contains("W1,accepted") && d.body.contains("W2,rejected,PLAFOND"),
+            "{}",
+            d.body
+        );
+        // The same file again: nothing new, earlier decisions repeated.
+        let a = upload(&s.state, &c, &t, &csv);
+        assert!(a.body.contains("dont 2 déjà jugée(s)"), "{}", a.body);
+        assert_eq!(
+            count(&s.db, "SELECT COUNT(*) FROM claims"),
+            claims_before + 2
+        );
+        // A file without the expected header: nothing judged.
+        let a = upload(&s.state, &c, &t, "a,b\n1,2\n");
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains("rien n’a été jugé"), "{}", a.body);
+        let page = get(&s.state, "/espace/cpam/lots", &c);
+        assert!(page.body.contains("claims.csv"));
+        assert!(
+            count(
+                &s.db,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'liquidation'"
+            ) >= 2
         );
     }
 }
