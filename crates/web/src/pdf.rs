@@ -12,31 +12,55 @@ pub struct Line {
     pub text: String,
 }
 
-/// Lines laid out top-down from `top`, `size`-point text, `gap` points apart.
-#[derive(Debug, Clone, Default)]
+/// Lines laid out top-down from the top of an A4 page, `size`-point text; a new page starts
+/// when one is full.
+#[derive(Debug, Clone)]
 pub struct Page {
-    pub lines: Vec<Line>,
+    pub pages: Vec<Vec<Line>>,
     cursor: f32,
 }
+
+impl Default for Page {
+    fn default() -> Self {
+        Page::new()
+    }
+}
+
+const TOP: f32 = 780.0;
+const BOTTOM: f32 = 56.0;
 
 impl Page {
     pub fn new() -> Page {
         Page {
-            lines: Vec::new(),
-            cursor: 780.0,
+            pages: vec![Vec::new()],
+            cursor: TOP,
         }
     }
 
     /// Adds a line below the previous one.
     pub fn text(&mut self, size: f32, bold: bool, text: impl Into<String>) -> &mut Page {
-        self.lines.push(Line {
-            x: 56.0,
-            y: self.cursor,
-            size,
-            bold,
-            text: text.into(),
-        });
+        self.at(56.0, size, bold, text);
         self.cursor -= size * 1.6;
+        self
+    }
+
+    /// Adds text at `x` on the current line without moving down (columns of a table row).
+    pub fn at(&mut self, x: f32, size: f32, bold: bool, text: impl Into<String>) -> &mut Page {
+        if self.cursor < BOTTOM {
+            self.pages.push(Vec::new());
+            self.cursor = TOP;
+        }
+        let y = self.cursor;
+        self.pages
+            .last_mut()
+            .expect("at least one page")
+            .push(Line {
+                x,
+                y,
+                size,
+                bold,
+                text: text.into(),
+            });
         self
     }
 
@@ -47,7 +71,7 @@ impl Page {
     }
 
     pub fn render(&self) -> Vec<u8> {
-        document(&self.lines)
+        document(&self.pages)
     }
 }
 
@@ -89,8 +113,7 @@ fn literal(text: &str, out: &mut Vec<u8>) {
     out.push(b')');
 }
 
-/// A one-page A4 document with these lines.
-pub fn document(lines: &[Line]) -> Vec<u8> {
+fn content_stream(lines: &[Line]) -> Vec<u8> {
     let mut content = Vec::new();
     for l in lines {
         content.extend(
@@ -106,15 +129,18 @@ pub fn document(lines: &[Line]) -> Vec<u8> {
         literal(&l.text, &mut content);
         content.extend(b" Tj ET\n");
     }
+    content
+}
+
+/// An A4 document, one page per list of lines. Objects: 1 catalog, 2 pages, 3 and 4 the fonts,
+/// then a page and its content stream for each page.
+pub fn document(pages: &[Vec<Line>]) -> Vec<u8> {
+    let n = pages.len().max(1);
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 5 + 2 * i)).collect();
     let mut objects: Vec<Vec<u8>> = vec![
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> /Contents 4 0 R >>".to_vec(),
+        format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes(),
     ];
-    let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
-    stream.extend(&content);
-    stream.extend(b"\nendstream");
-    objects.push(stream);
     for font in ["Helvetica", "Helvetica-Bold"] {
         objects.push(
             format!(
@@ -122,6 +148,21 @@ pub fn document(lines: &[Line]) -> Vec<u8> {
             )
             .into_bytes(),
         );
+    }
+    let empty = Vec::new();
+    for i in 0..n {
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {} 0 R >>",
+                6 + 2 * i
+            )
+            .into_bytes(),
+        );
+        let content = content_stream(pages.get(i).unwrap_or(&empty));
+        let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+        stream.extend(&content);
+        stream.extend(b"\nendstream");
+        objects.push(stream);
     }
     let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
     let mut offsets = Vec::with_capacity(objects.len());
@@ -179,5 +220,18 @@ mod tests {
         assert!(xref.starts_with("xref"));
         let first: usize = xref.lines().nth(3).unwrap()[..10].parse().unwrap();
         assert!(bytes[first..].starts_with(b"1 0 obj"));
+    }
+
+    #[test]
+    fn long_documents_break_into_pages() {
+        let mut p = Page::new();
+        for i in 0..100 {
+            p.text(11.0, false, format!("ligne {i}"));
+        }
+        assert_eq!(p.pages.len(), 3);
+        let bytes = p.render();
+        let find = |n: &[u8]| bytes.windows(n.len()).any(|w| w == n);
+        assert!(find(b"/Count 3"));
+        assert!(find(b"(ligne 99)"));
     }
 }

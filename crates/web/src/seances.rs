@@ -8,6 +8,8 @@
 //! | `POST /espace/seances` | psychologue: `etape=verifier` shows where the patient stands this year; `etape=enregistrer` records and redirects to the decision |
 //! | `GET /espace/seances/{id}` | the patient, the psychologists who saw the patient, CPAM agents |
 //! | `GET /espace/mon-suivi` | patient: this year's sessions, sessions left, reimbursements |
+//! | `GET /espace/seances/{id}/feuille.pdf`, `.../decompte.pdf` | as the session: the care sheet (fields of form S 3130), the patient's statement |
+//! | `GET /espace/mes-seances/releve.pdf?mois=AAAA-MM` | psychologue: monthly statement of what was paid to them |
 //! | `GET /espace/mes-seances` | psychologue: this year's sessions, amounts, remote share |
 //! | `POST /api/seances` | psychologue (session cookie), JSON in and out |
 //!
@@ -47,6 +49,9 @@ pub fn router() -> Router<AppState> {
         .route("/espace/seances/{id}", get(session_page))
         .route("/espace/mes-seances", get(my_sessions))
         .route("/espace/mon-suivi", get(patient_space))
+        .route("/espace/seances/{id}/feuille.pdf", get(care_sheet_pdf))
+        .route("/espace/seances/{id}/decompte.pdf", get(statement_pdf))
+        .route("/espace/mes-seances/releve.pdf", get(monthly_pdf))
 }
 
 /// How the audit log names a patient: `P-` and 12 hex digits of the SHA-256 of the NIR. An
@@ -702,6 +707,10 @@ async fn session_page(
         (decision_view(&line.decision))
         h2 { "Où en est le patient" }
         (standing_view(&standing, line.session_date))
+        p {
+            a href=(format!("/espace/seances/{}/feuille.pdf", line.claim_id)) { "Feuille de soins (PDF)" } " · "
+            a href=(format!("/espace/seances/{}/decompte.pdf", line.claim_id)) { "Décompte du patient (PDF)" }
+        }
         @if user.role() == Role::Psychologue {
             p { a class="button" href="/espace/seances" { "Saisir une autre séance" } " " a href="/espace/mes-seances" { "Mes séances" } }
         }
@@ -749,6 +758,7 @@ async fn my_sessions(State(state): State<AppState>, user: CurrentUser) -> Respon
             "complémentaires en tiers payant : " (euros(summary.complementary_to_psychologist)) " ; "
             "État (AME) : " (euros(summary.state)) "."
         }
+        p { a href=(format!("/espace/mes-seances/releve.pdf?mois={}", today.strftime("%Y-%m"))) { "Relevé mensuel du mois en cours (PDF)" } }
         h2 { "Séances en visio" }
         p {
             (summary.remote) " séance(s) PSS sur " (summary.accepted) " acceptée(s), soit "
@@ -887,6 +897,373 @@ async fn patient_space(State(state): State<AppState>, user: CurrentUser) -> Resp
         }
     };
     layout(Some(&user), "Mon suivi", body).into_response()
+}
+
+/// A session, its psychologist's name and the patient's birth date, for the documents; after
+/// the same checks as the session page, audited when the reader is not the patient.
+async fn session_for_document(
+    state: &AppState,
+    user: &CurrentUser,
+    id: String,
+    what: &'static str,
+) -> Result<(SessionLine, String, Option<Date>), Response> {
+    user.require(&[Role::Psychologue, Role::AgentCpam, Role::Patient])?;
+    let line = blocking(state, move |db| pathway::get_session(db, &id))
+        .await?
+        .ok_or_else(|| {
+            refusal(
+                Some(user),
+                StatusCode::NOT_FOUND,
+                "Séance introuvable",
+                "Aucune séance ne porte ce numéro.",
+            )
+        })?;
+    may_read(state, user, &line).await?;
+    let (u, l) = (user.clone(), line.clone());
+    let (name, birth) = blocking(state, move |db| {
+        if u.role() != Role::Patient {
+            audit_blocking(
+                db,
+                &u,
+                "telechargement",
+                "patient",
+                &patient_ref(&l.nir),
+                &format!("{what} de la séance {}", l.claim_id),
+            )?;
+        }
+        Ok((
+            pathway::psychologist_name(db, l.rpps)?.unwrap_or_default(),
+            claims::load_beneficiary(db, &l.nir)?.map(|b| b.birth_date),
+        ))
+    })
+    .await?;
+    Ok((line, name, birth))
+}
+
+fn pdf_response(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_owned(),
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn context_label(c: ClaimContext) -> &'static str {
+    match c {
+        ClaimContext::Maladie => "Maladie",
+        ClaimContext::Ald => "Affection de longue durée (ALD)",
+        ClaimContext::Maternite => "Maternité",
+        ClaimContext::Atmp => "Accident du travail / maladie professionnelle",
+    }
+}
+
+/// The care sheet of one session, with the fields of form S 3130.
+pub fn care_sheet(l: &SessionLine, psychologist: &str, birth: Option<Date>) -> Vec<u8> {
+    let mut p = crate::pdf::Page::new();
+    p.text(16.0, true, "Feuille de soins – Mon soutien psy")
+        .text(
+            10.0,
+            false,
+            "Champs du formulaire S 3130 (psychologue conventionné)",
+        )
+        .skip(6.0)
+        .text(12.0, true, "Personne recevant les soins et assuré(e)")
+        .text(
+            11.0,
+            false,
+            format!("Numéro d’immatriculation (NIR) : {}", l.nir.as_str()),
+        )
+        .text(
+            11.0,
+            false,
+            format!(
+                "Date de naissance : {}",
+                birth.map(date_fr).unwrap_or_else(|| "—".into())
+            ),
+        )
+        .skip(6.0)
+        .text(12.0, true, "Psychologue")
+        .text(
+            11.0,
+            false,
+            format!("Identification : {psychologist}, RPPS {}", l.rpps),
+        )
+        .skip(6.0)
+        .text(12.0, true, "Conditions de prise en charge")
+        .text(11.0, false, context_label(l.context));
+    p.text(
+        11.0,
+        false,
+        "Accès : dispositif Mon soutien psy (accès direct ou courrier d’adressage selon la date)",
+    )
+    .skip(6.0)
+    .text(12.0, true, "Acte")
+    .text(
+        11.0,
+        false,
+        format!(
+            "Date : {}   Code : {}   Montant des honoraires : {}",
+            date_fr(l.session_date),
+            l.act.code(),
+            euros(l.amount)
+        ),
+    )
+    .text(11.0, false, format!("Libellé : {}", l.act.label_fr()))
+    .skip(6.0)
+    .text(12.0, true, "Paiement")
+    .text(
+        11.0,
+        false,
+        format!(
+            "L’assuré n’a pas payé la part obligatoire (tiers payant AMO) : {}",
+            if l.tiers_payant { "oui" } else { "non" }
+        ),
+    )
+    .text(11.0, false, format!("Montant total : {}", euros(l.amount)))
+    .text(
+        11.0,
+        false,
+        format!(
+            "Reçue le {} sous le numéro {}",
+            date_fr(l.received_date),
+            l.claim_id
+        ),
+    )
+    .skip(24.0)
+    .text(
+        11.0,
+        false,
+        "Signature du psychologue :                    Signature de l’assuré(e) :",
+    );
+    p.render()
+}
+
+/// The patient's statement (décompte) of one session.
+pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
+    let mut p = crate::pdf::Page::new();
+    p.text(16.0, true, "Décompte de remboursement – Mon soutien psy")
+        .text(11.0, false, format!("Assuré(e) : NIR {}", l.nir.masked()))
+        .text(
+            11.0,
+            false,
+            format!(
+                "Séance du {} avec {psychologist} (RPPS {}) : {} ({})",
+                date_fr(l.session_date),
+                l.rpps,
+                l.act.label_fr(),
+                l.act.code()
+            ),
+        )
+        .skip(6.0);
+    match &l.decision {
+        Decision::Rejected(r) => {
+            p.text(
+                12.0,
+                true,
+                format!("Séance non remboursée (motif {})", r.code()),
+            )
+            .text(10.0, false, r.explanation_fr());
+        }
+        Decision::Accepted(pay) => {
+            p.text(
+                12.0,
+                true,
+                format!("Séance remboursée : {}ᵉ séance de l’année", pay.rank),
+            )
+            .text(11.0, false, format!("Tarif : {}", euros(pay.tariff)))
+            .text(
+                11.0,
+                false,
+                format!(
+                    "Assurance maladie : {} ({})",
+                    euros(pay.amo),
+                    amo_payee_fr(pay.amo_payee)
+                ),
+            )
+            .text(
+                11.0,
+                false,
+                format!(
+                    "Complémentaire : {} ({})",
+                    euros(pay.complementary),
+                    complementary_fr(pay.complementary_payer, pay.complementary_route)
+                ),
+            );
+            if pay.state.0 > 0 {
+                p.text(11.0, false, format!("État (AME) : {}", euros(pay.state)));
+            }
+            p.text(
+                11.0,
+                false,
+                format!("Reste à votre charge : {}", euros(pay.patient)),
+            );
+            if pay.complementary_route == AmcRoute::Decompte {
+                p.skip(6.0).text(
+                    11.0,
+                    true,
+                    "Envoyez ce décompte à votre complémentaire pour le remboursement du ticket modérateur.",
+                );
+            }
+        }
+    }
+    p.render()
+}
+
+async fn care_sheet_pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Response {
+    match session_for_document(&state, &user, id, "feuille de soins").await {
+        Ok((l, name, birth)) => pdf_response(
+            &format!("feuille-de-soins-{}.pdf", l.claim_id),
+            care_sheet(&l, &name, birth),
+        ),
+        Err(r) => r,
+    }
+}
+
+async fn statement_pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Response {
+    match session_for_document(&state, &user, id, "décompte").await {
+        Ok((l, name, _)) => pdf_response(
+            &format!("decompte-{}.pdf", l.claim_id),
+            patient_statement(&l, &name),
+        ),
+        Err(r) => r,
+    }
+}
+
+/// `GET /espace/mes-seances/releve.pdf?mois=AAAA-MM` (default: this month).
+async fn monthly_pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Response {
+    let rpps = match psychologist_rpps(&state, &user).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let today = state.today();
+    let month = match q.get("mois").map(String::as_str).filter(|m| !m.is_empty()) {
+        None => today.first_of_month(),
+        Some(m) => match dates::parse_iso(&format!("{m}-01")) {
+            Some(d) => d,
+            None => {
+                return refusal(
+                    Some(&user),
+                    StatusCode::BAD_REQUEST,
+                    "Mois invalide",
+                    "Mois attendu sous la forme AAAA-MM (ex. 2026-11).",
+                );
+            }
+        },
+    };
+    let u = user.clone();
+    let data = blocking(&state, move |db| {
+        let lines: Vec<SessionLine> = pathway::sessions_of_psychologist(db, rpps, month.year())?
+            .into_iter()
+            .filter(|l| l.session_date.month() == month.month())
+            .collect();
+        let patients: std::collections::BTreeSet<String> =
+            lines.iter().map(|l| patient_ref(&l.nir)).collect();
+        for p in patients {
+            audit_blocking(
+                db,
+                &u,
+                "lecture",
+                "patient",
+                &p,
+                "relevé mensuel du psychologue",
+            )?;
+        }
+        Ok((
+            lines,
+            pathway::psychologist_name(db, rpps)?.unwrap_or_default(),
+        ))
+    })
+    .await;
+    let (lines, name) = match data {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    pdf_response(
+        &format!("releve-{}.pdf", month.strftime("%Y-%m")),
+        monthly_statement(&lines, &name, rpps, month),
+    )
+}
+
+/// What was paid to the psychologist for the sessions of a month.
+pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: Date) -> Vec<u8> {
+    let s = YearSummary::of(lines);
+    let mut p = crate::pdf::Page::new();
+    p.text(16.0, true, "Relevé mensuel – Mon soutien psy")
+        .text(11.0, false, format!("{name}, RPPS {rpps}"))
+        .text(
+            11.0,
+            false,
+            format!("Séances du mois : {}", month.strftime("%m/%Y")),
+        )
+        .skip(6.0)
+        .at(56.0, 10.0, true, "Date")
+        .at(120.0, 10.0, true, "Patient")
+        .at(230.0, 10.0, true, "Acte")
+        .at(280.0, 10.0, true, "Décision")
+        .at(400.0, 10.0, true, "Versé au psychologue")
+        .skip(16.0);
+    for l in lines {
+        let (decision, paid) = match &l.decision {
+            Decision::Accepted(pay) => {
+                let mut paid = pay.state.0;
+                if pay.amo_payee == AmoPayee::Psychologue {
+                    paid += pay.amo.0;
+                }
+                if pay.complementary_route == AmcRoute::TiersPayant {
+                    paid += pay.complementary.0;
+                }
+                (format!("acceptée ({}ᵉ)", pay.rank), euros(Cents(paid)))
+            }
+            Decision::Rejected(r) => (format!("rejetée {}", r.code()), "—".into()),
+        };
+        p.at(56.0, 10.0, false, date_fr(l.session_date))
+            .at(120.0, 10.0, false, l.nir.masked())
+            .at(230.0, 10.0, false, l.act.code())
+            .at(280.0, 10.0, false, decision)
+            .at(400.0, 10.0, false, paid)
+            .skip(16.0);
+    }
+    let total = s.amo_to_psychologist.0 + s.complementary_to_psychologist.0 + s.state.0;
+    p.skip(8.0)
+        .text(
+            11.0,
+            false,
+            format!("{} séance(s) acceptée(s), {} rejetée(s)", s.accepted, s.rejected),
+        )
+        .text(
+            11.0,
+            false,
+            format!(
+                "Assurance maladie (tiers payant) : {} ; complémentaires (tiers payant) : {} ; État (AME) : {}",
+                euros(s.amo_to_psychologist),
+                euros(s.complementary_to_psychologist),
+                euros(s.state)
+            ),
+        )
+        .text(12.0, true, format!("Total versé au psychologue : {}", euros(Cents(total))));
+    p.render()
 }
 
 /// Totals of a psychologist's year.

@@ -708,6 +708,21 @@ fn route_role_matrix_on_both_databases() {
             ),
             ("GET", "/espace/mes-seances".into(), vec![Psychologue]),
             ("GET", "/espace/mon-suivi".into(), vec![Patient]),
+            (
+                "GET",
+                "/espace/seances/EN-INCONNU/feuille.pdf".into(),
+                vec![Psychologue, AgentCpam, Patient],
+            ),
+            (
+                "GET",
+                "/espace/seances/EN-INCONNU/decompte.pdf".into(),
+                vec![Psychologue, AgentCpam, Patient],
+            ),
+            (
+                "GET",
+                "/espace/mes-seances/releve.pdf".into(),
+                vec![Psychologue],
+            ),
             ("GET", "/espace/cpam/rejets".into(), vec![AgentCpam]),
             ("GET", "/espace/cpam/lots".into(), vec![AgentCpam]),
             ("POST", "/espace/cpam/lots".into(), vec![AgentCpam]),

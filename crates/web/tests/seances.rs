@@ -841,3 +841,82 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         );
     }
 }
+
+#[test]
+fn documents_on_both_databases() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let (url, _) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-02", "EEP");
+        let (rejected, _) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-02", "PSS");
+        let id = url.rsplit('/').next().unwrap().to_owned();
+
+        let sheet = get(&s.state, &format!("{url}/feuille.pdf"), &s.psy.0);
+        assert_eq!(sheet.status, StatusCode::OK, "{label}");
+        assert!(sheet.body.starts_with("%PDF-"));
+        assert!(
+            sheet.body.contains(&id) && sheet.body.contains(ADULT),
+            "the care sheet carries the NIR"
+        );
+        assert!(sheet.body.contains("05/12/2006") && sheet.body.contains("50,00"));
+        assert_eq!(
+            get(&s.state, &format!("{url}/feuille.pdf"), &s.cpam.0).status,
+            StatusCode::OK
+        );
+
+        let statement = get(&s.state, &format!("{url}/decompte.pdf"), &s.patient.0);
+        assert_eq!(statement.status, StatusCode::OK);
+        assert!(statement.body.starts_with("%PDF-"));
+        assert!(statement.body.contains("30,00") && statement.body.contains("20,00"));
+        assert!(
+            !statement.body.contains(ADULT),
+            "masked NIR on the statement"
+        );
+        let statement = get(&s.state, &format!("{rejected}/decompte.pdf"), &s.patient.0);
+        assert!(statement.body.contains("MEME_JOUR"));
+        for cookie in [&s.psy2.0, &s.patient2.0, &s.medecin.0] {
+            assert_eq!(
+                get(&s.state, &format!("{url}/decompte.pdf"), cookie).status,
+                StatusCode::FORBIDDEN
+            );
+            assert_eq!(
+                get(&s.state, &format!("{url}/feuille.pdf"), cookie).status,
+                StatusCode::FORBIDDEN
+            );
+        }
+
+        let monthly = get(
+            &s.state,
+            "/espace/mes-seances/releve.pdf?mois=2026-11",
+            &s.psy.0,
+        );
+        assert_eq!(monthly.status, StatusCode::OK);
+        assert!(monthly.body.starts_with("%PDF-"));
+        assert!(
+            monthly.body.contains("Total vers") && monthly.body.contains("30,00"),
+            "AMO in tiers payant"
+        );
+        assert!(monthly.body.contains("rejet") && monthly.body.contains("MEME_JOUR"));
+        let other = get(
+            &s.state,
+            "/espace/mes-seances/releve.pdf?mois=2026-10",
+            &s.psy.0,
+        );
+        assert!(other.body.contains("0 s") && !other.body.contains("MEME_JOUR"));
+        assert_eq!(
+            get(
+                &s.state,
+                "/espace/mes-seances/releve.pdf?mois=novembre",
+                &s.psy.0
+            )
+            .status,
+            StatusCode::BAD_REQUEST
+        );
+        assert!(
+            count(
+                &s.db,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'telechargement'"
+            ) >= 2
+        );
+    }
+}
