@@ -204,6 +204,9 @@ struct Meta {
     languages: u64,
     /// Day number of the last availability confirmation (`i32::MIN`: never).
     confirmed: i32,
+    /// Initials of the words of the name key (see [`initials`]): a name query is checked
+    /// against the card only when each of its words' initials is there.
+    initials: u32,
     flags: u8,
     /// Which of the card's addresses is at this location.
     address: u8,
@@ -238,10 +241,25 @@ impl Meta {
                 .filter_map(|l| language_bit(l))
                 .fold(0, |acc, b| acc | b),
             confirmed: c.availability_confirmed_on.map_or(i32::MIN, day_number_i32),
+            initials: initials(&e.name_key),
             flags,
             address: 0,
         }
     }
+}
+
+/// One bit per initial letter of the words of a normalized text (a–z, then one bit for digits
+/// and one for anything else).
+fn initials(text: &str) -> u32 {
+    text.split(' ')
+        .filter_map(|w| w.bytes().next())
+        .fold(0, |acc, b| {
+            acc | match b {
+                b'a'..=b'z' => 1 << (b - b'a'),
+                b'0'..=b'9' => 1 << 26,
+                _ => 1 << 27,
+            }
+        })
 }
 
 fn language_bit(code: &str) -> Option<u64> {
@@ -516,6 +534,7 @@ impl DirectoryIndex {
         let center = unit_vector(lat, lon);
         let chord = chord_for_km(radius_km) * (1.0 + 1e-9) + 1e-12;
         let radius_c2 = chord_for_km(radius_km).powi(2);
+        let name_initials = req.filters.name.as_deref().map_or(0, initials);
         let bucket_c2 = DISTANCE_BUCKETS_KM.map(|b| chord_for_km(b).powi(2));
         let day = day_number(today);
         let listed = self.listed_on(today);
@@ -581,7 +600,8 @@ impl DirectoryIndex {
                     continue;
                 }
                 if let Some(name) = &f.name
-                    && !name_matches(&self.entries[i as usize].name_key, name)
+                    && (m.initials & name_initials != name_initials
+                        || !name_matches(&self.entries[i as usize].name_key, name))
                 {
                     continue;
                 }
