@@ -158,19 +158,19 @@ pub fn refusal(
 async fn home(user: CurrentUser) -> Response {
     let intro = match user.role() {
         Role::Patient => {
-            "Vos séances, le nombre de séances restant cette année et vos remboursements apparaîtront ici."
+            "Vos séances de l’année, le nombre de séances qu’il vous reste et vos remboursements."
         }
         Role::Psychologue => {
-            "Déposez votre candidature au conventionnement, suivez son instruction et gérez votre convention."
+            "Déposez votre candidature au conventionnement, gérez votre convention, saisissez vos séances et suivez leurs remboursements."
         }
         Role::Medecin | Role::SageFemme => {
-            "Les courriers d’adressage que vous émettez apparaîtront ici."
+            "Émettez des courriers d’adressage vers un psychologue conventionné et retrouvez ceux que vous avez émis."
         }
         Role::Expert => {
             "Examinez les candidatures déposées : acceptez ou refusez-les en motivant votre décision."
         }
         Role::AgentCpam => {
-            "Signez les conventions des candidats acceptés, suspendez ou excluez un psychologue."
+            "Signez les conventions des candidats acceptés, suspendez ou excluez un psychologue, traitez les séances rejetées et jugez les lots de feuilles de soins."
         }
         Role::AnalysteArs => "Consultez les statistiques de votre région, sans donnée personnelle.",
         Role::Admin => "Gérez les comptes et consultez le journal d’audit.",
