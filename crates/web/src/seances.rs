@@ -110,6 +110,10 @@ pub struct SessionInput {
     pub consentement_parental: bool,
     #[serde(default)]
     pub adressage: Option<ReferralInput>,
+    /// Verification code of a referral letter issued in the system (`ABCD-EFGH`); takes the
+    /// place of `adressage`.
+    #[serde(default)]
+    pub code_adressage: Option<String>,
 }
 
 /// The referral letter a session refers to (required for the EEP in the 2022 regime);
@@ -140,6 +144,8 @@ pub struct CheckedSession {
     pub tiers_payant: bool,
     pub consents: Consents,
     pub referral: Option<Referral>,
+    /// Code of a letter issued in the system, to be looked up.
+    pub letter_code: Option<String>,
 }
 
 impl SessionInput {
@@ -156,6 +162,7 @@ impl SessionInput {
             tiers_payant: on("tiers_payant"),
             consentement: on("consentement"),
             consentement_parental: on("consentement_parental"),
+            code_adressage: Some(v("code_adressage")).filter(|c| !c.trim().is_empty()),
             adressage: (!referral_date.trim().is_empty()).then(|| ReferralInput {
                 date: referral_date,
                 type_prescripteur: v("adressage_type"),
@@ -212,7 +219,14 @@ impl SessionInput {
         if minor && !self.consentement_parental {
             return Err("Le patient est mineur : le consentement écrit des deux titulaires de l’autorité parentale doit être recueilli avant l’entretien d’évaluation, et coché.".into());
         }
+        let letter_code = self
+            .code_adressage
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .map(crate::adressages::parse_code)
+            .transpose()?;
         let referral = match &self.adressage {
+            _ if letter_code.is_some() => None,
             None => None,
             Some(r) => {
                 let date = parse_date(&r.date).ok_or(
@@ -239,6 +253,7 @@ impl SessionInput {
                 parental: minor && self.consentement_parental,
             },
             referral,
+            letter_code,
         })
     }
 }
@@ -263,6 +278,8 @@ fn new_claim_id() -> String {
 /// What recording did.
 pub enum Recorded {
     UnknownPatient,
+    /// Refused before judging (referral letter unknown or for another patient).
+    Refused(String),
     Done {
         claim_id: String,
         decision: Decision,
@@ -282,6 +299,28 @@ fn record_blocking(
     if !identity_matches(db, &s.who)? {
         return Ok(Recorded::UnknownPatient);
     }
+    let mut referral = s.referral.clone();
+    if let Some(code) = &s.letter_code {
+        match pathway::letter_by_code(db, code)? {
+            None => {
+                return Ok(Recorded::Refused(
+                    "Aucun courrier d’adressage ne porte ce code.".into(),
+                ));
+            }
+            Some(l) if l.patient_nir != s.who.nir => {
+                return Ok(Recorded::Refused(
+                    "Ce courrier d’adressage a été émis pour un autre patient.".into(),
+                ));
+            }
+            Some(l) => {
+                referral = Some(Referral {
+                    date: l.letter_date,
+                    referrer_id: Some(l.referrer_id),
+                    kind: Some(l.referrer_kind),
+                });
+            }
+        }
+    }
     let rules = state.rules();
     let today = state.today();
     let amount = rules
@@ -297,7 +336,7 @@ fn record_blocking(
         amount,
         context: s.context,
         tiers_payant: s.tiers_payant,
-        referral: s.referral.clone(),
+        referral,
     };
     db.transaction(|tx| {
         let before = year_standing(tx, rules, &s.who.nir, s.who.session_date)?;
@@ -486,6 +525,11 @@ fn session_form(user: &CurrentUser, f: &HashMap<String, String>, today: Date) ->
             fieldset {
                 legend { "Courrier d’adressage (obligatoire pour un entretien d’évaluation avant le 15 juin 2024)" }
                 div class="field" {
+                    label for="code_adressage" { "Code de vérification d’un courrier émis en ligne" }
+                    p id="code-aide" class="hint" { "Il remplace les champs ci-dessous." }
+                    input id="code_adressage" name="code_adressage" type="text" autocomplete="off" aria-describedby="code-aide" value=(field(f, "code_adressage"));
+                }
+                div class="field" {
                     label for="adressage_date" { "Date du courrier" }
                     input id="adressage_date" name="adressage_date" type="date" value=(field(f, "adressage_date"));
                 }
@@ -611,6 +655,7 @@ async fn submit(
     {
         Err(r) => r,
         Ok(Recorded::UnknownPatient) => bad(UNKNOWN_PATIENT),
+        Ok(Recorded::Refused(m)) => bad(&m),
         Ok(Recorded::Done { claim_id, .. }) => {
             Redirect::to(&format!("/espace/seances/{claim_id}")).into_response()
         }
@@ -1473,6 +1518,9 @@ pub async fn api_record(
             "assure_inconnu",
             UNKNOWN_PATIENT,
         ),
+        Ok(Recorded::Refused(m)) => {
+            api_problem(StatusCode::UNPROCESSABLE_ENTITY, "adressage_invalide", m)
+        }
         Ok(Recorded::Done {
             claim_id,
             decision,

@@ -679,6 +679,51 @@ fn referral_letters_on_both_databases() {
                 "SELECT COUNT(*) FROM audit_log WHERE reason LIKE 'vérification%'"
             ) >= 3
         );
+
+        // Recording a session with the letter's code: the claim carries the letter.
+        let a = record(
+            &s,
+            &minor(),
+            "2015-03-10",
+            "2026-11-16",
+            "EEP",
+            &[("consentement_parental", "1"), ("code_adressage", &shown)],
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(a.body.contains("émis pour un autre patient"), "{}", a.body);
+        let a = record(
+            &s,
+            ADULT,
+            ADULT_BIRTH,
+            "2026-11-16",
+            "EEP",
+            &[("code_adressage", "K7QM-4TXZ")],
+        );
+        assert!(
+            a.body
+                .contains("Aucun courrier d’adressage ne porte ce code")
+        );
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM claims"), 0);
+        let a = record(
+            &s,
+            ADULT,
+            ADULT_BIRTH,
+            "2026-11-16",
+            "EEP",
+            &[("code_adressage", &code.to_lowercase())],
+        );
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let row =
+            s.db.connect()
+                .query_one(
+                    "SELECT referral_date, referrer_kind, referrer_id, status FROM claims",
+                    &[],
+                )
+                .unwrap();
+        assert_eq!(row.date(0).unwrap(), date(2026, 11, 2));
+        assert_eq!(row.text(1).unwrap(), "medecin");
+        assert_eq!(row.text(2).unwrap(), doctor);
+        assert_eq!(row.text(3).unwrap(), "accepted");
     }
 }
 
