@@ -45,7 +45,9 @@ for _ in $(seq 1 300); do
 done
 curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null
 cat "$WORK/server.log" >&2
-curl -fsS "http://127.0.0.1:$PORT/api/psychologues?q=Paris" | head -c 300; echo
+# Into a file first: `curl | head` fails under pipefail when head closes the pipe early.
+curl -fsS "http://127.0.0.1:$PORT/api/psychologues?q=Paris" -o "$WORK/first.json"
+head -c 300 "$WORK/first.json"; echo
 
 # Warm-up.
 wrk -t"$THREADS" -c"$CONNECTIONS" -d3s -s scripts/bench-directory.lua "http://127.0.0.1:$PORT" >/dev/null
