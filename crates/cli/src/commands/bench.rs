@@ -63,6 +63,11 @@ pub fn run(db_url: &str, rules: &Rules, dir: &Path) -> anyhow::Result<Outcome> {
         claims.len(),
         n / total
     );
+    println!(
+        "mémoire de pointe après le bout en bout : {} Mo",
+        peak_rss_mb().map_or("inconnue".into(), |m| m.to_string())
+    );
+    drop(outcome);
 
     // The pure engine alone, on the same claims, facts in memory and an empty ledger.
     let psychologists = load_psychologist_rights(&mut db)?;
@@ -97,7 +102,7 @@ pub fn run(db_url: &str, rules: &Rules, dir: &Path) -> anyhow::Result<Outcome> {
         n / best
     );
     println!(
-        "mémoire de pointe : {} Mo",
+        "mémoire de pointe du processus : {} Mo",
         peak_rss_mb().map_or("inconnue".into(), |m| m.to_string())
     );
     Ok(Outcome::Complete)
