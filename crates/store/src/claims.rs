@@ -244,12 +244,7 @@ fn load_ledger(db: &mut Db) -> StoreResult<Ledger> {
         "SELECT nir, session_date, rpps, act FROM accepted_sessions JOIN batch_nirs ON k = nir",
         &[],
     )? {
-        let act = Act::parse(r.text(3)?).ok_or_else(|| StoreError::Invalid("acte".into()))?;
-        let session = AcceptedSession {
-            date: r.date(1)?,
-            rpps: rpps_of(r.text(2)?)?,
-            act,
-        };
+        let session = session_from_row(&r, 1)?;
         ledger
             .patients
             .entry(nir_of(r.text(0)?)?)
@@ -261,12 +256,7 @@ fn load_ledger(db: &mut Db) -> StoreResult<Ledger> {
         "SELECT nir, year, accepted, first_eep FROM patient_years JOIN batch_nirs ON k = nir",
         &[],
     )? {
-        let counter = YearCounter {
-            year: i16::try_from(r.int(1)?).map_err(|_| StoreError::Invalid("année".into()))?,
-            accepted: u32::try_from(r.int(2)?)
-                .map_err(|_| StoreError::Invalid("compteur".into()))?,
-            first_eep: r.opt_date(3)?,
-        };
+        let counter = counter_from_row(&r, 1)?;
         ledger
             .patients
             .entry(nir_of(r.text(0)?)?)
@@ -284,25 +274,34 @@ pub fn load_patient_history(db: &mut Db, nir: &Nir) -> StoreResult<msp_domain::P
         "SELECT session_date, rpps, act FROM accepted_sessions WHERE nir = $1",
         &[nir.as_str().into()],
     )? {
-        let act = Act::parse(r.text(2)?).ok_or_else(|| StoreError::Invalid("acte".into()))?;
-        h.sessions.push(AcceptedSession {
-            date: r.date(0)?,
-            rpps: rpps_of(r.text(1)?)?,
-            act,
-        });
+        h.sessions.push(session_from_row(&r, 0)?);
     }
     for r in db.query(
         "SELECT year, accepted, first_eep FROM patient_years WHERE nir = $1",
         &[nir.as_str().into()],
     )? {
-        h.years.push(YearCounter {
-            year: i16::try_from(r.int(0)?).map_err(|_| StoreError::Invalid("année".into()))?,
-            accepted: u32::try_from(r.int(1)?)
-                .map_err(|_| StoreError::Invalid("compteur".into()))?,
-            first_eep: r.opt_date(2)?,
-        });
+        h.years.push(counter_from_row(&r, 0)?);
     }
     Ok(h)
+}
+
+/// `session_date, rpps, act` starting at column `at`.
+fn session_from_row(r: &crate::Row, at: usize) -> StoreResult<AcceptedSession> {
+    Ok(AcceptedSession {
+        date: r.date(at)?,
+        rpps: rpps_of(r.text(at + 1)?)?,
+        act: Act::parse(r.text(at + 2)?).ok_or_else(|| StoreError::Invalid("acte".into()))?,
+    })
+}
+
+/// `year, accepted, first_eep` starting at column `at`.
+fn counter_from_row(r: &crate::Row, at: usize) -> StoreResult<YearCounter> {
+    Ok(YearCounter {
+        year: i16::try_from(r.int(at)?).map_err(|_| StoreError::Invalid("année".into()))?,
+        accepted: u32::try_from(r.int(at + 1)?)
+            .map_err(|_| StoreError::Invalid("compteur".into()))?,
+        first_eep: r.opt_date(at + 2)?,
+    })
 }
 
 const CLAIM_INSERT: &str = "INSERT INTO claims (claim_id, batch_id, received_date, rpps, nir, session_date, \
