@@ -3,8 +3,10 @@
 //! appears; a suspension hides it and its end restores it; the audit log shows who read what;
 //! every route × every role is allowed or refused as SPEC §2 says.
 
+mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use common::block_on;
 use jiff::civil::{Date, date};
 use msp_domain::Role;
 use msp_store::accounts::{self, NewAccount};
@@ -31,20 +33,6 @@ struct Setup {
 /// Synchronous database work from inside the (multi-threaded) test runtime.
 fn sync<T>(f: impl FnOnce() -> T) -> T {
     f()
-}
-
-/// Drives one request on a shared runtime; the tests themselves are synchronous, so that the
-/// synchronous PostgreSQL client is never used nor dropped inside the runtime.
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    })
-    .block_on(f)
 }
 
 fn state_on(db: &TestDb, today: Date) -> AppState {

@@ -3,8 +3,10 @@
 //! payers, refusals at the edge that store nothing, who may read a patient's sessions, the
 //! psychologist's year with the remote share, the JSON API, and the audit log.
 
+mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use common::block_on;
 use jiff::civil::{Date, date};
 use msp_domain::Role;
 use msp_store::accounts::{self, NewAccount};
@@ -33,18 +35,6 @@ fn minor() -> String {
 }
 fn full() -> String {
     nir("1800175111006")
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    })
-    .block_on(f)
 }
 
 struct Setup {

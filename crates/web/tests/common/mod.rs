@@ -72,3 +72,17 @@ pub async fn send(state: &AppState, req: Request<Body>) -> Answer {
 pub async fn get(state: &AppState, uri: &str) -> Answer {
     send(state, Request::get(uri).body(Body::empty()).unwrap()).await
 }
+
+/// Drives one request on a shared runtime; the tests themselves are synchronous, so that the
+/// synchronous PostgreSQL client is never used nor dropped inside the runtime.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+    .block_on(f)
+}
