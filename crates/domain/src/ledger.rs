@@ -66,6 +66,24 @@ impl PatientHistory {
         }
         counter.accepted
     }
+
+    /// Removes the accepted session dated `date` (a cancellation); returns its year's counter
+    /// as it now stands, `None` when there was no such session.
+    pub fn remove(&mut self, date: Date) -> Option<YearCounter> {
+        let i = self.sessions.iter().position(|s| s.date == date)?;
+        self.sessions.swap_remove(i);
+        let year = date.year();
+        let first_eep = self
+            .sessions
+            .iter()
+            .filter(|s| s.act == Act::Eep && s.date.year() == year)
+            .map(|s| s.date)
+            .min();
+        let counter = self.years.iter_mut().find(|y| y.year == year)?;
+        counter.accepted = counter.accepted.saturating_sub(1);
+        counter.first_eep = first_eep;
+        Some(*counter)
+    }
 }
 
 #[derive(Debug, Clone, Default)]

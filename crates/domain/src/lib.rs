@@ -6,6 +6,7 @@
 
 pub mod adjudication;
 pub mod beneficiary;
+pub mod cancellation;
 pub mod claim;
 pub mod dates;
 pub mod decision;
@@ -21,6 +22,7 @@ pub mod rules;
 
 pub use adjudication::{Facts, FactsMap, judge, judge_batch, judge_batch_refs};
 pub use beneficiary::{Beneficiary, InsuranceRegime, Sex};
+pub use cancellation::{CancelRefusal, ClaimState};
 pub use claim::{Act, Claim, ClaimContext, Referral, ReferrerKind};
 pub use dates::{Date, Period};
 pub use decision::{AmcRoute, AmoPayee, ComplementaryPayer, Decision, Payment, Reason};

@@ -189,15 +189,15 @@ struct Accepted {
     c2s: bool,
 }
 
-fn fold_batch(db: &mut Db, batch: i64) -> StoreResult<Refreshed> {
-    let rows = db.query(
-        "SELECT c.nir, c.session_date, c.act, c.rank, c.tariff_cents, c.amo_cents, c.amo_payee,
-                c.complementary_cents, c.complementary_payer, c.state_cents, c.patient_cents,
-                b.sex, b.birth_date, b.commune_insee, b.c2s_from, b.c2s_to
-         FROM claims c JOIN beneficiaries b ON b.nir = c.nir
-         WHERE c.batch_id = $1 AND c.status = 'accepted'",
-        &[Value::Int(batch)],
-    )?;
+/// The columns of an [`Accepted`] row, claims `c` joined with beneficiaries `b`.
+const ACCEPTED_SELECT: &str =
+    "SELECT c.nir, c.session_date, c.act, c.rank, c.tariff_cents, c.amo_cents,
+        c.amo_payee, c.complementary_cents, c.complementary_payer, c.state_cents, c.patient_cents,
+        b.sex, b.birth_date, b.commune_insee, b.c2s_from, b.c2s_to
+     FROM claims c JOIN beneficiaries b ON b.nir = c.nir";
+
+fn load_accepted(db: &mut Db, filter: &str, params: &[Value]) -> StoreResult<Vec<Accepted>> {
+    let rows = db.query(&format!("{ACCEPTED_SELECT} {filter}"), params)?;
     let mut claims = Vec::with_capacity(rows.len());
     for r in &rows {
         let day = r.date(1)?;
@@ -222,7 +222,65 @@ fn fold_batch(db: &mut Db, batch: i64) -> StoreResult<Refreshed> {
             },
         });
     }
-    drop(rows);
+    Ok(claims)
+}
+
+/// Adds (`sign` = 1) or takes back (-1) one accepted session in its day's counters.
+fn count_session(k: &mut Counters, c: &Accepted, sign: i64) {
+    k[SESSIONS] += sign;
+    match c.act.as_str() {
+        "EEP" => k[EEP] += sign,
+        "PSS" => k[PSS] += sign,
+        _ => k[APS] += sign,
+    }
+    k[TARIFF] += sign * c.tariff;
+    k[AMO] += sign * c.amo;
+    if c.amo_payee == "psychologue" {
+        k[AMO_TP] += sign * c.amo;
+    }
+    match c.payer.as_str() {
+        "c2s" => k[C2S] += sign * c.complementary,
+        "amc" => k[AMC] += sign * c.complementary,
+        _ => {}
+    }
+    k[STATE] += sign * c.state;
+    k[PATIENT] += sign * c.patient;
+    if let Ok(rank) = usize::try_from(c.rank)
+        && (1..=MAX_RANK).contains(&rank)
+    {
+        k[RANK1 + rank - 1] += sign;
+    }
+}
+
+/// Adds (or takes back) a patient's first session in the new-patient counters.
+fn count_new(days: &mut HashMap<(Date, String), Counters>, p: &PatientRow, sign: i64) {
+    let k = days
+        .entry((p.first_day, p.departement.clone()))
+        .or_insert_with(new_counters);
+    k[NEW] += sign;
+    if p.c2s {
+        k[NEW_C2S] += sign;
+    }
+    let base = if p.sex == "M" { NEW_M0 } else { NEW_F0 };
+    k[base + p.band] += sign;
+}
+
+fn patient_row(c: &Accepted, departement: String) -> PatientRow {
+    PatientRow {
+        first_day: c.day,
+        departement,
+        sex: c.sex.clone(),
+        band: age_band(dates::age_on(c.birth, c.day)),
+        c2s: c.c2s,
+    }
+}
+
+fn fold_batch(db: &mut Db, batch: i64) -> StoreResult<Refreshed> {
+    let claims = load_accepted(
+        db,
+        "WHERE c.batch_id = $1 AND c.status = 'accepted'",
+        &[Value::Int(batch)],
+    )?;
     let mut out = Refreshed {
         batches: 1,
         ..Refreshed::default()
@@ -255,60 +313,20 @@ fn fold_batch(db: &mut Db, batch: i64) -> StoreResult<Refreshed> {
     let mut days: HashMap<(Date, String), Counters> = HashMap::new();
     for c in &claims {
         let dep = dep_of(&c.commune);
-        let k = days.entry((c.day, dep)).or_insert_with(new_counters);
-        k[SESSIONS] += 1;
-        match c.act.as_str() {
-            "EEP" => k[EEP] += 1,
-            "PSS" => k[PSS] += 1,
-            _ => k[APS] += 1,
-        }
-        k[TARIFF] += c.tariff;
-        k[AMO] += c.amo;
-        if c.amo_payee == "psychologue" {
-            k[AMO_TP] += c.amo;
-        }
-        match c.payer.as_str() {
-            "c2s" => k[C2S] += c.complementary,
-            "amc" => k[AMC] += c.complementary,
-            _ => {}
-        }
-        k[STATE] += c.state;
-        k[PATIENT] += c.patient;
-        if let Ok(rank) = usize::try_from(c.rank)
-            && (1..=MAX_RANK).contains(&rank)
-        {
-            k[RANK1 + rank - 1] += 1;
-        }
+        count_session(days.entry((c.day, dep)).or_insert_with(new_counters), c, 1);
         out.sessions += 1;
     }
 
     let mut patient_rows: Vec<(String, PatientRow)> = Vec::new();
-    let add_new = |days: &mut HashMap<(Date, String), Counters>, p: &PatientRow, sign: i64| {
-        let k = days
-            .entry((p.first_day, p.departement.clone()))
-            .or_insert_with(new_counters);
-        k[NEW] += sign;
-        if p.c2s {
-            k[NEW_C2S] += sign;
-        }
-        let base = if p.sex == "M" { NEW_M0 } else { NEW_F0 };
-        k[base + p.band] += sign;
-    };
     for (nir, &i) in &earliest {
         let c = &claims[i];
-        let fresh = PatientRow {
-            first_day: c.day,
-            departement: dep_of(&c.commune),
-            sex: c.sex.clone(),
-            band: age_band(dates::age_on(c.birth, c.day)),
-            c2s: c.c2s,
-        };
+        let fresh = patient_row(c, dep_of(&c.commune));
         match known.get(*nir) {
             Some(old) if old.first_day <= c.day => continue,
-            Some(old) => add_new(&mut days, old, -1),
+            Some(old) => count_new(&mut days, old, -1),
             None => out.new_patients += 1,
         }
-        add_new(&mut days, &fresh, 1);
+        count_new(&mut days, &fresh, 1);
         patient_rows.push(((*nir).to_owned(), fresh));
     }
 
@@ -332,6 +350,65 @@ fn fold_batch(db: &mut Db, batch: i64) -> StoreResult<Refreshed> {
          sex = excluded.sex, age_band = excluded.age_band, c2s = excluded.c2s",
     )?;
     Ok(out)
+}
+
+/// Takes a cancelled session back out of the summaries, inside the cancelling transaction.
+/// A session of a batch not summarised yet needs nothing: the refresh only folds accepted
+/// claims. When it was the patient's first session, the patient's first day moves to their
+/// next summarised session, or the patient is no longer counted.
+pub fn unfold_cancelled(db: &mut Db, claim_id: &str) -> StoreResult<()> {
+    let last = last_batch(db)?;
+    let mut gone = load_accepted(
+        db,
+        "WHERE c.claim_id = $1 AND c.batch_id <= $2",
+        &[claim_id.into(), Value::Int(last)],
+    )?;
+    let Some(c) = gone.pop() else {
+        return Ok(());
+    };
+    let dep = departement_of_commune(c.commune.as_deref());
+    let mut days: HashMap<(Date, String), Counters> = HashMap::new();
+    count_session(
+        days.entry((c.day, dep.clone()))
+            .or_insert_with(new_counters),
+        &c,
+        -1,
+    );
+    let known = known_patients(db, std::iter::once(c.nir.as_str()))?;
+    if let Some(old) = known.get(&c.nir).filter(|p| p.first_day == c.day) {
+        count_new(&mut days, old, -1);
+        let next = load_accepted(
+            db,
+            "WHERE c.nir = $1 AND c.status = 'accepted' AND c.batch_id <= $2
+             ORDER BY c.session_date LIMIT 1",
+            &[c.nir.as_str().into(), Value::Int(last)],
+        )?;
+        match next.first() {
+            Some(n) => {
+                let fresh = patient_row(n, departement_of_commune(n.commune.as_deref()));
+                count_new(&mut days, &fresh, 1);
+                db.execute(
+                    "UPDATE stats_patients SET first_day = $1, departement = $2, sex = $3,
+                     age_band = $4, c2s = $5 WHERE nir = $6",
+                    &[
+                        fresh.first_day.into(),
+                        Value::Text(fresh.departement),
+                        Value::Text(fresh.sex),
+                        Value::Int(fresh.band as i64),
+                        Value::from(fresh.c2s),
+                        c.nir.as_str().into(),
+                    ],
+                )?;
+            }
+            None => {
+                db.execute(
+                    "DELETE FROM stats_patients WHERE nir = $1",
+                    &[c.nir.as_str().into()],
+                )?;
+            }
+        }
+    }
+    write_days(db, &days)
 }
 
 fn known_patients<'a>(

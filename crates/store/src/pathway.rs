@@ -55,7 +55,21 @@ pub struct SessionLine {
     pub amount: Cents,
     pub context: ClaimContext,
     pub tiers_payant: bool,
+    /// The decision taken when the claim was judged (kept when the session is cancelled).
     pub decision: Decision,
+    /// Cancelled after the fact (recorded by mistake): counts for nothing, pays nothing.
+    pub cancelled: bool,
+}
+
+impl SessionLine {
+    /// What this session pays: nothing when it was rejected or cancelled.
+    pub fn paid(&self) -> Option<&msp_domain::Payment> {
+        if self.cancelled {
+            None
+        } else {
+            self.decision.payment()
+        }
+    }
 }
 
 const LINE_COLUMNS: &str = "claim_id, rpps, nir, session_date, received_date, act, amount_cents, context, \
@@ -75,6 +89,7 @@ fn line_from_row(r: &crate::Row) -> StoreResult<SessionLine> {
         context: ClaimContext::parse(r.text(7)?).ok_or_else(|| bad("contexte"))?,
         tiers_payant: r.bool(8)?,
         decision: decision_from_row(r, 9)?,
+        cancelled: r.text(9)? == "cancelled",
     })
 }
 
@@ -248,5 +263,148 @@ pub fn psychologist_name(db: &mut Db, rpps: Rpps) -> StoreResult<Option<String>>
         &[rpps.to_string().into()],
     )?
     .map(|r| Ok(format!("{} {}", r.text(0)?, r.text(1)?)))
+    .transpose()
+}
+
+/// Who cancels a session: the psychologist who recorded it, or a CPAM agent.
+#[derive(Debug, Clone, Copy)]
+pub struct Canceller<'a> {
+    pub account_id: i64,
+    /// « email (rôle) », for the audit log.
+    pub actor: &'a str,
+    pub is_cpam_agent: bool,
+}
+
+/// A cancelled session, handed to the caller's hook inside the cancelling transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancelled {
+    pub claim_id: String,
+    pub batch_id: i64,
+    pub nir: Nir,
+    pub session_date: Date,
+    /// The patient's year as it now stands.
+    pub year: msp_domain::YearCounter,
+}
+
+/// Why nothing was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelFailure {
+    /// No session recorded on line with this id.
+    NotFound,
+    /// Recorded by another psychologist.
+    NotYours,
+    Refused(msp_domain::CancelRefusal),
+}
+
+/// When and why a session was cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cancellation {
+    pub at: Timestamp,
+    pub by: String,
+    pub motive: String,
+}
+
+/// Cancels a session recorded on line by mistake, in one transaction with the ledger locked:
+/// the claim takes the status `cancelled`, the patient's day and year counter are freed, the
+/// cancellation is recorded and audited, and `after` runs (the statistics take it back).
+/// Anything refused leaves everything as it was.
+pub fn cancel_session(
+    db: &mut Db,
+    claim_id: &str,
+    by: Canceller<'_>,
+    motive: &str,
+    now: Timestamp,
+    after: &mut dyn FnMut(&mut Db, &Cancelled) -> StoreResult<()>,
+) -> StoreResult<Result<Cancelled, CancelFailure>> {
+    db.transaction(|tx| {
+        crate::claims::lock_ledger(tx)?;
+        let Some(r) = tx.query_opt(
+            "SELECT c.batch_id, c.nir, c.session_date, c.status, c.rank, s.account_id
+             FROM claims c JOIN session_records s ON s.claim_id = c.claim_id
+             WHERE c.claim_id = $1",
+            &[claim_id.into()],
+        )?
+        else {
+            return Ok(Err(CancelFailure::NotFound));
+        };
+        if !by.is_cpam_agent && r.int(5)? != by.account_id {
+            return Ok(Err(CancelFailure::NotYours));
+        }
+        let batch_id = r.int(0)?;
+        let nir = Nir::parse(r.text(1)?).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let session_date = r.date(2)?;
+        let state = match r.text(3)? {
+            "cancelled" => msp_domain::ClaimState::Cancelled,
+            "rejected" => msp_domain::ClaimState::Rejected,
+            _ => msp_domain::ClaimState::Accepted {
+                rank: u32::try_from(r.opt_int(4)?.unwrap_or(0)).unwrap_or(0),
+            },
+        };
+        let mut history = crate::claims::load_patient_history(tx, &nir)?;
+        let year = match msp_domain::cancellation::cancel(&mut history, state, session_date, motive)
+        {
+            Ok(year) => year,
+            Err(refusal) => return Ok(Err(CancelFailure::Refused(refusal))),
+        };
+        let motive = motive.trim();
+        tx.execute(
+            "UPDATE claims SET status = 'cancelled' WHERE claim_id = $1",
+            &[claim_id.into()],
+        )?;
+        tx.execute(
+            "DELETE FROM accepted_sessions WHERE nir = $1 AND session_date = $2",
+            &[nir.as_str().into(), session_date.into()],
+        )?;
+        tx.execute(
+            "UPDATE patient_years SET accepted = $1, first_eep = $2 WHERE nir = $3 AND year = $4",
+            &[
+                Value::Int(year.accepted.into()),
+                year.first_eep.into(),
+                nir.as_str().into(),
+                Value::Int(year.year.into()),
+            ],
+        )?;
+        tx.execute(
+            "UPDATE session_records SET cancelled_at = $1, cancelled_by = $2, cancel_reason = $3
+             WHERE claim_id = $4",
+            &[now.into(), by.actor.into(), motive.into(), claim_id.into()],
+        )?;
+        crate::audit::record(
+            tx,
+            &crate::audit::AuditEntry {
+                at: now,
+                actor: by.actor.to_owned(),
+                action: "annulation".into(),
+                subject_kind: "seance".into(),
+                subject_id: claim_id.to_owned(),
+                reason: motive.to_owned(),
+            },
+        )?;
+        let done = Cancelled {
+            claim_id: claim_id.to_owned(),
+            batch_id,
+            nir,
+            session_date,
+            year,
+        };
+        after(tx, &done)?;
+        Ok(Ok(done))
+    })
+}
+
+/// When, by whom and why a session was cancelled, if it was.
+pub fn cancellation(db: &mut Db, claim_id: &str) -> StoreResult<Option<Cancellation>> {
+    db.query_opt(
+        "SELECT cancelled_at, cancelled_by, cancel_reason FROM session_records
+         WHERE claim_id = $1 AND cancelled_at IS NOT NULL",
+        &[claim_id.into()],
+    )?
+    .map(|r| {
+        Ok(Cancellation {
+            at: r.timestamp(0)?,
+            by: r.opt_string(1)?.unwrap_or_default(),
+            motive: r.opt_string(2)?.unwrap_or_default(),
+        })
+    })
     .transpose()
 }
