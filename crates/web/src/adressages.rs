@@ -72,7 +72,7 @@ pub fn parse_code(typed: &str) -> Result<String, String> {
     }
 }
 
-fn kind_fr(k: ReferrerKind) -> &'static str {
+pub(crate) fn kind_fr(k: ReferrerKind) -> &'static str {
     match k {
         ReferrerKind::Medecin => "médecin",
         ReferrerKind::SageFemme => "sage-femme",
@@ -87,7 +87,7 @@ const CONTEXTS: [(&str, &str); 5] = [
     ("tiers", "Accident causé par un tiers"),
 ];
 
-fn context_fr(code: &str) -> &str {
+pub(crate) fn context_fr(code: &str) -> &str {
     CONTEXTS
         .iter()
         .find(|(c, _)| *c == code)
@@ -160,7 +160,7 @@ pub fn letter_validity(
     })
 }
 
-fn kind_of(role: Role) -> Option<ReferrerKind> {
+pub(crate) fn kind_of(role: Role) -> Option<ReferrerKind> {
     match role {
         Role::Medecin => Some(ReferrerKind::Medecin),
         Role::SageFemme => Some(ReferrerKind::SageFemme),
@@ -282,7 +282,7 @@ async fn letters_view(
 }
 
 /// Checks the form; the letter to store (without its code) or the French reason.
-fn letter_from_form(
+pub(crate) fn letter_from_form(
     f: &HashMap<String, String>,
     kind: ReferrerKind,
     user: &CurrentUser,

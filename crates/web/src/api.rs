@@ -877,20 +877,31 @@ impl utoipa::Modify for TokenSecurity {
         description = "Annuaire public des psychologues conventionnés du dispositif Mon soutien psy : recherche géographique, fiches, communes. Les messages d’erreur sont en français, avec un code stable.",
         version = "1"
     ),
-    paths(search_api, card_api, put_card_api, communes_api, languages_api, radii_api, openapi_api, crate::seances::api_record),
+    paths(search_api, card_api, put_card_api, communes_api, languages_api, radii_api, openapi_api, crate::seances::api_record,
+        crate::api_pathway::issue_letter, crate::api_pathway::verify_letter,
+        crate::api_pathway::situation, crate::api_pathway::my_sessions,
+        crate::api_pathway::session, crate::api_pathway::follow_up, crate::api_pathway::rejects),
     components(schemas(
         SearchResponse, SummaryJson, PlaceJson, AddressJson, CodeLabel, AvailabilityJson, CardJson,
         CommuneJson, RadiusJson, CardInput, AddressInput, ContactInput, ApiErrorBody, Suggestion,
         crate::seances::SessionInput, crate::seances::ReferralInput, crate::seances::RecordedJson,
         crate::seances::ReasonJson, crate::seances::AmountsJson, crate::seances::StandingJson,
-        crate::seances::ApiProblem
+        crate::seances::ApiProblem,
+        crate::api_pathway::LetterInput, crate::api_pathway::LetterJson,
+        crate::api_pathway::ReferrerJson, crate::api_pathway::VerificationInput,
+        crate::api_pathway::VerificationJson, crate::api_pathway::SituationInput,
+        crate::api_pathway::SituationJson, crate::api_pathway::SessionLineJson,
+        crate::api_pathway::MySessionsJson, crate::api_pathway::SessionDetailJson,
+        crate::api_pathway::FollowUpJson, crate::api_pathway::RejectsJson,
+        crate::api_pathway::RejectCountJson, crate::api_pathway::RejectJson
     )),
     modifiers(&TokenSecurity),
     tags(
         (name = "annuaire", description = "Recherche et fiches publiques"),
         (name = "fiches", description = "Écriture des fiches"),
         (name = "lieux", description = "Communes, langues, rayons, ce document"),
-        (name = "seances", description = "Séances saisies par les psychologues (session ouverte par /connexion)")
+        (name = "seances", description = "Séances saisies par les psychologues (session ouverte par /connexion)"),
+        (name = "parcours", description = "Parcours du patient : courriers d’adressage, situation de l’année, séances et décisions, suivi du patient, rejets pour la CPAM (session ouverte par /connexion ; jamais de NIR dans une adresse)")
     )
 )]
 pub struct ApiDoc;
@@ -907,6 +918,25 @@ pub fn routes() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("/api/rayons", "get", get(radii_api)),
         ("/api/openapi.json", "get", get(openapi_api)),
         ("/api/seances", "post", post(crate::seances::api_record)),
+        ("/api/seances", "get", get(crate::api_pathway::my_sessions)),
+        ("/api/seances/{id}", "get", get(crate::api_pathway::session)),
+        (
+            "/api/adressages",
+            "post",
+            post(crate::api_pathway::issue_letter),
+        ),
+        (
+            "/api/adressages/verification",
+            "post",
+            post(crate::api_pathway::verify_letter),
+        ),
+        (
+            "/api/situation",
+            "post",
+            post(crate::api_pathway::situation),
+        ),
+        ("/api/moi/suivi", "get", get(crate::api_pathway::follow_up)),
+        ("/api/cpam/rejets", "get", get(crate::api_pathway::rejects)),
     ]
 }
 

@@ -9,6 +9,7 @@
 
 pub mod adressages;
 pub mod api;
+pub mod api_pathway;
 pub mod auth;
 pub mod conventionnement;
 pub mod demo;

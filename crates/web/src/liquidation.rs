@@ -45,20 +45,20 @@ pub fn router() -> Router<AppState> {
 
 /// A rejected claim as the agent sees it.
 #[derive(Debug, Clone)]
-struct Reject {
-    claim_id: String,
-    rpps: String,
-    nir: Nir,
-    session_date: msp_domain::Date,
-    received_date: msp_domain::Date,
-    act: String,
-    reason: Reason,
+pub(crate) struct Reject {
+    pub(crate) claim_id: String,
+    pub(crate) rpps: String,
+    pub(crate) nir: Nir,
+    pub(crate) session_date: msp_domain::Date,
+    pub(crate) received_date: msp_domain::Date,
+    pub(crate) act: String,
+    pub(crate) reason: Reason,
 }
 
 /// Rejections counted by reason, and the most recent ones.
-type Rejects = (Vec<(Reason, i64)>, Vec<Reject>);
+pub(crate) type Rejects = (Vec<(Reason, i64)>, Vec<Reject>);
 
-fn rejects_blocking(
+pub(crate) fn rejects_blocking(
     db: &mut Db,
     territory: Option<&str>,
     reason: Option<Reason>,

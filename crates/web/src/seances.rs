@@ -87,7 +87,7 @@ pub fn parse_date(text: &str) -> Option<Date> {
     Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?).ok()
 }
 
-const UNKNOWN_PATIENT: &str = "Aucun assuré ne correspond à ce NIR et à cette date de naissance. Vérifiez-les sur la carte Vitale ou l’attestation de droits du patient.";
+pub(crate) const UNKNOWN_PATIENT: &str = "Aucun assuré ne correspond à ce NIR et à cette date de naissance. Vérifiez-les sur la carte Vitale ou l’attestation de droits du patient.";
 
 /// A session as typed in the form or sent to the API, not yet checked. Dates are `AAAA-MM-JJ`
 /// or `JJ/MM/AAAA`; `acte` is EEP, APS or PSS; `contexte` maladie (default), ald, maternite or
@@ -266,7 +266,7 @@ fn capitalize_first(s: &str) -> String {
 }
 
 /// The beneficiary exists and was born on that date (blocking).
-fn identity_matches(db: &mut Db, who: &Identity) -> Result<bool, StoreError> {
+pub(crate) fn identity_matches(db: &mut Db, who: &Identity) -> Result<bool, StoreError> {
     Ok(claims::load_beneficiary(db, &who.nir)?.is_some_and(|b| b.birth_date == who.birth))
 }
 
@@ -407,7 +407,7 @@ fn standing_view(s: &YearStanding, on: Date) -> Markup {
     }
 }
 
-fn amo_payee_fr(p: AmoPayee) -> &'static str {
+pub(crate) fn amo_payee_fr(p: AmoPayee) -> &'static str {
     match p {
         AmoPayee::Psychologue => "versée au psychologue (tiers payant)",
         AmoPayee::Assure => "remboursée au patient",
@@ -415,7 +415,7 @@ fn amo_payee_fr(p: AmoPayee) -> &'static str {
     }
 }
 
-fn complementary_fr(p: ComplementaryPayer, route: AmcRoute) -> String {
+pub(crate) fn complementary_fr(p: ComplementaryPayer, route: AmcRoute) -> String {
     let who = match p {
         ComplementaryPayer::C2s => "complémentaire santé solidaire (C2S)",
         ComplementaryPayer::Amc => "complémentaire du patient (mutuelle)",
@@ -663,7 +663,7 @@ async fn submit(
 }
 
 /// Whether `user` may read this session (and the patient's data on it).
-async fn may_read(
+pub(crate) async fn may_read(
     state: &AppState,
     user: &CurrentUser,
     line: &SessionLine,
@@ -1365,7 +1365,11 @@ pub struct ApiProblem {
     pub message: String,
 }
 
-fn api_problem(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
+pub(crate) fn api_problem(
+    status: StatusCode,
+    code: &'static str,
+    message: impl Into<String>,
+) -> Response {
     (
         status,
         axum::Json(ApiProblem {
@@ -1384,7 +1388,7 @@ pub struct StandingJson {
     pub eep_due: bool,
 }
 
-fn standing_json(s: &YearStanding, on: Date) -> StandingJson {
+pub(crate) fn standing_json(s: &YearStanding, on: Date) -> StandingJson {
     StandingJson {
         annee: on.year(),
         utilisees: s.used,
