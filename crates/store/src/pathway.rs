@@ -408,3 +408,13 @@ pub fn cancellation(db: &mut Db, claim_id: &str) -> StoreResult<Option<Cancellat
     })
     .transpose()
 }
+
+/// The account that recorded a session on line (`None` for a claim from a batch file).
+pub fn recorded_by(db: &mut Db, claim_id: &str) -> StoreResult<Option<i64>> {
+    db.query_opt(
+        "SELECT account_id FROM session_records WHERE claim_id = $1",
+        &[claim_id.into()],
+    )?
+    .map(|r| r.int(0))
+    .transpose()
+}

@@ -877,7 +877,7 @@ impl utoipa::Modify for TokenSecurity {
         description = "Annuaire public des psychologues conventionnés du dispositif Mon soutien psy : recherche géographique, fiches, communes. Les messages d’erreur sont en français, avec un code stable.",
         version = "1"
     ),
-    paths(search_api, card_api, put_card_api, communes_api, languages_api, radii_api, openapi_api, crate::seances::api_record,
+    paths(search_api, card_api, put_card_api, communes_api, languages_api, radii_api, openapi_api, crate::seances::api_record, crate::annulation::cancel_api,
         crate::api_pathway::issue_letter, crate::api_pathway::verify_letter,
         crate::api_pathway::situation, crate::api_pathway::my_sessions,
         crate::api_pathway::session, crate::api_pathway::follow_up, crate::api_pathway::rejects),
@@ -886,7 +886,7 @@ impl utoipa::Modify for TokenSecurity {
         CommuneJson, RadiusJson, CardInput, AddressInput, ContactInput, ApiErrorBody, Suggestion,
         crate::seances::SessionInput, crate::seances::ReferralInput, crate::seances::RecordedJson,
         crate::seances::ReasonJson, crate::seances::AmountsJson, crate::seances::StandingJson,
-        crate::seances::ApiProblem,
+        crate::seances::ApiProblem, crate::annulation::CancelInput, crate::annulation::CancelledJson,
         crate::api_pathway::LetterInput, crate::api_pathway::LetterJson,
         crate::api_pathway::ReferrerJson, crate::api_pathway::VerificationInput,
         crate::api_pathway::VerificationJson, crate::api_pathway::SituationInput,
@@ -918,6 +918,11 @@ pub fn routes() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("/api/rayons", "get", get(radii_api)),
         ("/api/openapi.json", "get", get(openapi_api)),
         ("/api/seances", "post", post(crate::seances::api_record)),
+        (
+            "/api/seances/{id}/annulation",
+            "post",
+            post(crate::annulation::cancel_api),
+        ),
         ("/api/seances", "get", get(crate::api_pathway::my_sessions)),
         ("/api/seances/{id}", "get", get(crate::api_pathway::session)),
         (

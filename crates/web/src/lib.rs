@@ -8,6 +8,7 @@
 //! Routes: see [`app`]; the JSON API is documented at `/api/openapi.json`.
 
 pub mod adressages;
+pub mod annulation;
 pub mod api;
 pub mod api_pathway;
 pub mod auth;

@@ -7,6 +7,7 @@
 //! | `GET /espace/seances` | psychologue: the form |
 //! | `POST /espace/seances` | psychologue: `etape=verifier` shows where the patient stands this year; `etape=enregistrer` records and redirects to the decision |
 //! | `GET /espace/seances/{id}` | the patient, the psychologists who saw the patient, CPAM agents |
+//! | `POST /espace/seances/{id}/annulation` | the psychologist who recorded it, CPAM agents (see [`crate::annulation`]) |
 //! | `GET /espace/mon-suivi` | patient: this year's sessions, sessions left, reimbursements |
 //! | `GET /espace/seances/{id}/feuille.pdf`, `.../decompte.pdf` | as the session: the care sheet (fields of form S 3130), the patient's statement |
 //! | `GET /espace/mes-seances/releve.pdf?mois=AAAA-MM` | psychologue: monthly statement of what was paid to them |
@@ -47,6 +48,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/espace/seances", get(form_page).post(submit))
         .route("/espace/seances/{id}", get(session_page))
+        .route(
+            "/espace/seances/{id}/annulation",
+            axum::routing::post(crate::annulation::cancel_form),
+        )
         .route("/espace/mes-seances", get(my_sessions))
         .route("/espace/mon-suivi", get(patient_space))
         .route("/espace/seances/{id}/feuille.pdf", get(care_sheet_pdf))
@@ -721,7 +726,7 @@ async fn session_page(
         return r;
     }
     let (s, u, l) = (state.clone(), user.clone(), line.clone());
-    let standing = match blocking(&state, move |db| {
+    let (standing, cancellation, recorder) = match blocking(&state, move |db| {
         if u.role() != Role::Patient {
             audit_blocking(
                 db,
@@ -732,7 +737,11 @@ async fn session_page(
                 &format!("séance {}", l.claim_id),
             )?;
         }
-        year_standing(db, s.rules(), &l.nir, l.session_date)
+        Ok((
+            year_standing(db, s.rules(), &l.nir, l.session_date)?,
+            pathway::cancellation(db, &l.claim_id)?,
+            pathway::recorded_by(db, &l.claim_id)?,
+        ))
     })
     .await
     {
@@ -750,11 +759,14 @@ async fn session_page(
             dt { "Reçue le" } dd { (date_fr(line.received_date)) }
         }
         (decision_view(&line.decision))
+        (crate::annulation::section(&user, &line, cancellation.as_ref(), recorder))
         h2 { "Où en est le patient" }
         (standing_view(&standing, line.session_date))
-        p {
-            a href=(format!("/espace/seances/{}/feuille.pdf", line.claim_id)) { "Feuille de soins (PDF)" } " · "
-            a href=(format!("/espace/seances/{}/decompte.pdf", line.claim_id)) { "Décompte du patient (PDF)" }
+        @if !line.cancelled {
+            p {
+                a href=(format!("/espace/seances/{}/feuille.pdf", line.claim_id)) { "Feuille de soins (PDF)" } " · "
+                a href=(format!("/espace/seances/{}/decompte.pdf", line.claim_id)) { "Décompte du patient (PDF)" }
+            }
         }
         @if user.role() == Role::Psychologue {
             p { a class="button" href="/espace/seances" { "Saisir une autre séance" } " " a href="/espace/mes-seances" { "Mes séances" } }
@@ -798,7 +810,9 @@ async fn my_sessions(State(state): State<AppState>, user: CurrentUser) -> Respon
     let body = html! {
         h1 { "Mes séances " (year) }
         p {
-            (summary.accepted) " séance(s) acceptée(s), " (summary.rejected) " refusée(s). "
+            (summary.accepted) " séance(s) acceptée(s), " (summary.rejected) " refusée(s)"
+            @if summary.cancelled > 0 { ", " (summary.cancelled) " annulée(s)" }
+            ". "
             "Assurance maladie versée à vous (tiers payant) : " (euros(summary.amo_to_psychologist)) " ; "
             "complémentaires en tiers payant : " (euros(summary.complementary_to_psychologist)) " ; "
             "État (AME) : " (euros(summary.state)) "."
@@ -830,6 +844,9 @@ async fn my_sessions(State(state): State<AppState>, user: CurrentUser) -> Respon
                             td { (l.nir.masked()) }
                             td { (l.act.code()) }
                             @match &l.decision {
+                                Decision::Accepted(_) if l.cancelled => {
+                                    td colspan="4" { "Annulée (saisie par erreur)" }
+                                }
                                 Decision::Accepted(p) => {
                                     td { "Acceptée (" (p.rank) "ᵉ de l’année)" }
                                     td { (euros(p.amo)) " " (amo_payee_fr(p.amo_payee)) }
@@ -889,13 +906,13 @@ async fn patient_space(State(state): State<AppState>, user: CurrentUser) -> Resp
     };
     let to_me: i64 = lines
         .iter()
-        .filter_map(|l| l.decision.payment())
+        .filter_map(SessionLine::paid)
         .filter(|p| p.amo_payee == AmoPayee::Assure)
         .map(|p| p.amo.0)
         .sum();
     let decompte: i64 = lines
         .iter()
-        .filter_map(|l| l.decision.payment())
+        .filter_map(SessionLine::paid)
         .filter(|p| p.complementary_route == AmcRoute::Decompte)
         .map(|p| p.complementary.0)
         .sum();
@@ -925,6 +942,9 @@ async fn patient_space(State(state): State<AppState>, user: CurrentUser) -> Resp
                             td { (names.get(&l.rpps).cloned().unwrap_or_default()) }
                             td { (l.act.label_fr()) }
                             @match &l.decision {
+                                Decision::Accepted(_) if l.cancelled => {
+                                    td colspan="4" { "Annulée par votre psychologue ou la CPAM : ni comptée ni remboursée" }
+                                }
                                 Decision::Accepted(p) => {
                                     td { "Remboursée (" (p.rank) "ᵉ de l’année)" }
                                     td { (euros(p.amo)) ", " (amo_payee_fr(p.amo_payee)) }
@@ -964,6 +984,14 @@ async fn session_for_document(
             )
         })?;
     may_read(state, user, &line).await?;
+    if line.cancelled {
+        return Err(refusal(
+            Some(user),
+            StatusCode::CONFLICT,
+            "Séance annulée",
+            "Cette séance a été annulée : elle n’a ni feuille de soins ni décompte.",
+        ));
+    }
     let (u, l) = (user.clone(), line.clone());
     let (name, birth) = blocking(state, move |db| {
         if u.role() != Role::Patient {
@@ -1271,6 +1299,7 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
         .skip(16.0);
     for l in lines {
         let (decision, paid) = match &l.decision {
+            Decision::Accepted(_) if l.cancelled => ("annulée".to_owned(), "—".to_owned()),
             Decision::Accepted(pay) => {
                 let mut paid = pay.state.0;
                 if pay.amo_payee == AmoPayee::Psychologue {
@@ -1315,6 +1344,8 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct YearSummary {
     pub accepted: u32,
+    /// Accepted, then cancelled: neither counted nor paid.
+    pub cancelled: u32,
     pub rejected: u32,
     pub remote: u32,
     pub amo_to_psychologist: Cents,
@@ -1328,6 +1359,7 @@ impl YearSummary {
         for l in lines {
             match &l.decision {
                 Decision::Rejected(_) => s.rejected += 1,
+                Decision::Accepted(_) if l.cancelled => s.cancelled += 1,
                 Decision::Accepted(p) => {
                     s.accepted += 1;
                     if l.act.is_remote() {

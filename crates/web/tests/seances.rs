@@ -955,3 +955,137 @@ fn documents_on_both_databases() {
         );
     }
 }
+
+fn post_json_to(
+    state: &AppState,
+    uri: &str,
+    cookie: Option<&str>,
+    body: &str,
+    kind: &str,
+) -> Answer {
+    let mut b = Request::post(uri).header(header::CONTENT_TYPE, kind);
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, format!("msp_session={c}"));
+    }
+    send(state, b.body(Body::from(body.to_owned())).unwrap())
+}
+
+#[test]
+fn cancelling_a_session_on_both_databases() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let (c, t) = s.psy.clone();
+        let (eep_url, _) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-02", "EEP");
+        let (aps_url, aps) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-09", "APS");
+        assert!(aps.contains("Annuler cette séance"), "{label} {aps}");
+        let cancel = |url: &str, cookie: &str, csrf: &str, motive: &str| {
+            post(
+                &s.state,
+                &format!("{url}/annulation"),
+                cookie,
+                &[("_csrf", csrf), ("motif", motive)],
+            )
+        };
+
+        // Refusals change nothing.
+        let other = cancel(&aps_url, &s.psy2.0, &s.psy2.1, "erreur de patient");
+        assert_eq!(
+            other.status,
+            StatusCode::FORBIDDEN,
+            "{label} {}",
+            other.body
+        );
+        let not_latest = cancel(&eep_url, &c, &t, "erreur de patient");
+        assert_eq!(not_latest.status, StatusCode::CONFLICT, "{label}");
+        assert!(not_latest.body.contains("rang 2"), "{}", not_latest.body);
+        assert_eq!(
+            cancel(&aps_url, &c, "faux", "erreur de patient").status,
+            StatusCode::FORBIDDEN
+        );
+        let short = cancel(&aps_url, &c, &t, "x");
+        assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(short.body.contains("Motif d’annulation"), "{}", short.body);
+        let with_nir = cancel(&aps_url, &c, &t, &format!("patient {ADULT}"));
+        assert_eq!(with_nir.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(with_nir.body.contains("numéro de sécurité sociale"));
+        assert_eq!(
+            count(
+                &s.db,
+                "SELECT COUNT(*) FROM claims WHERE status = 'cancelled'"
+            ),
+            0
+        );
+
+        // The recording psychologist cancels the latest session.
+        let done = cancel(&aps_url, &c, &t, "patient confondu");
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{label} {}", done.body);
+        assert_eq!(done.location, aps_url);
+        let page = get(&s.state, &aps_url, &c);
+        assert!(page.body.contains("Séance annulée") && page.body.contains("patient confondu"));
+        assert!(page.body.contains("11 restante(s)"), "{}", page.body);
+        assert!(!page.body.contains("Feuille de soins (PDF)"));
+        let sheet = get(&s.state, &format!("{aps_url}/feuille.pdf"), &c);
+        assert_eq!(sheet.status, StatusCode::CONFLICT);
+        assert_eq!(
+            count(
+                &s.db,
+                "SELECT COUNT(*) FROM claims WHERE status = 'cancelled'"
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &s.db,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'annulation'"
+            ),
+            1
+        );
+        let mine = get(&s.state, "/espace/mes-seances", &c);
+        assert!(
+            mine.body.contains("1 annulée(s)") && mine.body.contains("Annulée (saisie par erreur)")
+        );
+        let follow = get(&s.state, "/espace/mon-suivi", &s.patient.0);
+        assert!(follow.body.contains("11 restante(s)"), "{}", follow.body);
+        assert!(follow.body.contains("ni comptée ni remboursée"));
+
+        // The day is free again; a CPAM agent cancels through the API.
+        let (again_url, again) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-09", "APS");
+        assert!(again.contains("2ᵉ séance"), "{again}");
+        let api = format!(
+            "/api/seances/{}/annulation",
+            again_url.trim_start_matches("/espace/seances/")
+        );
+        let body = r#"{"motif": "séance non tenue"}"#;
+        assert_eq!(
+            post_json_to(&s.state, &api, None, body, "application/json").status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            post_json_to(&s.state, &api, Some(&s.patient.0), body, "application/json").status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post_json_to(&s.state, &api, Some(&s.cpam.0), body, "text/plain").status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        );
+        let ok = post_json_to(&s.state, &api, Some(&s.cpam.0), body, "application/json");
+        assert_eq!(ok.status, StatusCode::OK, "{label} {}", ok.body);
+        let json: serde_json::Value = serde_json::from_str(&ok.body).unwrap();
+        assert_eq!(
+            (json["statut"].as_str(), json["utilisees"].as_u64()),
+            (Some("annulee"), Some(1))
+        );
+        let twice = post_json_to(&s.state, &api, Some(&s.cpam.0), body, "application/json");
+        assert_eq!(twice.status, StatusCode::CONFLICT);
+        assert!(twice.body.contains("deja_annulee"));
+        let unknown = post_json_to(
+            &s.state,
+            "/api/seances/EN-inconnue/annulation",
+            Some(&s.cpam.0),
+            body,
+            "application/json",
+        );
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    }
+}
