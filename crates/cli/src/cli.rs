@@ -152,7 +152,13 @@ pub fn run() -> ExitCode {
             out,
             errors,
         } => commands::adjudicate::run(&cli.db, &rules, &claims, out.as_deref(), errors.as_deref()),
-        Command::Serve { addr, no_demo } => commands::serve::run(&cli.db, addr, !no_demo),
+        // Only a rules file given explicitly reaches the server; otherwise it keeps its default.
+        Command::Serve { addr, no_demo } => commands::serve::run(
+            &cli.db,
+            addr,
+            !no_demo,
+            cli.rules.is_some().then_some(rules),
+        ),
         Command::Demo { size, seed, as_of } => match size.as_str() {
             "samples" | "exemples" => commands::demo::run(&cli.db, &rules),
             other => match msp_stats::demo::Size::parse(other) {
@@ -203,7 +209,7 @@ pub enum Outcome {
     SomeRowsUnreadable,
 }
 
-fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<msp_domain::Rules> {
+pub(crate) fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<msp_domain::Rules> {
     match path {
         None => Ok(msp_domain::Rules::standard()),
         Some(p) => {

@@ -1,11 +1,16 @@
 //! `msp serve`: the web server (public directory, JSON API, FHIR, statistics).
 
 use crate::cli::Outcome;
+use msp_web::{AppState, Options};
+use std::sync::Arc;
 
+/// Serves on `addr`. `rules`: the dated rules that judge sessions recorded on line (`--rules`);
+/// `None`, the shipped rules.
 pub fn run(
     db_url: &str,
     addr: std::net::SocketAddr,
     demo_if_empty: bool,
+    rules: Option<msp_domain::Rules>,
 ) -> anyhow::Result<Outcome> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -14,9 +19,184 @@ pub fn run(
         )
         .with_writer(std::io::stderr)
         .init();
+    // Built before the runtime starts: the PostgreSQL client is synchronous.
+    let state = state(db_url, demo_if_empty, rules)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime
-        .block_on(msp_web::serve(db_url, addr, demo_if_empty))
+        .block_on(msp_web::serve_state(state, addr))
         .map_err(|e| anyhow::anyhow!("serveur : {e}"))?;
     Ok(Outcome::Complete)
+}
+
+/// The server's state (blocking): a pool of 8 connections on an up-to-date schema, the demo
+/// directory loaded into an empty one if asked, sessions judged under `rules` (the shipped rules
+/// when `None`).
+pub fn state(
+    db_url: &str,
+    demo_if_empty: bool,
+    rules: Option<msp_domain::Rules>,
+) -> anyhow::Result<AppState> {
+    let pool = msp_store::open_pool(db_url, 8)?;
+    if demo_if_empty {
+        let mut db = pool.get()?;
+        if msp_store::directory::count_cards(&mut db)? == 0 {
+            let n = msp_web::demo::load_directory_demo(&mut db, msp_web::system_today())?;
+            tracing::info!(
+                cards = n,
+                "directory was empty: demo dataset loaded ({n} fictitious psychologists)"
+            );
+            eprintln!("Annuaire vide : jeu de démonstration chargé ({n} psychologues fictifs).");
+        }
+    }
+    Ok(AppState::new(
+        pool,
+        Options {
+            rules: rules.map(Arc::new),
+            ..Default::default()
+        },
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use jiff::civil::{Date, date};
+    use msp_domain::Role;
+    use msp_store::accounts::{self, NewAccount};
+    use msp_store::testing;
+    use tower::ServiceExt;
+
+    const PATIENT: &str = "206127511100564";
+    const BIRTH: &str = "2006-12-05";
+
+    /// A conventioned psychologist with an open session (its cookie) and a known patient.
+    fn psychologist_and_patient(db: &mut msp_store::Db) -> String {
+        let now = jiff::Timestamp::now();
+        let id = accounts::create_account(
+            db,
+            &NewAccount {
+                email: "psy@example.org",
+                password_hash: "x",
+                role: Role::Psychologue,
+                display_name: "psy",
+                territory: None,
+                created_by: "test",
+            },
+            now,
+        )
+        .unwrap();
+        let (cookie, _) = msp_web::auth::open_session_blocking(db, id).unwrap();
+        let rpps = format!("1000000042{}", msp_domain::ids::luhn_complete("1000000042"));
+        for (sql, params) in [
+            (
+                "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
+                 VALUES ($1, 'PSY', 'Test', '93', 'L', '69382')",
+                vec![rpps.as_str().into()],
+            ),
+            (
+                "INSERT INTO applications (account_id, status, rpps, created_at, updated_at)
+                 VALUES ($1, 'acceptee', $2, $3, $3)",
+                vec![id.into(), rpps.as_str().into(), now.into()],
+            ),
+            (
+                "INSERT INTO conventions (rpps, start_date, end_date, cpam) VALUES ($1, $2, NULL, '69')",
+                vec![rpps.as_str().into(), date(2020, 1, 1).into()],
+            ),
+            (
+                "INSERT INTO beneficiaries (nir, birth_date, sex, regime, rights_from, amc_id, noemie)
+                 VALUES ($1, $2, 'F', 'general', $3, NULL, 0)",
+                vec![
+                    PATIENT.into(),
+                    date(2006, 12, 5).into(),
+                    date(2020, 1, 1).into(),
+                ],
+            ),
+        ] {
+            db.execute(sql, &params).unwrap();
+        }
+        cookie
+    }
+
+    /// Records a session through the router (`POST /api/seances`): the JSON decision.
+    fn record(state: &AppState, cookie: &str, day: Date, act: &str) -> serde_json::Value {
+        let body = serde_json::json!({
+            "nir": PATIENT, "date_naissance": BIRTH, "date_seance": day.to_string(), "acte": act,
+            "consentement": true
+        });
+        let req = Request::post("/api/seances")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, format!("msp_session={cookie}"))
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let res = msp_web::app(state.clone()).oneshot(req).await.unwrap();
+            let status = res.status();
+            let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            assert_eq!(
+                status,
+                StatusCode::CREATED,
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
+            serde_json::from_slice(&bytes).unwrap()
+        })
+    }
+
+    /// `msp --rules FILE serve` judges sessions recorded on line under that file: with 8 sessions
+    /// a year instead of 12, the ninth of the year is refused (PLAFOND); the server started
+    /// without `--rules` accepts it on the same database.
+    #[test]
+    fn serve_judges_recorded_sessions_under_the_rules_option() {
+        let shipped = include_str!("../../../../rules/regimes.toml");
+        assert!(shipped.contains("sessions_per_year = 12"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("regimes-8.toml");
+        std::fs::write(
+            &file,
+            shipped.replace("sessions_per_year = 12", "sessions_per_year = 8"),
+        )
+        .unwrap();
+        let eight = crate::cli::load_rules(Some(&file)).unwrap();
+
+        // Last calendar year: nine weekly sessions all lie in the past, whatever today is.
+        let year = msp_web::system_today().year() - 1;
+        let day = |week: i64| date(year, 2, 2) + jiff::Span::new().weeks(week);
+        for db in testing::all() {
+            let label = db.label;
+            let cookie = psychologist_and_patient(&mut db.connect());
+            let with_rules = state(&db.url, false, Some(eight.clone())).unwrap();
+            assert_eq!(
+                with_rules
+                    .rules()
+                    .regime_on(day(0))
+                    .unwrap()
+                    .sessions_per_year,
+                8
+            );
+            for week in 0..8 {
+                let act = if week == 0 { "EEP" } else { "APS" };
+                let j = record(&with_rules, &cookie, day(week), act);
+                assert_eq!(j["statut"], "acceptee", "{label}: {j}");
+                assert_eq!(j["rang"], week + 1, "{label}: {j}");
+            }
+            let j = record(&with_rules, &cookie, day(8), "APS");
+            assert_eq!(j["statut"], "refusee", "{label}: {j}");
+            assert_eq!(j["motif"]["code"], "PLAFOND", "{label}: {j}");
+            assert_eq!(j["avant"]["restantes"], 0, "{label}: {j}");
+
+            let shipped_rules = state(&db.url, false, None).unwrap();
+            let j = record(&shipped_rules, &cookie, day(9), "APS");
+            assert_eq!(j["statut"], "acceptee", "{label}: {j}");
+            assert_eq!(j["rang"], 9, "{label}: {j}");
+            assert_eq!(j["apres"]["restantes"], 3, "{label}: {j}");
+        }
+    }
 }
