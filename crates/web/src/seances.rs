@@ -344,6 +344,8 @@ fn record_blocking(
         referral,
     };
     db.transaction(|tx| {
+        // Lock first, so that "before" is the year the engine judges against.
+        claims::lock_ledger(tx)?;
         let before = year_standing(tx, rules, &s.who.nir, s.who.session_date)?;
         let decision = pathway::record_session(
             tx,
