@@ -1101,7 +1101,14 @@ pub fn care_sheet(l: &SessionLine, psychologist: &str, birth: Option<Date>) -> V
         false,
         format!(
             "L’assuré n’a pas payé la part obligatoire (tiers payant AMO) : {}",
-            if l.tiers_payant { "oui" } else { "non" }
+            // As paid: the rules may impose the tiers payant whatever was asked.
+            if l.paid()
+                .map_or(l.tiers_payant, |p| p.amo_payee == AmoPayee::Psychologue)
+            {
+                "oui"
+            } else {
+                "non"
+            }
         ),
     )
     .text(11.0, false, format!("Montant total : {}", euros(l.amount)))

@@ -623,6 +623,19 @@ fn referral_letters_on_both_databases() {
         assert_eq!(pdf.status, StatusCode::OK);
         assert!(pdf.body.starts_with("%PDF-"));
         assert!(pdf.body.contains(&shown));
+        let (_, bytes) = get_bytes(&s.state, &pdf_url, &mc);
+        let letter = pdf_text(s.db.label, "courrier d’adressage", &bytes);
+        assert!(
+            letter.contains(&shown) && letter.contains("Élodie Martin"),
+            "{letter}"
+        );
+        assert!(
+            letter.contains("il ne fixe pas de nombre de séances")
+                && !letter
+                    .chars()
+                    .any(|c| c.is_ascii_digit() && letter.contains(&format!("{c} séances"))),
+            "a letter never fixes a number of sessions: {letter}"
+        );
         assert_eq!(
             get(&s.state, &pdf_url, &s.sage_femme.0).status,
             StatusCode::NOT_FOUND
@@ -1087,5 +1100,93 @@ fn cancelling_a_session_on_both_databases() {
             "application/json",
         );
         assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    }
+}
+
+/// The raw bytes of a GET (PDF documents are not UTF-8).
+fn get_bytes(state: &AppState, uri: &str, cookie: &str) -> (StatusCode, Vec<u8>) {
+    block_on(async {
+        let req = Request::get(uri)
+            .header(header::COOKIE, format!("msp_session={cookie}"))
+            .body(Body::empty())
+            .unwrap();
+        let res = app(state.clone()).oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, bytes.to_vec())
+    })
+}
+
+/// Opens a PDF with an independent reader (lopdf): cross-reference table, page tree, fonts;
+/// returns the text of every page, as a PDF viewer would show it.
+fn pdf_text(label: &str, what: &str, bytes: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(bytes)
+        .unwrap_or_else(|e| panic!("{label}: {what} does not open as a PDF: {e}"));
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    assert!(!pages.is_empty(), "{label}: {what} has no page");
+    let text = doc
+        .extract_text(&pages)
+        .unwrap_or_else(|e| panic!("{label}: text of {what}: {e}"));
+    // Lines may be split anywhere by the reader; compare on single spaces.
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn documents_open_in_a_pdf_reader_with_the_right_fields() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let (url, _) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-02", "EEP");
+        let id = url.rsplit('/').next().unwrap().to_owned();
+
+        let (status, sheet) = get_bytes(&s.state, &format!("{url}/feuille.pdf"), &s.psy.0);
+        assert_eq!(status, StatusCode::OK, "{label}");
+        let sheet = pdf_text(label, "feuille de soins", &sheet);
+        for field in [
+            "Feuille de soins – Mon soutien psy",
+            "S 3130",
+            &format!("Numéro d’immatriculation (NIR) : {ADULT}"),
+            "Date de naissance : 05/12/2006",
+            &format!("RPPS {}", rpps("1000000042")),
+            "Date : 02/11/2026",
+            "Code : EEP",
+            "50,00 €",
+            "tiers payant AMO) : oui",
+            &id,
+            "Signature du psychologue",
+        ] {
+            assert!(
+                sheet.contains(field),
+                "{label}: care sheet lacks « {field} »: {sheet}"
+            );
+        }
+
+        let (_, statement) = get_bytes(&s.state, &format!("{url}/decompte.pdf"), &s.patient.0);
+        let statement = pdf_text(label, "décompte", &statement);
+        assert!(
+            statement.contains("30,00 €") && statement.contains("20,00 €"),
+            "{label}: {statement}"
+        );
+        assert!(
+            !statement.contains(ADULT),
+            "{label}: the statement masks the NIR"
+        );
+
+        let (_, monthly) = get_bytes(
+            &s.state,
+            "/espace/mes-seances/releve.pdf?mois=2026-11",
+            &s.psy.0,
+        );
+        let monthly = pdf_text(label, "relevé mensuel", &monthly);
+        assert!(
+            monthly.contains("02/11/2026") && monthly.contains("EEP"),
+            "{label}: {monthly}"
+        );
+        assert!(
+            monthly.contains("Total versé au psychologue : 30,00 €"),
+            "{label}: {monthly}"
+        );
     }
 }
