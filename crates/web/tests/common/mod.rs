@@ -1,5 +1,8 @@
-//! Test helpers: a demo directory on a fresh database, the router, requests.
+//! Test helpers: a demo directory on a fresh database, the router, requests; [`browser`] for the
+//! real-browser tests. Each test binary uses only some of them, hence no dead-code warnings.
 #![allow(dead_code)]
+
+pub mod browser;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};

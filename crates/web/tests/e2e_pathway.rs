@@ -1,0 +1,402 @@
+//! End-to-end browser test of the patient pathway (issue 6), in headless Chromium over the real
+//! server (SQLite): a doctor signs in and issues a referral letter; a psychologist signs in,
+//! verifies its code, checks the patient's year, records an EEP (with the letter's code) and an
+//! APS, reads each decision (rank, amounts, who pays), fetches the care sheet PDF, then cancels
+//! the APS; the patient signs in and sees the year with 11 sessions left. Everyone signs in
+//! through `/connexion` with an email and a password typed in the browser. Every distinct page
+//! is audited with axe-core: any *serious* or *critical* violation fails the test.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`scripts/e2e.sh` installs them); when they
+//! are missing the test FAILS, it never skips (see `common/browser.rs`).
+
+mod common;
+
+use common::browser::{Driver, assert_accessible, serve};
+use jiff::civil::{Date, date};
+use msp_domain::Role;
+use msp_store::accounts::{self, NewAccount};
+use msp_store::testing::{self, TestDb};
+use msp_web::{AppState, Options};
+use std::time::Instant;
+
+const TODAY: Date = date(2026, 11, 23);
+const PASSWORD: &str = "correct-horse-battery-staple";
+
+/// The patient: an adult, complementary insurer linked by Noémie.
+const NIR: &str = "206127511100564";
+const NIR_MASKED: &str = "20612**********";
+const BIRTH: &str = "2006-12-05";
+
+const DOCTOR: (&str, &str) = ("medecin@example.org", "Dr Hélène Lefèvre");
+const PSY: (&str, &str) = ("psy@example.org", "Claire Dubois");
+const PATIENT: (&str, &str) = ("patient@example.org", "Élodie Martin");
+
+fn rpps(partial: &str) -> String {
+    format!("{partial}{}", msp_domain::ids::luhn_complete(partial))
+}
+
+/// A médecin, a psychologist with an accepted application and a convention, a patient account
+/// tied to a beneficiary; every account with [`PASSWORD`].
+fn setup() -> (TestDb, AppState) {
+    let db = testing::sqlite();
+    let mut conn = db.connect();
+    let now = jiff::Timestamp::now();
+    let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+    let mut mk = |role: Role, (email, name): (&str, &str)| {
+        accounts::create_account(
+            &mut conn,
+            &NewAccount {
+                email,
+                password_hash: &hash,
+                role,
+                display_name: name,
+                territory: None,
+                created_by: "test",
+            },
+            now,
+        )
+        .unwrap()
+    };
+    mk(Role::Medecin, DOCTOR);
+    let psy = mk(Role::Psychologue, PSY);
+    let patient = mk(Role::Patient, PATIENT);
+    let psy_rpps = rpps("1000000042");
+    conn.execute(
+        "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
+         VALUES ($1, 'Dubois', 'Claire', '93', 'L', '69382')",
+        &[psy_rpps.as_str().into()],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO applications (account_id, status, rpps, created_at, updated_at)
+         VALUES ($1, 'acceptee', $2, $3, $3)",
+        &[psy.into(), psy_rpps.as_str().into(), now.into()],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO conventions (rpps, start_date, end_date, cpam) VALUES ($1, $2, NULL, '69')",
+        &[psy_rpps.as_str().into(), date(2024, 1, 1).into()],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO beneficiaries (nir, birth_date, sex, regime, rights_from, amc_id, noemie)
+         VALUES ($1, $2, 'F', 'general', $3, 'MUT1', 1)",
+        &[
+            NIR.into(),
+            msp_domain::dates::parse_iso(BIRTH).unwrap().into(),
+            date(2020, 1, 1).into(),
+        ],
+    )
+    .unwrap();
+    msp_store::pathway::link_patient(&mut conn, patient, &msp_domain::Nir::parse(NIR).unwrap())
+        .unwrap();
+    drop(conn);
+    let state = AppState::new(
+        msp_store::open_pool(&db.url, 4).unwrap(),
+        Options {
+            today: Some(TODAY),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    (db, state)
+}
+
+/// Signs in through the real sign-in page, typing the email and the password.
+fn sign_in(d: &Driver, base: &str, (email, name): (&str, &str)) {
+    d.goto(&format!("{base}/connexion"));
+    let e = d.wait_for("#email");
+    d.type_into(&e, email);
+    let p = d.wait_for("#password");
+    d.type_into(&p, PASSWORD);
+    d.click_on("form[action='/connexion'] button[type=submit]");
+    d.wait_for_url("the space after signing in", |u| u.ends_with("/espace"));
+    assert_eq!(d.text("h1"), "Mon espace");
+    assert!(d.text(".brand-sub").contains(name), "{}", d.text("header"));
+}
+
+fn sign_out(d: &Driver, base: &str) {
+    d.click_on("form[action='/deconnexion'] button[type=submit]");
+    let home = format!("{base}/");
+    d.wait_for_url("the home page after signing out", |u| u == home);
+    assert!(d.text("h1").contains("Trouver un psychologue"));
+}
+
+fn main_text(d: &Driver) -> String {
+    d.text("main")
+}
+
+/// Fills and submits the session form (on `/espace/seances`); returns the decision page's path.
+fn record(d: &Driver, base: &str, day: &str, act: &str, code: Option<&str>) -> String {
+    let nir = d.wait_for("#nir");
+    d.exec(
+        "document.getElementById('nir').value = '';",
+        serde_json::json!([]),
+    );
+    d.type_into(&nir, NIR);
+    d.set_value("#naissance", BIRTH);
+    d.set_value("#date", day);
+    d.set_value("#acte", act);
+    if d.exec(
+        "return document.getElementById('consentement').checked;",
+        serde_json::json!([]),
+    ) != true
+    {
+        d.click_on("#consentement");
+    }
+    if let Some(code) = code {
+        let c = d.wait_for("#code_adressage");
+        d.type_into(&c, code);
+    }
+    d.click_on("button[name=etape][value=enregistrer]");
+    let url = d.wait_for_url("the decision page", |u| u.contains("/espace/seances/EN-"));
+    url.strip_prefix(base).unwrap().to_owned()
+}
+
+#[test]
+fn a_patient_is_referred_followed_and_sees_the_year() {
+    let started = Instant::now();
+    let (_db, state) = setup();
+    let base = serve(state);
+    let d = Driver::start();
+
+    // ---- The doctor issues a referral letter.
+    sign_in(&d, &base, DOCTOR);
+    d.goto(&format!("{base}/espace/adressages"));
+    d.wait_for("#prescripteur_id");
+    assert!(main_text(&d).contains("Aucun courrier émis pour l’instant."));
+    assert_accessible(&d, "courriers d’adressage (formulaire)");
+    let doctor_rpps = rpps("2000000042");
+    let f = d.wait_for("#prescripteur_id");
+    d.type_into(&f, &doctor_rpps);
+    let f = d.wait_for("#patient_nom");
+    d.type_into(&f, PATIENT.1);
+    let f = d.wait_for("#nir");
+    d.type_into(&f, NIR);
+    d.set_value("#date", "2026-11-02");
+    d.set_value("#contexte", "maladie");
+    d.click_on("form[action='/espace/adressages'] button[type=submit]");
+    d.wait_for("main table tbody tr td code");
+    let code = d.text("main table tbody tr td code");
+    assert!(
+        code.len() == 9
+            && code.as_bytes()[4] == b'-'
+            && code
+                .bytes()
+                .filter(|b| *b != b'-')
+                .all(|b| msp_web::adressages::CODE_ALPHABET.contains(&b)),
+        "verification code shown: {code:?}"
+    );
+    let row = d.text("main table tbody tr");
+    assert!(
+        row.contains("02/11/2026")
+            && row.contains(&format!("{} ({NIR_MASKED})", PATIENT.1))
+            && row.contains("Maladie"),
+        "{row}"
+    );
+    assert!(
+        !main_text(&d).contains(NIR),
+        "the full NIR is never shown back"
+    );
+    assert_accessible(&d, "courriers d’adressage (courrier émis)");
+    // The printable letter, with the browser's session.
+    let pdf = d.exec(
+        "return document.querySelector('main table a[href$=\"/pdf\"]').getAttribute('href');",
+        serde_json::json!([]),
+    );
+    let (status, kind, start) = d.fetch_start(pdf.as_str().unwrap(), 5);
+    assert_eq!(
+        (status, kind.as_str(), start.as_str()),
+        (200, "application/pdf", "%PDF-")
+    );
+    sign_out(&d, &base);
+
+    // ---- The psychologist verifies the code for the session date.
+    sign_in(&d, &base, PSY);
+    d.goto(&format!("{base}/espace/adressages/verifier"));
+    let c = d.wait_for("#code");
+    assert_accessible(&d, "vérification d’un courrier (formulaire)");
+    // Typed as a person would: lower case, without the dash.
+    d.type_into(&c, &code.replace('-', "").to_lowercase());
+    d.set_value("#date", "2026-11-09");
+    d.click_on("form[action='/espace/adressages/verifier'] button[type=submit]");
+    d.wait_for("main .alert");
+    let verdict = d.text("main .alert");
+    assert!(
+        verdict.contains("Courrier valable.")
+            && verdict.contains("09/11/2026")
+            && verdict.contains("daté du 02/11/2026"),
+        "{verdict}"
+    );
+    let details = d.text("main dl");
+    assert!(
+        details.contains(&code)
+            && details.contains(&format!("{} (médecin, RPPS {doctor_rpps})", DOCTOR.1))
+            && details.contains(NIR_MASKED),
+        "{details}"
+    );
+    assert_accessible(&d, "vérification d’un courrier (résultat)");
+    // The same letter for a session before it was written: not valid, and why.
+    d.set_value("#date", "2026-10-30");
+    d.click_on("form[action='/espace/adressages/verifier'] button[type=submit]");
+    d.wait_until("the refusal of the letter", || {
+        d.text("main .alert").contains("Courrier non valable.")
+    });
+    assert!(
+        d.text("main .alert")
+            .contains("après la séance du 30/10/2026"),
+        "{}",
+        d.text("main .alert")
+    );
+
+    // ---- The patient's year before recording.
+    d.goto(&format!("{base}/espace/seances"));
+    let nir = d.wait_for("#nir");
+    assert_accessible(&d, "saisie d’une séance");
+    d.type_into(&nir, NIR);
+    d.set_value("#naissance", BIRTH);
+    d.set_value("#date", "2026-11-09");
+    d.click_on("button[name=etape][value=verifier]");
+    d.wait_for("main .alert[role=status]");
+    let standing = d.text("main .alert[role=status]");
+    assert!(
+        standing.contains("0 séance(s) remboursée(s)")
+            && standing.contains("12 restante(s)")
+            && standing.contains("doit être un entretien d’évaluation (EEP)"),
+        "{standing}"
+    );
+    assert_accessible(&d, "saisie d’une séance (droits de l’année)");
+
+    // ---- The EEP, with the letter's code.
+    let eep = record(&d, &base, "2026-11-09", "EEP", Some(&code));
+    d.wait_for("main h1");
+    assert_eq!(d.text("main h1"), "Séance du 09/11/2026");
+    let page = main_text(&d);
+    for expected in [
+        "EEP – ",
+        "Séance acceptée",
+        "1ᵉ séance remboursée de l’année",
+        "50,00 €",
+        "30,00 €",
+        "20,00 €",
+        "versée au psychologue (tiers payant)",
+        "complémentaire du patient (mutuelle) ; transmise automatiquement par Noémie",
+        "1 séance(s) remboursée(s)",
+        "11 restante(s)",
+        "L’entretien d’évaluation de l’année a déjà été fait",
+    ] {
+        assert!(
+            page.contains(expected),
+            "EEP page lacks {expected:?}: {page}"
+        );
+    }
+    assert!(page.contains(NIR_MASKED) && !page.contains(NIR));
+    assert_accessible(&d, "décision (EEP)");
+    // The care sheet PDF, through the link on the page and the browser's session.
+    let sheet = d.exec(
+        "return document.querySelector('main a[href$=\"/feuille.pdf\"]').getAttribute('href');",
+        serde_json::json!([]),
+    );
+    let sheet = sheet.as_str().unwrap().to_owned();
+    assert_eq!(sheet, format!("{eep}/feuille.pdf"));
+    let (status, kind, start) = d.fetch_start(&sheet, 5);
+    assert_eq!(
+        (status, kind.as_str(), start.as_str()),
+        (200, "application/pdf", "%PDF-"),
+        "care sheet of the EEP"
+    );
+
+    // ---- An APS on another date, from the « Saisir une autre séance » link.
+    d.click_on("main a.button[href='/espace/seances']");
+    d.wait_for_url("the session form", |u| u.ends_with("/espace/seances"));
+    let aps = record(&d, &base, "2026-11-16", "APS", None);
+    assert_ne!(aps, eep);
+    d.wait_for("main h1");
+    assert_eq!(d.text("main h1"), "Séance du 16/11/2026");
+    let page = main_text(&d);
+    for expected in [
+        "APS – ",
+        "Séance acceptée",
+        "2ᵉ séance remboursée de l’année",
+        "50,00 €",
+        "30,00 €",
+        "20,00 €",
+        "versée au psychologue (tiers payant)",
+        "2 séance(s) remboursée(s)",
+        "10 restante(s)",
+    ] {
+        assert!(
+            page.contains(expected),
+            "APS page lacks {expected:?}: {page}"
+        );
+    }
+
+    // ---- The psychologist cancels the APS from its page, with a motive.
+    d.click_on("main details summary");
+    let motive = d.wait_for("#motif");
+    assert_accessible(&d, "décision (APS), formulaire d’annulation ouvert");
+    d.type_into(&motive, "patient confondu");
+    d.click_on("main details form button[type=submit]");
+    d.wait_until("the cancellation", || {
+        main_text(&d).contains("Séance annulée")
+    });
+    assert_eq!(d.url(), format!("{base}{aps}"));
+    let page = main_text(&d);
+    assert!(page.contains("patient confondu"), "{page}");
+    assert!(
+        page.contains("1 séance(s) remboursée(s)") && page.contains("11 restante(s)"),
+        "{page}"
+    );
+    assert!(!page.contains("Feuille de soins (PDF)"), "{page}");
+    assert!(d.find("#motif").is_none(), "no second cancellation form");
+    assert_accessible(&d, "séance annulée");
+    sign_out(&d, &base);
+
+    // ---- The patient sees the year.
+    sign_in(&d, &base, PATIENT);
+    d.click_on("nav a[href='/espace/mon-suivi']");
+    d.wait_for_url("the patient's space", |u| u.ends_with("/espace/mon-suivi"));
+    d.wait_for("main table");
+    assert_eq!(d.text("main h1"), "Mon suivi 2026");
+    let standing = d.text("main .alert[role=status]");
+    assert!(
+        standing.contains("1 séance(s) remboursée(s)")
+            && standing.contains("11 restante(s)")
+            && standing.contains("à la date du 23/11/2026"),
+        "{standing}"
+    );
+    let rows = d.exec(
+        "return Array.from(document.querySelectorAll('main table tbody tr')).map(function (r) { return r.textContent; });",
+        serde_json::json!([]),
+    );
+    let rows: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let eep_row = rows.iter().find(|r| r.contains("09/11/2026")).unwrap();
+    assert!(
+        eep_row.contains("Claire Dubois")
+            && eep_row.contains("Remboursée (1ᵉ de l’année)")
+            && eep_row.contains("30,00 €")
+            && eep_row.contains("Noémie"),
+        "{eep_row}"
+    );
+    let aps_row = rows.iter().find(|r| r.contains("16/11/2026")).unwrap();
+    assert!(aps_row.contains("ni comptée ni remboursée"), "{aps_row}");
+    assert_accessible(&d, "mon suivi");
+    // The patient's own statement of the EEP, with the patient's session.
+    let (status, kind, start) = d.fetch_start(&format!("{eep}/decompte.pdf"), 5);
+    assert_eq!(
+        (status, kind.as_str(), start.as_str()),
+        (200, "application/pdf", "%PDF-"),
+        "patient's statement of the EEP"
+    );
+
+    eprintln!(
+        "patient pathway in the browser: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
