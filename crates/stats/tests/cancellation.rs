@@ -47,6 +47,8 @@ fn record(db: &mut Db, id: &str, patient: u32, day: Date, act: Act) -> Decision 
     let consents = Consents {
         patient: true,
         parental: false,
+        report_to_gp: false,
+        inclusion: Some(InclusionCriterion::Anxiety),
     };
     pathway::record_session(
         db,

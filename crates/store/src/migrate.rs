@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "cancellation",
         include_str!("../migrations/0008_cancellation.sql"),
     ),
+    (
+        9,
+        "session_attestations",
+        include_str!("../migrations/0009_session_attestations.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {
@@ -76,7 +81,6 @@ fn engine_blocks(sql: &str, keep: &str, drop: &str) -> String {
         rest = body.get(end + "{{END}}".len()..).unwrap_or("");
     }
 }
-
 
 /// Applies the migrations this database has not seen yet; each one in its own transaction.
 pub fn migrate(db: &mut Db) -> StoreResult<()> {

@@ -14,6 +14,11 @@ pub struct Consents {
     pub patient: bool,
     /// Minors: both holders of parental authority agreed in writing.
     pub parental: bool,
+    /// The patient agrees that a short report be sent to their médecin traitant (direct access:
+    /// after the EEP and after the last session).
+    pub report_to_gp: bool,
+    /// The clinical inclusion criterion assessed (at the EEP, usually).
+    pub inclusion: Option<msp_domain::InclusionCriterion>,
 }
 
 /// Judges and records one session and the consents, in one transaction: either everything is
@@ -29,14 +34,17 @@ pub fn record_session(
     db.transaction(|tx| {
         let decision = crate::live::record_session(tx, rules, now, claim)?;
         tx.execute(
-            "INSERT INTO session_records (claim_id, account_id, consent, parental_consent, recorded_at)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (claim_id) DO NOTHING",
+            "INSERT INTO session_records (claim_id, account_id, consent, parental_consent, recorded_at,
+                 report_to_gp, inclusion)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (claim_id) DO NOTHING",
             &[
                 claim.claim_id.as_str().into(),
                 Value::Int(account_id),
                 consents.patient.into(),
                 consents.parental.into(),
                 now.into(),
+                consents.report_to_gp.into(),
+                consents.inclusion.map(|c| c.code()).into(),
             ],
         )?;
         Ok(decision)
@@ -416,5 +424,25 @@ pub fn recorded_by(db: &mut Db, claim_id: &str) -> StoreResult<Option<i64>> {
         &[claim_id.into()],
     )?
     .map(|r| r.int(0))
+    .transpose()
+}
+
+/// What the psychologist attested when recording a session on line (`None` for a batch claim).
+pub fn attestations(db: &mut Db, claim_id: &str) -> StoreResult<Option<Consents>> {
+    db.query_opt(
+        "SELECT consent, parental_consent, report_to_gp, inclusion FROM session_records
+         WHERE claim_id = $1",
+        &[claim_id.into()],
+    )?
+    .map(|r| {
+        Ok(Consents {
+            patient: r.bool(0)?,
+            parental: r.bool(1)?,
+            report_to_gp: r.bool(2)?,
+            inclusion: r
+                .opt_string(3)?
+                .and_then(|c| msp_domain::InclusionCriterion::parse(&c)),
+        })
+    })
     .transpose()
 }

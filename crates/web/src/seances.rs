@@ -35,8 +35,8 @@ use axum::routing::get;
 use jiff::Timestamp;
 use maud::{Markup, html};
 use msp_domain::{
-    Act, AmcRoute, AmoPayee, Cents, Claim, ClaimContext, ComplementaryPayer, Date, Decision, Nir,
-    Referral, ReferrerKind, Role, Rpps, dates,
+    Act, AmcRoute, AmoPayee, Cents, Claim, ClaimContext, ComplementaryPayer, Date, Decision,
+    InclusionCriterion, Nir, Referral, ReferrerKind, Role, Rpps, dates,
 };
 use msp_store::live::{YearStanding, year_standing};
 use msp_store::pathway::{self, Consents, SessionLine};
@@ -119,6 +119,13 @@ pub struct SessionInput {
     /// place of `adressage`.
     #[serde(default)]
     pub code_adressage: Option<String>,
+    /// Clinical inclusion criterion assessed (usually at the EEP): `anxiete`, `depression`,
+    /// `tabac`, `alcool`, `cannabis`, `alimentaire` (adults) or `souffrance_enfant` (3–17 years).
+    #[serde(default)]
+    pub critere: Option<String>,
+    /// The patient agrees that a short report be sent to their médecin traitant.
+    #[serde(default)]
+    pub compte_rendu_medecin: bool,
 }
 
 /// The referral letter a session refers to (required for the EEP in the 2022 regime);
@@ -168,6 +175,8 @@ impl SessionInput {
             consentement: on("consentement"),
             consentement_parental: on("consentement_parental"),
             code_adressage: Some(v("code_adressage")).filter(|c| !c.trim().is_empty()),
+            critere: Some(v("critere")).filter(|c| !c.trim().is_empty()),
+            compte_rendu_medecin: on("compte_rendu_medecin"),
             adressage: (!referral_date.trim().is_empty()).then(|| ReferralInput {
                 date: referral_date,
                 type_prescripteur: v("adressage_type"),
@@ -224,6 +233,25 @@ impl SessionInput {
         if minor && !self.consentement_parental {
             return Err("Le patient est mineur : le consentement écrit des deux titulaires de l’autorité parentale doit être recueilli avant l’entretien d’évaluation, et coché.".into());
         }
+        let inclusion = match self.critere.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(code) => {
+                let c = InclusionCriterion::parse(code).ok_or(
+                    "Critère d’inclusion invalide : anxiete, depression, tabac, alcool, cannabis, alimentaire ou souffrance_enfant.",
+                )?;
+                if !c.fits_age(dates::age_on(who.birth, who.session_date)) {
+                    return Err(if minor {
+                        format!(
+                            "Critère d’inclusion « {} » : pour un patient de moins de 18 ans, choisissez « souffrance psychique qui inquiète l’entourage ».",
+                            c.label_fr()
+                        )
+                    } else {
+                        "Critère d’inclusion : « souffrance psychique qui inquiète l’entourage » est réservé aux patients de 3 à 17 ans.".into()
+                    });
+                }
+                Some(c)
+            }
+        };
         let letter_code = self
             .code_adressage
             .as_deref()
@@ -256,6 +284,8 @@ impl SessionInput {
             consents: Consents {
                 patient: true,
                 parental: minor && self.consentement_parental,
+                report_to_gp: self.compte_rendu_medecin,
+                inclusion,
             },
             referral,
             letter_code,
@@ -528,6 +558,19 @@ fn session_form(user: &CurrentUser, f: &HashMap<String, String>, today: Date) ->
                     input id="consentement_parental" name="consentement_parental" type="checkbox" value="1" checked[checked("consentement_parental")];
                     label for="consentement_parental" { "Patient mineur : j’ai le consentement écrit des deux titulaires de l’autorité parentale" }
                 }
+                div class="field" {
+                    label for="critere" { "Critère d’inclusion (votre évaluation, à l’entretien d’évaluation)" }
+                    select id="critere" name="critere" {
+                        option value="" { "— non renseigné —" }
+                        @for c in InclusionCriterion::ALL {
+                            option value=(c.code()) selected[field(f, "critere") == c.code()] { (c.label_fr()) }
+                        }
+                    }
+                }
+                div class="field" {
+                    input id="compte_rendu_medecin" name="compte_rendu_medecin" type="checkbox" value="1" checked[checked("compte_rendu_medecin")];
+                    label for="compte_rendu_medecin" { "Le patient accepte qu’un court compte rendu soit adressé à son médecin traitant" }
+                }
             }
             fieldset {
                 legend { "Courrier d’adressage (obligatoire pour un entretien d’évaluation avant le 15 juin 2024)" }
@@ -728,7 +771,7 @@ async fn session_page(
         return r;
     }
     let (s, u, l) = (state.clone(), user.clone(), line.clone());
-    let (standing, cancellation, recorder) = match blocking(&state, move |db| {
+    let (standing, cancellation, recorder, attested) = match blocking(&state, move |db| {
         if u.role() != Role::Patient {
             audit_blocking(
                 db,
@@ -743,6 +786,7 @@ async fn session_page(
             year_standing(db, s.rules(), &l.nir, l.session_date)?,
             pathway::cancellation(db, &l.claim_id)?,
             pathway::recorded_by(db, &l.claim_id)?,
+            pathway::attestations(db, &l.claim_id)?,
         ))
     })
     .await
@@ -761,6 +805,9 @@ async fn session_page(
             dt { "Reçue le" } dd { (date_fr(line.received_date)) }
         }
         (decision_view(&line.decision))
+        @if let Some(a) = &attested {
+            (attestations_view(a, &line, &standing, state.rules()))
+        }
         (crate::annulation::section(&user, &line, cancellation.as_ref(), recorder))
         h2 { "Où en est le patient" }
         (standing_view(&standing, line.session_date))
@@ -775,6 +822,37 @@ async fn session_page(
         }
     };
     layout(Some(&user), "Séance", body).into_response()
+}
+
+/// What the psychologist attested, and the report to the médecin traitant when it is due
+/// (direct access, with the patient's agreement: after the EEP and after the last session).
+fn attestations_view(
+    a: &Consents,
+    line: &SessionLine,
+    standing: &YearStanding,
+    rules: &msp_domain::Rules,
+) -> Markup {
+    let direct_access = rules
+        .regime_on(line.session_date)
+        .is_some_and(|r| !r.referral_required);
+    let report_due = a.report_to_gp
+        && direct_access
+        && line.paid().is_some()
+        && (line.act == Act::Eep || standing.remaining == 0);
+    html! {
+        dl {
+            dt { "Critère d’inclusion" }
+            dd { (a.inclusion.map_or("non renseigné", InclusionCriterion::label_fr)) }
+            dt { "Compte rendu au médecin traitant" }
+            dd { @if a.report_to_gp { "accepté par le patient" } @else { "non" } }
+        }
+        @if report_due {
+            div class="alert" role="status" {
+                p { "Accès direct : avec l’accord du patient, adressez un court compte rendu écrit à son médecin traitant "
+                    @if line.act == Act::Eep { "après cet entretien d’évaluation." } @else { "après cette dernière séance de l’année." } }
+            }
+        }
+    }
 }
 
 /// `GET /espace/mes-seances`: the psychologist's sessions this calendar year.

@@ -1190,3 +1190,95 @@ fn documents_open_in_a_pdf_reader_with_the_right_fields() {
         );
     }
 }
+
+#[test]
+fn inclusion_criterion_and_report_to_the_gp_on_both_databases() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        // Refused at the edge, nothing stored.
+        for (who, birth, criterion, expected) in [
+            (
+                ADULT.to_owned(),
+                ADULT_BIRTH,
+                "souffrance_enfant",
+                "réservé aux patients de 3 à 17 ans",
+            ),
+            (minor(), "2015-03-10", "anxiete", "moins de 18 ans"),
+            (
+                ADULT.to_owned(),
+                ADULT_BIRTH,
+                "insomnie",
+                "Critère d’inclusion invalide",
+            ),
+        ] {
+            let a = record(
+                &s,
+                &who,
+                birth,
+                "2026-11-02",
+                "EEP",
+                &[("critere", criterion), ("consentement_parental", "1")],
+            );
+            assert_eq!(
+                a.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{label} {criterion}"
+            );
+            assert!(a.body.contains(expected), "{label} {criterion}: {}", a.body);
+        }
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM claims"), 0, "{label}");
+
+        let a = record(
+            &s,
+            ADULT,
+            ADULT_BIRTH,
+            "2026-11-02",
+            "EEP",
+            &[("critere", "anxiete"), ("compte_rendu_medecin", "1")],
+        );
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{label} {}", a.body);
+        let page = get(&s.state, &a.location, &s.psy.0);
+        assert!(
+            page.body.contains("Anxiété d’intensité légère à modérée"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("accepté par le patient"));
+        assert!(
+            page.body.contains(
+                "adressez un court compte rendu écrit à son médecin traitant après cet entretien"
+            ),
+            "{}",
+            page.body
+        );
+        assert_eq!(
+            count(
+                &s.db,
+                "SELECT COUNT(*) FROM session_records WHERE inclusion = 'anxiete' AND report_to_gp = 1"
+            ),
+            1
+        );
+        // A follow-up without agreement: no reminder.
+        let (_, aps) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-09", "APS");
+        assert!(aps.contains("non renseigné") && !aps.contains("adressez un court compte rendu"));
+        // The JSON API records the criterion too.
+        let j = post_json(
+            &s.state,
+            Some(&s.psy.0),
+            serde_json::json!({
+                "nir": minor(), "date_naissance": "2015-03-10", "date_seance": "2026-11-03",
+                "acte": "EEP", "consentement": true, "consentement_parental": true,
+                "critere": "souffrance_enfant"
+            }),
+        );
+        assert_eq!(j.status, StatusCode::CREATED, "{label} {}", j.body);
+        assert_eq!(
+            count(
+                &s.db,
+                "SELECT COUNT(*) FROM session_records WHERE inclusion = 'souffrance_enfant'"
+            ),
+            1
+        );
+    }
+}
