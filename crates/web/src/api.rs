@@ -878,7 +878,7 @@ impl utoipa::Modify for TokenSecurity {
         version = "1"
     ),
     paths(search_api, card_api, put_card_api, communes_api, languages_api, radii_api, openapi_api, crate::seances::api_record, crate::annulation::cancel_api,
-        crate::api_pathway::issue_letter, crate::api_pathway::verify_letter,
+        crate::api_pathway::issue_letter, crate::api_pathway::my_letters, crate::api_pathway::verify_letter,
         crate::api_pathway::situation, crate::api_pathway::my_sessions,
         crate::api_pathway::session, crate::api_pathway::follow_up, crate::api_pathway::rejects),
     components(schemas(
@@ -929,6 +929,11 @@ pub fn routes() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             "/api/adressages",
             "post",
             post(crate::api_pathway::issue_letter),
+        ),
+        (
+            "/api/adressages",
+            "get",
+            get(crate::api_pathway::my_letters),
         ),
         (
             "/api/adressages/verification",

@@ -373,6 +373,56 @@ async fn issue_letter_in(
     )))
 }
 
+/// The letters the signed-in doctor or midwife issued, newest first (SPEC §2).
+#[utoipa::path(
+    get,
+    path = "/api/adressages",
+    tag = "parcours",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Courriers émis par ce compte, du plus récent au plus ancien", body = [LetterJson]),
+        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
+        (status = 403, description = "Compte qui n’est ni médecin ni sage-femme", body = ApiProblem),
+    )
+)]
+pub async fn my_letters(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Response {
+    either(my_letters_in(state, user).await)
+}
+
+async fn my_letters_in(state: AppState, user: Option<CurrentUser>) -> ApiResult<Response> {
+    let user = signed_in(
+        user,
+        &[Role::Medecin, Role::SageFemme],
+        "aux médecins et aux sages-femmes",
+    )?;
+    let (id, u) = (user.account.id, user.clone());
+    // As the page: one audit line per patient shown.
+    let letters = store(&state, move |db| {
+        let letters = pathway::letters_of(db, id)?;
+        let patients: std::collections::BTreeSet<String> = letters
+            .iter()
+            .map(|l| patient_ref(&l.patient_nir))
+            .collect();
+        for p in patients {
+            audit_blocking(
+                db,
+                &u,
+                "lecture",
+                "patient",
+                &p,
+                "courriers d’adressage émis (API)",
+            )?;
+        }
+        Ok(letters)
+    })
+    .await?;
+    let months = state.rules().referral_validity_months;
+    Ok(ok(letters
+        .iter()
+        .map(|l| letter_json(l, months, true))
+        .collect::<Vec<_>>()))
+}
+
 /// A letter's code and the date of the session it should cover.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct VerificationInput {

@@ -330,6 +330,30 @@ fn pathway_through_the_api_on_both_databases() {
         assert_eq!(sf["prescripteur"]["type_prescripteur"], "sage_femme");
         assert_eq!(sf["contexte"], Value::Null);
 
+        // Each sees the letters they issued, and only those.
+        let mine = get(&s.state, "/api/adressages", Some(&s.medecin));
+        assert_eq!(mine.status, StatusCode::OK, "{label} {}", mine.body);
+        let mine = mine.json();
+        let codes: Vec<&str> = mine
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, [code.as_str()], "{label}");
+        assert!(!mine.to_string().contains(ADULT), "no full NIR in the list");
+        let theirs = get(&s.state, "/api/adressages", Some(&s.sage_femme)).json();
+        assert_eq!(theirs.as_array().unwrap().len(), 1);
+        assert_eq!(theirs[0]["code"], sf["code"]);
+        assert_eq!(
+            get(&s.state, "/api/adressages", Some(&s.psy)).status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            get(&s.state, "/api/adressages", None).status,
+            StatusCode::UNAUTHORIZED
+        );
+
         // The psychologist verifies codes against session dates.
         let verify = |code: &str, day: &str| {
             post(
