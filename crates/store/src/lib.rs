@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod batch_errors;
 pub mod claims;
 mod db;
 pub mod directory;

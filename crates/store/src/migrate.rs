@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "session_attestations",
         include_str!("../migrations/0009_session_attestations.sql"),
     ),
+    (
+        10,
+        "batch_errors",
+        include_str!("../migrations/0010_batch_errors.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

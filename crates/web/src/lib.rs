@@ -78,6 +78,8 @@ struct Inner {
     /// Bumped whenever the index changes.
     generation: std::sync::atomic::AtomicU64,
     cache: RwLock<SearchCache>,
+    /// Batches judged from the web, in memory (see [`liquidation::Jobs`]).
+    jobs: liquidation::Jobs,
 }
 
 /// Shared state of the server: the connection pool and the directory index.
@@ -102,6 +104,7 @@ impl AppState {
             rules,
             generation: std::sync::atomic::AtomicU64::new(0),
             cache: RwLock::new(SearchCache::default()),
+            jobs: liquidation::Jobs::default(),
         })))
     }
 
@@ -175,6 +178,11 @@ impl AppState {
 
     pub fn options(&self) -> &Options {
         &self.0.options
+    }
+
+    /// The batches CPAM agents run from the web: progress and outcome, in memory.
+    pub fn jobs(&self) -> &liquidation::Jobs {
+        &self.0.jobs
     }
 
     /// Read access to the index.

@@ -770,13 +770,16 @@ fn admin_ties_a_patient_account_to_a_nir() {
     }
 }
 
+/// Sends a claims file. Once accepted (303), the batch is judged in the background: follows
+/// the job's page (it refreshes while running) until the report, for a few seconds at most, and
+/// returns that page with the job's address as `location`.
 fn upload(state: &AppState, cookie: &str, csrf: &str, content: &str) -> Answer {
     let boundary = "----msp-test-boundary";
     let body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"claims.csv\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
     );
-    send(
+    let sent = send(
         state,
         Request::post("/espace/cpam/lots")
             .header(
@@ -786,7 +789,37 @@ fn upload(state: &AppState, cookie: &str, csrf: &str, content: &str) -> Answer {
             .header(header::COOKIE, format!("msp_session={cookie}"))
             .body(Body::from(body))
             .unwrap(),
-    )
+    );
+    if sent.status != StatusCode::SEE_OTHER {
+        return sent;
+    }
+    assert!(
+        sent.location.starts_with("/espace/cpam/lots/travaux/"),
+        "{}",
+        sent.location
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let page = get(state, &sent.location, cookie);
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        if !page.body.contains("http-equiv=\"refresh\"") {
+            return Answer {
+                location: sent.location,
+                ..page
+            };
+        }
+        assert!(
+            page.body.contains("<progress") && page.body.contains("role=\"status\""),
+            "{}",
+            page.body
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "batch still running after 10 s: {}",
+            page.body
+        );
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
 }
 
 #[test]
@@ -843,7 +876,8 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         assert_eq!(a.status, StatusCode::FORBIDDEN);
         let claims_before = count(&s.db, "SELECT COUNT(*) FROM claims");
         let a = upload(&s.state, &c, &t, &csv);
-        assert_eq!(a.status, StatusCode::CREATED, "{label} {}", a.body);
+        assert_eq!(a.status, StatusCode::OK, "{label} {}", a.body);
+        let job = a.location.clone();
         assert!(
             a.body
                 .contains("2 ligne(s) lue(s) : 1 acceptée(s), 1 rejetée(s)"),
@@ -868,6 +902,37 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
             "{}",
             d.body
         );
+        // The errors report, kept with the batch: line 4, column nir, no NIR.
+        let errors_uri = format!("/espace/cpam/lots/{batch}/erreurs.csv");
+        assert!(a.body.contains(&errors_uri), "{}", a.body);
+        let e = get(&s.state, &errors_uri, &c);
+        assert_eq!(e.status, StatusCode::OK, "{label} {}", e.body);
+        assert!(e.body.starts_with("line,column,message\n"), "{}", e.body);
+        assert_eq!(e.body.lines().count(), 2, "{}", e.body);
+        assert!(
+            e.body.contains("4,nir,") && e.body.contains("NIR invalide"),
+            "{}",
+            e.body
+        );
+        assert!(!e.body.contains(ADULT) && !e.body.contains(&full()));
+        // Agents of a département neither follow batches nor read their reports; unknown
+        // jobs and batches are not found.
+        assert_eq!(
+            get(&s.state, &job, &s.cpam69.0).status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            get(&s.state, &errors_uri, &s.cpam69.0).status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            get(&s.state, "/espace/cpam/lots/travaux/999999", &c).status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            get(&s.state, "/espace/cpam/lots/999999/erreurs.csv", &c).status,
+            StatusCode::NOT_FOUND
+        );
         // The same file again: nothing new, earlier decisions repeated.
         let a = upload(&s.state, &c, &t, &csv);
         assert!(a.body.contains("dont 2 déjà jugée(s)"), "{}", a.body);
@@ -881,6 +946,30 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         assert!(a.body.contains("rien n’a été jugé"), "{}", a.body);
         let page = get(&s.state, "/espace/cpam/lots", &c);
         assert!(page.body.contains("claims.csv"));
+        assert!(page.body.contains(&errors_uri), "{}", page.body);
+        // A NIR typed in the date column: one unreadable row, reported without the NIR.
+        let csv = format!(
+            "claim_id,received_date,rpps,nir,session_date,act,amount,context,tiers_payant,referral_date,referrer_id,referrer_kind\n\
+             W1,2026-11-20,{psy},{ADULT},2026-11-16,APS,50.00,maladie,1,,,\n\
+             W4,2026-11-20,{psy},{ADULT},{ADULT},APS,50.00,maladie,1,,,\n"
+        );
+        let a = upload(&s.state, &c, &t, &csv);
+        assert_eq!(a.status, StatusCode::OK, "{label} {}", a.body);
+        assert!(
+            a.body.contains("1 ligne(s) illisible(s)") && a.body.contains("dont 1 déjà jugée(s)"),
+            "{}",
+            a.body
+        );
+        assert!(!a.body.contains(ADULT), "{}", a.body);
+        let batch = count(&s.db, "SELECT MAX(batch_id) FROM batches");
+        let e = get(
+            &s.state,
+            &format!("/espace/cpam/lots/{batch}/erreurs.csv"),
+            &c,
+        );
+        assert_eq!(e.status, StatusCode::OK);
+        assert!(e.body.contains("3,session_date,"), "{}", e.body);
+        assert!(!e.body.contains(&ADULT[..13]), "{}", e.body);
         assert!(
             count(
                 &s.db,
