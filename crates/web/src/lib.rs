@@ -267,6 +267,7 @@ pub fn system_today() -> Date {
 
 const STYLE_CSS: &str = include_str!("../static/style.css");
 const SEARCH_JS: &str = include_str!("../static/recherche.js");
+const BATCH_JS: &str = include_str!("../static/suivi-lot.js");
 
 async fn style_css() -> Response {
     (
@@ -275,6 +276,17 @@ async fn style_css() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         STYLE_CSS,
+    )
+        .into_response()
+}
+
+async fn batch_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        BATCH_JS,
     )
         .into_response()
 }
@@ -322,7 +334,7 @@ async fn security_headers(req: Request<axum::body::Body>, next: Next) -> Respons
 /// | `GET /` | home page: the programme in plain words, search form |
 /// | `GET /recherche` | search form and results (`q`, `rayon`, filters, `page`) |
 /// | `GET /psychologues/{rpps}` | a psychologist's public card |
-/// | `GET /static/style.css`, `GET /static/recherche.js` | assets, served from the binary |
+/// | `GET /static/style.css`, `GET /static/recherche.js`, `GET /static/suivi-lot.js` | assets, served from the binary |
 /// | `GET /health` | liveness |
 /// | `GET /statistiques`, `GET /api/stats` | public statistics page and payload, see [`stats`] |
 /// | `/api/...` | JSON API, see [`api::routes`] and `/api/openapi.json` |
@@ -334,6 +346,7 @@ pub fn app(state: AppState) -> Router {
         .route("/psychologues/{rpps}", get(pages::card_page))
         .route("/static/style.css", get(style_css))
         .route("/static/recherche.js", get(search_js))
+        .route("/static/suivi-lot.js", get(batch_js))
         .route("/health", get(health))
         .merge(api::router())
         .merge(stats::router())

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `GET /espace/cpam/rejets` | CPAM agents (a département agent: claims of psychologists of their département); `?motif=CODE` filters |
 //! | `GET`, `POST /espace/cpam/lots` | CPAM agents without a département: recent batches; upload of a claims file (CSV of SPEC §8), judged in the background, answered `303` to its job page |
-//! | `GET /espace/cpam/lots/travaux/{job}` | CPAM agents without a département: a batch's step and progress while it runs (refreshed every 2 s), then its report, or why nothing was judged |
+//! | `GET /espace/cpam/lots/travaux/{job}` | CPAM agents without a département: a batch's step and progress while it runs (updated in place every 2 s by a script), then its report, or why nothing was judged |
 //! | `GET /espace/cpam/lots/{id}/decisions.csv` | CPAM agents without a département: the decisions of a batch's claims |
 //! | `GET /espace/cpam/lots/{id}/erreurs.csv` | CPAM agents without a département: a batch's unreadable rows (`line,column,message`, as `msp adjudicate --errors`; no NIR) |
 //!
@@ -25,7 +25,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use jiff::{SignedDuration, Timestamp};
-use maud::{PreEscaped, html};
+use maud::html;
 use msp_domain::{Claim, Decision, Nir, Reason, Role};
 use msp_interchange::{CsvReader, DecisionWriter, ErrorReportWriter, RowError};
 use msp_store::batch_errors::{self, BatchError};
@@ -718,8 +718,8 @@ fn run_batch(
     Ok(JobOutcome::new(&outcome, errors))
 }
 
-/// `GET /espace/cpam/lots/travaux/{job}`: the progress of a batch being judged, refreshed every
-/// 2 seconds; then its report, or why nothing was judged.
+/// `GET /espace/cpam/lots/travaux/{job}`: the progress of a batch being judged (updated in place
+/// every 2 seconds by `static/suivi-lot.js`); then its report, or why nothing was judged.
 async fn job_page(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -761,7 +761,7 @@ fn running_view(user: &CurrentUser, id: u64, job: &JobState) -> Response {
             "Fichier « " (job.file_name) " », envoyé le "
             (job.started_at.strftime("%Y-%m-%d à %H:%M:%S")) " (UTC)."
         }
-        div class="alert" role="status" {
+        div id="suivi" class="alert" role="status" {
             p { strong { "Étape " (job.step) " sur " (STEPS.len()) " : " (job.stage) "." } }
             p {
                 label for="avancement" { "Avancement de l’étape : " }
@@ -770,21 +770,15 @@ fn running_view(user: &CurrentUser, id: u64, job: &JobState) -> Response {
             }
         }
         p {
-            "Cette page se met à jour toutes les 2 secondes. Le lot est jugé en entier ou pas du tout ; "
+            "L’avancement se met à jour sur cette page toutes les 2 secondes. Le lot est jugé en entier ou pas du tout ; "
             "vous pouvez quitter cette page sans l’interrompre : il apparaîtra ensuite dans les "
             a href="/espace/cpam/lots" { "derniers lots" } "."
         }
         p { a href=(format!("/espace/cpam/lots/travaux/{id}")) { "Actualiser maintenant" } }
+        // Updates the status region in place: no timed reload (WCAG 2.2.1).
+        script src="/static/suivi-lot.js" defer {}
     };
-    // The refresh belongs in the head, which the shared layout does not open to pages.
-    let page = layout(Some(user), "Lot en cours de jugement", body)
-        .into_string()
-        .replacen(
-            "<meta charset=\"utf-8\">",
-            "<meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"2\">",
-            1,
-        );
-    PreEscaped(page).into_response()
+    layout(Some(user), "Lot en cours de jugement", body).into_response()
 }
 
 /// A CSV file to download.
@@ -1002,12 +996,12 @@ mod tests {
             let uri = format!("/espace/cpam/lots/travaux/{job}");
             let (status, page) = get(&state, &uri, &national);
             assert_eq!(status, StatusCode::OK, "{label} {page}");
+            assert!(!page.contains("http-equiv"), "no timed reload (WCAG 2.2.1)");
             assert!(
-                page.contains(r#"<meta http-equiv="refresh" content="2">"#),
+                page.contains(r#"<script src="/static/suivi-lot.js" defer>"#),
                 "{page}"
             );
-            let head = &page[..page.find("</head>").unwrap()];
-            assert!(head.contains("http-equiv"), "refresh in the head");
+            assert!(page.contains(r#"id="suivi""#), "{page}");
             assert!(page.contains(r#"role="status""#), "{page}");
             assert!(
                 page.contains(r#"<progress id="avancement" max="1000" value="250">"#),

@@ -400,3 +400,91 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// A CPAM agent follows a web batch: the progress region updates in place (no reload: a marker
+/// set in the page survives), the end is announced with a link to the report.
+#[test]
+fn a_cpam_agent_follows_a_batch_without_reloads() {
+    use msp_web::liquidation::{JobOutcome, JobState};
+    const AGENT: (&str, &str) = ("cpam@example.org", "Agent national");
+    let (db, state) = setup();
+    let agent = {
+        let mut conn = db.connect();
+        let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+        accounts::create_account(
+            &mut conn,
+            &NewAccount {
+                email: AGENT.0,
+                password_hash: &hash,
+                role: Role::AgentCpam,
+                display_name: AGENT.1,
+                territory: None,
+                created_by: "test",
+            },
+            jiff::Timestamp::now(),
+        )
+        .unwrap()
+    };
+    let jobs_state = state.clone();
+    let base = serve(state);
+    let d = Driver::start();
+    sign_in(&d, &base, AGENT);
+
+    let job = jobs_state.jobs().add(JobState::new(
+        agent,
+        "seances-novembre.csv",
+        1000,
+        jiff::Timestamp::now(),
+    ));
+    jobs_state.jobs().progress(job, 4, 250, 1000);
+    d.goto(&format!("{base}/espace/cpam/lots/travaux/{job}"));
+    d.wait_for("#suivi progress");
+    assert!(
+        main_text(&d).contains("250 / 1000 (25 %)"),
+        "{}",
+        main_text(&d)
+    );
+    assert_accessible(&d, "lot en cours de jugement");
+    d.exec(
+        "window.__sameDocument = 'oui'; return null;",
+        serde_json::json!([]),
+    );
+
+    jobs_state.jobs().progress(job, 5, 600, 1000);
+    d.wait_until("the progress updated in place", || {
+        main_text(&d).contains("600 / 1000 (60 %)")
+    });
+    let same = || {
+        d.exec(
+            "return window.__sameDocument || null;",
+            serde_json::json!([]),
+        )
+    };
+    assert_eq!(
+        same(),
+        serde_json::json!("oui"),
+        "the page was not reloaded"
+    );
+
+    jobs_state.jobs().finish(
+        job,
+        Ok(JobOutcome {
+            batch_id: 1,
+            claims: 1000,
+            accepted: 990,
+            ..JobOutcome::default()
+        }),
+    );
+    d.wait_until("the end announced", || {
+        main_text(&d).contains("Le jugement du lot est terminé")
+    });
+    assert_eq!(
+        same(),
+        serde_json::json!("oui"),
+        "the reader decides when to leave"
+    );
+    assert_accessible(&d, "lot jugé (annonce)");
+    d.click_on("#suivi a");
+    d.wait_until("the report", || d.find("#suivi").is_none());
+    assert!(main_text(&d).contains("990"), "{}", main_text(&d));
+}

@@ -719,6 +719,21 @@ fn route_role_matrix_on_both_databases() {
                 "/espace/cpam/lots/999/decisions.csv".into(),
                 vec![AgentCpam],
             ),
+            (
+                "GET",
+                "/espace/cpam/lots/999/erreurs.csv".into(),
+                vec![AgentCpam],
+            ),
+            (
+                "GET",
+                "/espace/cpam/lots/travaux/999".into(),
+                vec![AgentCpam],
+            ),
+            (
+                "POST",
+                "/espace/seances/EN-INCONNU/annulation".into(),
+                vec![Psychologue, AgentCpam],
+            ),
             ("GET", "/espace/adressages".into(), vec![Medecin, SageFemme]),
             (
                 "POST",
