@@ -1,9 +1,10 @@
-//! Accounts, server-side sessions and failed sign-ins (for rate limiting).
+//! Accounts, server-side sessions and failed sign-ins (for rate limiting); the account
+//! lifecycle: password changes and resets, deactivation and reactivation.
 //!
 //! Passwords arrive here already hashed (Argon2id, by the web layer); session tokens arrive as
 //! their SHA-256, so the table alone never lets anyone in.
 
-use crate::{Db, Row, StoreError, StoreResult, Value};
+use crate::{Backend, Db, Row, StoreError, StoreResult, Value};
 use jiff::Timestamp;
 use msp_domain::Role;
 
@@ -17,6 +18,9 @@ pub struct Account {
     /// Région of an ARS analyst, département of a CPAM agent (`None`: all).
     pub territory: Option<String>,
     pub active: bool,
+    /// Set by an admin's password reset: the holder must choose a new password before anything
+    /// else.
+    pub must_change_password: bool,
 }
 
 /// What an admin (or `msp create-admin`) gives to create an account.
@@ -30,7 +34,8 @@ pub struct NewAccount<'a> {
     pub created_by: &'a str,
 }
 
-const COLUMNS: &str = "account_id, email, role, display_name, territory, active";
+const COLUMNS: &str =
+    "account_id, email, role, display_name, territory, active, must_change_password";
 
 fn account(row: &Row) -> StoreResult<Account> {
     let code = row.text(2)?;
@@ -42,6 +47,7 @@ fn account(row: &Row) -> StoreResult<Account> {
         display_name: row.string(3)?,
         territory: row.opt_string(4)?,
         active: row.bool(5)?,
+        must_change_password: row.bool(6)?,
     })
 }
 
@@ -82,16 +88,117 @@ pub fn create_account(db: &mut Db, new: &NewAccount<'_>, now: Timestamp) -> Stor
     })
 }
 
-/// An active account and its password hash, by email.
+/// An account and its password hash, by email, active or not: the caller tells a deactivated
+/// account apart only once the password is right, so that a stranger cannot learn it.
 pub fn find_for_login(db: &mut Db, email: &str) -> StoreResult<Option<(Account, String)>> {
     let Some(row) = db.query_opt(
-        &format!("SELECT {COLUMNS}, password_hash FROM accounts WHERE email = $1 AND active = 1"),
+        &format!("SELECT {COLUMNS}, password_hash FROM accounts WHERE email = $1"),
         &[normalize_email(email).into()],
     )?
     else {
         return Ok(None);
     };
-    Ok(Some((account(&row)?, row.string(6)?)))
+    Ok(Some((account(&row)?, row.string(7)?)))
+}
+
+/// The password hash of an account.
+pub fn password_hash(db: &mut Db, account_id: i64) -> StoreResult<Option<String>> {
+    db.query_opt(
+        "SELECT password_hash FROM accounts WHERE account_id = $1",
+        &[Value::Int(account_id)],
+    )?
+    .map(|r| r.string(0))
+    .transpose()
+}
+
+/// Stores a new password hash and whether its holder must change it at the next sign-in (an
+/// admin's reset) or not (the holder chose it). Sessions are left to [`close_sessions`].
+pub fn set_password(
+    db: &mut Db,
+    account_id: i64,
+    password_hash: &str,
+    must_change: bool,
+) -> StoreResult<()> {
+    let n = db.execute(
+        "UPDATE accounts SET password_hash = $1, must_change_password = $2 WHERE account_id = $3",
+        &[
+            password_hash.into(),
+            Value::Int(i64::from(must_change)),
+            Value::Int(account_id),
+        ],
+    )?;
+    if n == 0 {
+        return Err(StoreError::Invalid(format!("compte {account_id} inconnu")));
+    }
+    Ok(())
+}
+
+/// Closes every session of an account but `keep` (the SHA-256 of the current session's token);
+/// returns how many were closed.
+pub fn close_sessions(db: &mut Db, account_id: i64, keep: Option<&str>) -> StoreResult<u64> {
+    match keep {
+        Some(keep) => db.execute(
+            "DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2",
+            &[Value::Int(account_id), keep.into()],
+        ),
+        None => db.execute(
+            "DELETE FROM sessions WHERE account_id = $1",
+            &[Value::Int(account_id)],
+        ),
+    }
+}
+
+/// Why an account cannot be deactivated.
+fn deactivation_refused(account: &Account, by: i64, other_admins: i64) -> Option<String> {
+    if account.role == Role::Admin && account.active && other_admins == 0 {
+        return Some(
+            "impossible de désactiver le dernier administrateur actif : plus personne ne pourrait gérer les comptes".into(),
+        );
+    }
+    (account.id == by).then(|| "vous ne pouvez pas désactiver votre propre compte".into())
+}
+
+/// Deactivates (closing all its sessions at once) or reactivates an account, on behalf of the
+/// admin account `by`. Refused, as [`StoreError::Conflict`], for the admin's own account and
+/// for the last active admin; an unknown account is [`StoreError::Invalid`]. Returns the account
+/// as it was and the number of sessions closed.
+pub fn set_active(
+    db: &mut Db,
+    account_id: i64,
+    active: bool,
+    by: i64,
+) -> StoreResult<(Account, u64)> {
+    db.transaction(|tx| {
+        // Two admins deactivating each other at once must not both see the other one active:
+        // SQLite's BEGIN IMMEDIATE already serialises writers, PostgreSQL takes a lock.
+        if tx.backend() == Backend::Postgres {
+            tx.query("SELECT CAST(pg_advisory_xact_lock(7002) AS TEXT)", &[])?;
+        }
+        let Some(before) = get_account(tx, account_id)? else {
+            return Err(StoreError::Invalid(format!("compte {account_id} inconnu")));
+        };
+        if !active {
+            let other_admins = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM accounts WHERE role = 'admin' AND active = 1 AND account_id <> $1",
+                    &[Value::Int(account_id)],
+                )?
+                .int(0)?;
+            if let Some(reason) = deactivation_refused(&before, by, other_admins) {
+                return Err(StoreError::Conflict(reason));
+            }
+        }
+        tx.execute(
+            "UPDATE accounts SET active = $1 WHERE account_id = $2",
+            &[Value::Int(i64::from(active)), Value::Int(account_id)],
+        )?;
+        let closed = if active {
+            0
+        } else {
+            close_sessions(tx, account_id, None)?
+        };
+        Ok((before, closed))
+    })
 }
 
 pub fn get_account(db: &mut Db, id: i64) -> StoreResult<Option<Account>> {
@@ -169,7 +276,7 @@ pub enum SessionLookup {
 pub fn find_session(db: &mut Db, token_hash: &str, now: Timestamp) -> StoreResult<SessionLookup> {
     let Some(row) = db.query_opt(
         "SELECT a.account_id, a.email, a.role, a.display_name, a.territory, a.active,
-                s.csrf_token, s.expires_at
+                a.must_change_password, s.csrf_token, s.expires_at
          FROM sessions s JOIN accounts a ON a.account_id = s.account_id
          WHERE s.token_hash = $1",
         &[token_hash.into()],
@@ -178,13 +285,13 @@ pub fn find_session(db: &mut Db, token_hash: &str, now: Timestamp) -> StoreResul
         return Ok(SessionLookup::Unknown);
     };
     let account = account(&row)?;
-    let expires_at = row.timestamp(7)?;
+    let expires_at = row.timestamp(8)?;
     if expires_at <= now || !account.active {
         return Ok(SessionLookup::Expired);
     }
     Ok(SessionLookup::Valid(Session {
         account,
-        csrf_token: row.string(6)?,
+        csrf_token: row.string(7)?,
         expires_at,
     }))
 }
@@ -295,6 +402,114 @@ mod tests {
                 login_failures_since(&mut db, "admin@example.org", now).unwrap(),
                 0
             );
+        }
+    }
+
+    #[test]
+    fn password_changes_sessions_and_deactivation_on_every_backend() {
+        for t in testing::all() {
+            let mut db = t.connect();
+            let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+            let later = now
+                .checked_add(jiff::SignedDuration::from_hours(1))
+                .unwrap();
+            let mut mk = |email: &str, role: Role| {
+                create_account(
+                    &mut db,
+                    &NewAccount {
+                        email,
+                        password_hash: "old",
+                        role,
+                        display_name: email,
+                        territory: None,
+                        created_by: "test",
+                    },
+                    now,
+                )
+                .unwrap()
+            };
+            let admin = mk("admin@example.org", Role::Admin);
+            let psy = mk("psy@example.org", Role::Psychologue);
+            for (h, id) in [("a1", admin), ("p1", psy), ("p2", psy), ("p3", psy)] {
+                create_session(&mut db, h, id, "csrf", now, later).unwrap();
+            }
+
+            // A password change keeps the current session and closes the others.
+            set_password(&mut db, psy, "reset", true).unwrap();
+            let a = get_account(&mut db, psy).unwrap().unwrap();
+            assert!(a.must_change_password, "{}", t.label);
+            assert_eq!(
+                password_hash(&mut db, psy).unwrap().as_deref(),
+                Some("reset")
+            );
+            assert_eq!(close_sessions(&mut db, psy, Some("p1")).unwrap(), 2);
+            assert!(matches!(
+                find_session(&mut db, "p1", now).unwrap(),
+                SessionLookup::Valid(s) if s.account.must_change_password
+            ));
+            assert!(matches!(
+                find_session(&mut db, "p2", now).unwrap(),
+                SessionLookup::Unknown
+            ));
+            set_password(&mut db, psy, "new", false).unwrap();
+            assert!(
+                !get_account(&mut db, psy)
+                    .unwrap()
+                    .unwrap()
+                    .must_change_password
+            );
+            assert!(set_password(&mut db, 999, "x", false).is_err());
+
+            // Deactivation closes every session; sign-in still finds the account, inactive.
+            let (before, closed) = set_active(&mut db, psy, false, admin).unwrap();
+            assert!(before.active && closed == 1, "{}", t.label);
+            let (found, _) = find_for_login(&mut db, "psy@example.org").unwrap().unwrap();
+            assert!(!found.active);
+            create_session(&mut db, "p4", psy, "csrf", now, later).unwrap();
+            assert!(matches!(
+                find_session(&mut db, "p4", now).unwrap(),
+                SessionLookup::Expired
+            ));
+            set_active(&mut db, psy, true, admin).unwrap();
+            assert!(matches!(
+                find_session(&mut db, "p4", now).unwrap(),
+                SessionLookup::Valid(_)
+            ));
+
+            // Not oneself, not the last active admin; a second admin may deactivate the first.
+            for by in [admin, psy] {
+                assert!(matches!(
+                    set_active(&mut db, admin, false, by),
+                    Err(StoreError::Conflict(m)) if m.contains("dernier administrateur")
+                ));
+            }
+            let admin2 = create_account(
+                &mut db,
+                &NewAccount {
+                    email: "admin2@example.org",
+                    password_hash: "x",
+                    role: Role::Admin,
+                    display_name: "Admin 2",
+                    territory: None,
+                    created_by: "test",
+                },
+                now,
+            )
+            .unwrap();
+            assert!(matches!(
+                set_active(&mut db, admin, false, admin),
+                Err(StoreError::Conflict(m)) if m.contains("propre compte")
+            ));
+            set_active(&mut db, admin, false, admin2).unwrap();
+            assert_eq!(count_admins(&mut db).unwrap(), 1);
+            assert!(matches!(
+                set_active(&mut db, admin2, false, psy),
+                Err(StoreError::Conflict(_))
+            ));
+            assert!(matches!(
+                set_active(&mut db, 999, false, admin2),
+                Err(StoreError::Invalid(_))
+            ));
         }
     }
 }

@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "batch_errors",
         include_str!("../migrations/0010_batch_errors.sql"),
     ),
+    (
+        11,
+        "account_lifecycle",
+        include_str!("../migrations/0011_account_lifecycle.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

@@ -9,7 +9,10 @@
 //!   sign-in form, which has no session yet, uses a double-submit cookie (`msp_csrf`).
 //! - Rate limiting: [`MAX_FAILURES`] failed sign-ins for an email within [`FAILURE_WINDOW_MINUTES`]
 //!   lock it until the window has passed; the failures are kept in the store, so every server
-//!   process sees them.
+//!   process sees them. A wrong current password on the password page counts as one.
+//! - Lifecycle: a deactivated account's sessions stop working and its sign-in is refused (the
+//!   reason is told only to whoever gives the right password); an account whose password an
+//!   admin reset reaches [`PASSWORD_PAGE`] (and `/deconnexion`) only, until it chooses a new one.
 
 // Handlers refuse with a ready French page; boxing it would buy nothing here.
 #![allow(clippy::result_large_err)]
@@ -38,6 +41,25 @@ pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 /// Shortest password accepted for a new account.
 pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Where a signed-in person changes their password.
+pub const PASSWORD_PAGE: &str = "/espace/mot-de-passe";
+/// Length of a temporary password made by an admin's reset.
+pub const TEMPORARY_PASSWORD_CHARS: usize = 20;
+/// Letters and digits that cannot be mistaken for one another when read aloud or copied by
+/// hand (no 0/o, 1/l/i; lower case only).
+const UNAMBIGUOUS: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+/// What the sign-in page says to the holder of a deactivated account.
+pub const DEACTIVATED: &str = "Ce compte est désactivé : contactez l’administrateur.";
+
+/// A random temporary password of [`TEMPORARY_PASSWORD_CHARS`] characters from an unambiguous
+/// alphabet (about 99 bits).
+pub fn temporary_password() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..TEMPORARY_PASSWORD_CHARS)
+        .map(|_| char::from(UNAMBIGUOUS[rng.random_range(0..UNAMBIGUOUS.len())]))
+        .collect()
+}
 
 /// A random token: 32 bytes, hex.
 pub fn random_token() -> String {
@@ -204,6 +226,11 @@ impl CurrentUser {
         self.account.role
     }
 
+    /// The SHA-256 of this session's token, as the store knows it.
+    pub fn session_hash(&self) -> &str {
+        &self.token_hash
+    }
+
     /// Refuses (403) unless the account has one of these roles.
     pub fn require(&self, roles: &[Role]) -> Result<(), Response> {
         if roles.contains(&self.account.role) {
@@ -252,6 +279,13 @@ enum Lookup {
     None,
     Expired,
     User(CurrentUser),
+    /// Signed in, but the password must be changed first and this path is not the way to it.
+    MustChange,
+}
+
+/// Paths an account that must change its password may still reach.
+fn allowed_before_change(path: &str) -> bool {
+    path == PASSWORD_PAGE || path == "/deconnexion"
 }
 
 async fn lookup(parts: &Parts, state: &AppState) -> Result<Lookup, Response> {
@@ -265,6 +299,11 @@ async fn lookup(parts: &Parts, state: &AppState) -> Result<Lookup, Response> {
     })
     .await?;
     Ok(match found {
+        SessionLookup::Valid(s)
+            if s.account.must_change_password && !allowed_before_change(parts.uri.path()) =>
+        {
+            Lookup::MustChange
+        }
         SessionLookup::Valid(s) => Lookup::User(CurrentUser {
             account: s.account,
             csrf: s.csrf_token,
@@ -279,6 +318,8 @@ impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        // An account that must change its password counts as signed out everywhere else (the
+        // JSON API answers 401).
         Ok(MaybeUser(match lookup(parts, state).await? {
             Lookup::User(u) => Some(u),
             _ => None,
@@ -293,6 +334,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         match lookup(parts, state).await? {
             Lookup::User(u) => Ok(u),
             Lookup::None => Err(Redirect::to("/connexion").into_response()),
+            Lookup::MustChange => Err(Redirect::to(PASSWORD_PAGE).into_response()),
             Lookup::Expired => {
                 let mut res = Redirect::to("/connexion?expiree=1").into_response();
                 res.headers_mut().append(
@@ -418,6 +460,16 @@ pub async fn login(
             &email,
         );
     };
+    if !account.active {
+        // Said only now that the password proved the person is the holder.
+        return login_form(
+            StatusCode::FORBIDDEN,
+            &expected,
+            None,
+            Some(DEACTIVATED),
+            &email,
+        );
+    }
     let token = random_token();
     let csrf = random_token();
     let token_hash = sha256_hex(&token);
@@ -436,7 +488,12 @@ pub async fn login(
     {
         return r;
     }
-    let mut res = Redirect::to("/espace").into_response();
+    let mut res = Redirect::to(if account.must_change_password {
+        PASSWORD_PAGE
+    } else {
+        "/espace"
+    })
+    .into_response();
     let secure = is_https(&headers);
     let h = res.headers_mut();
     h.append(
@@ -470,6 +527,211 @@ pub async fn logout(
         set_cookie(SESSION_COOKIE, "", 0, is_https(&headers)),
     );
     res
+}
+
+/// The fields of the password form: (name and id, label, autocomplete).
+const PASSWORD_FIELDS: [(&str, &str, &str); 3] = [
+    ("actuel", "Mot de passe actuel", "current-password"),
+    ("nouveau", "Nouveau mot de passe", "new-password"),
+    (
+        "confirmation",
+        "Confirmation du nouveau mot de passe",
+        "new-password",
+    ),
+];
+
+/// The password form; `errors` are (field, French message naming it), `done` a confirmation.
+fn password_view(
+    user: &CurrentUser,
+    status: StatusCode,
+    errors: &[(&str, String)],
+    done: Option<&str>,
+) -> Response {
+    let forced = user.account.must_change_password && done.is_none();
+    let body = html! {
+        h1 { "Changer mon mot de passe" }
+        @if let Some(d) = done {
+            div class="alert" role="status" { p { (d) } }
+            p { a href="/espace" { "Retour à mon espace" } }
+        } @else {
+            @if forced {
+                div class="alert" role="status" {
+                    p { "Votre mot de passe a été réinitialisé par un administrateur. Choisissez un nouveau mot de passe pour accéder à votre espace." }
+                }
+            }
+            @if !errors.is_empty() {
+                div class="alert" role="alert" {
+                    p { "Le mot de passe n’a pas été changé :" }
+                    ul {
+                        @for (field, message) in errors {
+                            li { a href=(format!("#{field}")) { (message) } }
+                        }
+                    }
+                }
+            }
+            form method="post" action=(PASSWORD_PAGE) class="search" {
+                input type="hidden" name="_csrf" value=(user.csrf);
+                @for (name, label, autocomplete) in PASSWORD_FIELDS {
+                    @let error = errors.iter().find(|(f, _)| *f == name).map(|(_, m)| m);
+                    @let hint = (name == "nouveau").then(|| format!("{name}-aide"));
+                    @let error_id = error.map(|_| format!("{name}-erreur"));
+                    @let described = [hint.clone(), error_id.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+                    div class="field" {
+                        label for=(name) { (label) }
+                        @if hint.is_some() {
+                            p id=(format!("{name}-aide")) class="hint" {
+                                (MIN_PASSWORD_CHARS) " caractères au moins, différent du mot de passe actuel."
+                            }
+                        }
+                        @if let (Some(id), Some(m)) = (&error_id, error) {
+                            p id=(id) class="hint" { strong { (m) } }
+                        }
+                        input id=(name) name=(name) type="password" autocomplete=(autocomplete) required
+                            aria-invalid=[error.map(|_| "true")]
+                            aria-describedby=[(!described.is_empty()).then_some(described.as_str())];
+                    }
+                }
+                div class="actions" { button type="submit" class="button" { "Changer le mot de passe" } }
+            }
+        }
+    };
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        layout(Some(user), "Changer mon mot de passe", body),
+    )
+        .into_response()
+}
+
+/// `GET /espace/mot-de-passe`: any signed-in account.
+pub async fn password_page(user: CurrentUser) -> Response {
+    password_view(&user, StatusCode::OK, &[], None)
+}
+
+/// `POST /espace/mot-de-passe`: checks the current password (a wrong one counts as a failed
+/// sign-in), the new one and its confirmation; then stores the new hash, clears the reset flag,
+/// closes every other session of the account and writes the audit line, in one transaction.
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Err(r) = user.check_form(&form) {
+        return r;
+    }
+    let f = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let (current, new, confirmation) = (f("actuel"), f("nouveau"), f("confirmation"));
+    let now = Timestamp::now();
+    let window_start = now
+        .checked_sub(SignedDuration::from_mins(FAILURE_WINDOW_MINUTES))
+        .unwrap_or(now);
+    let (id, email) = (user.account.id, user.account.email.clone());
+    let key = email.clone();
+    let (failures, hash) = match blocking(&state, move |db| {
+        Ok((
+            accounts::login_failures_since(db, &key, window_start)?,
+            accounts::password_hash(db, id)?.unwrap_or_default(),
+        ))
+    })
+    .await
+    {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if failures >= MAX_FAILURES {
+        return password_view(
+            &user,
+            StatusCode::TOO_MANY_REQUESTS,
+            &[(
+                "actuel",
+                format!(
+                    "Mot de passe actuel : trop de tentatives échouées pour ce compte. Réessayez dans {FAILURE_WINDOW_MINUTES} minutes."
+                ),
+            )],
+            None,
+        );
+    }
+    let mut errors: Vec<(&str, String)> = Vec::new();
+    let typed = current.clone();
+    let right = !current.is_empty()
+        && tokio::task::spawn_blocking(move || verify_password_blocking(&typed, &hash))
+            .await
+            .unwrap_or(false);
+    if current.is_empty() {
+        errors.push(("actuel", "Mot de passe actuel : obligatoire.".into()));
+    } else if !right {
+        let key = email.clone();
+        if let Err(r) = blocking(&state, move |db| {
+            accounts::record_login_failure(db, &key, now)
+        })
+        .await
+        {
+            return r;
+        }
+        errors.push(("actuel", "Mot de passe actuel : incorrect.".into()));
+    }
+    if new.chars().count() < MIN_PASSWORD_CHARS {
+        errors.push((
+            "nouveau",
+            format!("Nouveau mot de passe : {MIN_PASSWORD_CHARS} caractères au moins."),
+        ));
+    } else if new == current {
+        errors.push((
+            "nouveau",
+            "Nouveau mot de passe : il doit être différent du mot de passe actuel.".into(),
+        ));
+    }
+    if confirmation != new {
+        errors.push((
+            "confirmation",
+            "Confirmation : elle ne correspond pas au nouveau mot de passe.".into(),
+        ));
+    }
+    if !errors.is_empty() {
+        return password_view(&user, StatusCode::UNPROCESSABLE_ENTITY, &errors, None);
+    }
+    let hash = match hash_password(new).await {
+        Ok(h) => h,
+        Err(r) => return r,
+    };
+    let day_ago = now
+        .checked_sub(SignedDuration::from_hours(24))
+        .unwrap_or(now);
+    let u = user.clone();
+    let closed = blocking(&state, move |db| {
+        db.transaction(|db| {
+            accounts::set_password(db, id, &hash, false)?;
+            let closed = accounts::close_sessions(db, id, Some(u.session_hash()))?;
+            accounts::clear_login_failures(db, &email, day_ago)?;
+            crate::espace::audit_blocking(
+                db,
+                &u,
+                "modification",
+                "compte",
+                &id.to_string(),
+                &format!(
+                    "mot de passe changé par son titulaire ; autres sessions fermées : {closed}"
+                ),
+            )?;
+            Ok(closed)
+        })
+    })
+    .await;
+    match closed {
+        Ok(closed) => password_view(
+            &user,
+            StatusCode::OK,
+            &[],
+            Some(&if closed == 0 {
+                "Votre mot de passe a été changé.".to_owned()
+            } else {
+                format!(
+                    "Votre mot de passe a été changé. Vos autres sessions ouvertes ({closed}) ont été fermées."
+                )
+            }),
+        ),
+        Err(r) => r,
+    }
 }
 
 /// Opens a session for an account without a password (tests and tools); returns the cookie

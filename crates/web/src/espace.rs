@@ -1,21 +1,25 @@
 //! The signed-in space: the layout with each role's menu, the home page of each role, account
-//! management and the audit log (admin), the statistics of an ARS analyst's own région.
+//! management (creation, deactivation and reactivation, password reset) and the audit log
+//! (admin), the statistics of an ARS analyst's own région.
 
 // Handlers refuse with a ready French page; boxing it would buy nothing here.
 #![allow(clippy::result_large_err)]
 
 use crate::AppState;
-use crate::auth::{CurrentUser, MIN_PASSWORD_CHARS, blocking, hash_password};
+use crate::auth::{
+    CurrentUser, MIN_PASSWORD_CHARS, PASSWORD_PAGE, blocking, hash_password, temporary_password,
+};
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
 use maud::{DOCTYPE, Markup, html};
 use msp_domain::Role;
-use msp_store::accounts::{self, NewAccount};
+use msp_store::StoreError;
+use msp_store::accounts::{self, Account, NewAccount};
 use msp_store::audit;
 use std::collections::HashMap;
 
@@ -29,8 +33,24 @@ pub fn router() -> Router<AppState> {
         .route("/deconnexion", post(crate::auth::logout))
         .route("/espace", get(home))
         .route(
+            PASSWORD_PAGE,
+            get(crate::auth::password_page).post(crate::auth::change_password),
+        )
+        .route(
             "/espace/admin/comptes",
             get(accounts_page).post(create_account),
+        )
+        .route(
+            "/espace/admin/comptes/{id}/desactivation",
+            post(deactivate_account),
+        )
+        .route(
+            "/espace/admin/comptes/{id}/reactivation",
+            post(reactivate_account),
+        )
+        .route(
+            "/espace/admin/comptes/{id}/reinitialisation",
+            post(reset_password),
         )
         .route("/espace/admin/journal", get(audit_page))
         .route("/espace/ars/{region}", get(ars_region))
@@ -191,6 +211,7 @@ async fn home(user: CurrentUser) -> Response {
             @if user.role() == Role::Psychologue {
                 li { a href="/espace/convention" { "Ma convention" } }
             }
+            li { a href=(PASSWORD_PAGE) { "Changer mon mot de passe" } }
         }
     };
     layout(Some(&user), "Mon espace", body).into_response()
@@ -220,13 +241,40 @@ async fn accounts_view(
         }
         table {
             caption { "Comptes existants" }
-            thead { tr { th scope="col" { "Adresse" } th scope="col" { "Nom" } th scope="col" { "Rôle" } th scope="col" { "Territoire" } th scope="col" { "Actif" } } }
+            thead { tr { th scope="col" { "Adresse" } th scope="col" { "Nom" } th scope="col" { "Rôle" } th scope="col" { "Territoire" } th scope="col" { "Actif" } th scope="col" { "Actions" } } }
             tbody {
                 @for a in &list {
                     tr {
                         td { (a.email) } td { (a.display_name) } td { (a.role.label_fr()) }
                         td { (a.territory.as_deref().unwrap_or("—")) }
-                        td { @if a.active { "oui" } @else { "non" } }
+                        td {
+                            @if a.active { "oui" } @else { "non" }
+                            @if a.must_change_password { br; "mot de passe provisoire" }
+                        }
+                        td {
+                            @if a.id == user.account.id {
+                                "votre compte"
+                            } @else {
+                                @let (path, label) = if a.active {
+                                    ("desactivation", "Désactiver")
+                                } else {
+                                    ("reactivation", "Réactiver")
+                                };
+                                form method="post" action=(format!("/espace/admin/comptes/{}/{path}", a.id)) {
+                                    input type="hidden" name="_csrf" value=(user.csrf);
+                                    button type="submit" class="button-secondary" {
+                                        (label) span class="visually-hidden" { " le compte " (a.email) }
+                                    }
+                                }
+                                form method="post" action=(format!("/espace/admin/comptes/{}/reinitialisation", a.id)) {
+                                    input type="hidden" name="_csrf" value=(user.csrf);
+                                    button type="submit" class="button-secondary" {
+                                        "Réinitialiser le mot de passe"
+                                        span class="visually-hidden" { " du compte " (a.email) }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -418,6 +466,191 @@ async fn create_account(
     }
 }
 
+/// The account an admin acts on: admin role, CSRF token and a known account id, or the refusal.
+async fn admin_target(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &HashMap<String, String>,
+    id: &str,
+) -> Result<Account, Response> {
+    user.require(&[Role::Admin])?;
+    user.check_form(form)?;
+    let unknown = || {
+        refusal(
+            Some(user),
+            StatusCode::NOT_FOUND,
+            "Compte inconnu",
+            "Ce compte n’existe pas.",
+        )
+    };
+    let id: i64 = id.parse().map_err(|_| unknown())?;
+    blocking(state, move |db| accounts::get_account(db, id))
+        .await?
+        .ok_or_else(unknown)
+}
+
+/// `POST /espace/admin/comptes/{id}/desactivation`.
+async fn deactivate_account(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    set_active(state, user, id, form, false).await
+}
+
+/// `POST /espace/admin/comptes/{id}/reactivation`.
+async fn reactivate_account(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    set_active(state, user, id, form, true).await
+}
+
+/// Deactivates (closing its sessions) or reactivates an account; never the admin's own, never
+/// the last active admin. Audited.
+async fn set_active(
+    state: AppState,
+    user: CurrentUser,
+    id: String,
+    form: HashMap<String, String>,
+    active: bool,
+) -> Response {
+    let target = match admin_target(&state, &user, &form, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let u = user.clone();
+    let id = target.id;
+    let outcome = blocking(&state, move |db| {
+        let done = db.transaction(|db| {
+            let (before, closed) = accounts::set_active(db, id, active, u.account.id)?;
+            let (action, reason) = if active {
+                (
+                    "reactivation",
+                    format!("compte de {} réactivé", before.email),
+                )
+            } else {
+                (
+                    "desactivation",
+                    format!(
+                        "compte de {} désactivé ; sessions fermées : {closed}",
+                        before.email
+                    ),
+                )
+            };
+            audit_blocking(db, &u, action, "compte", &id.to_string(), &reason)?;
+            Ok(closed)
+        });
+        match done {
+            Ok(closed) => Ok(Ok(closed)),
+            Err(StoreError::Conflict(m)) => Ok(Err(m)),
+            Err(e) => Err(e),
+        }
+    })
+    .await;
+    let message = match outcome {
+        Ok(Ok(closed)) if !active => (
+            StatusCode::OK,
+            true,
+            format!(
+                "Compte de {} désactivé. Sessions fermées : {closed}. La connexion lui est refusée jusqu’à sa réactivation.",
+                target.email
+            ),
+        ),
+        Ok(Ok(_)) => (
+            StatusCode::OK,
+            true,
+            format!("Compte de {} réactivé.", target.email),
+        ),
+        Ok(Err(m)) => (StatusCode::CONFLICT, false, crate::auth::capitalize(&m)),
+        Err(r) => return r,
+    };
+    accounts_view(&state, &user, message.0, Some((message.1, message.2))).await
+}
+
+/// `POST /espace/admin/comptes/{id}/reinitialisation`: a random temporary password, shown once
+/// on the answer (never stored in clear nor logged); the account's sessions are closed and it
+/// must choose a new password at its next sign-in. Audited, without the password.
+async fn reset_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let target = match admin_target(&state, &user, &form, &id).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if target.id == user.account.id {
+        return accounts_view(
+            &state,
+            &user,
+            StatusCode::CONFLICT,
+            Some((
+                false,
+                "Pour votre propre compte, utilisez la page « Changer mon mot de passe ».".into(),
+            )),
+        )
+        .await;
+    }
+    let password = temporary_password();
+    let hash = match hash_password(password.clone()).await {
+        Ok(h) => h,
+        Err(r) => return r,
+    };
+    let u = user.clone();
+    let id = target.id;
+    let email = target.email.clone();
+    let closed = match blocking(&state, move |db| {
+        db.transaction(|db| {
+            accounts::set_password(db, id, &hash, true)?;
+            let closed = accounts::close_sessions(db, id, None)?;
+            audit_blocking(
+                db,
+                &u,
+                "reinitialisation",
+                "compte",
+                &id.to_string(),
+                &format!(
+                    "mot de passe de {email} réinitialisé (provisoire, à changer à la prochaine connexion) ; sessions fermées : {closed}"
+                ),
+            )?;
+            Ok(closed)
+        })
+    })
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let body = html! {
+        h1 { "Mot de passe réinitialisé" }
+        div class="alert" role="status" {
+            p { "Le mot de passe du compte " (target.email) " a été réinitialisé. Sessions fermées : " (closed) "." }
+        }
+        p { "Mot de passe provisoire :" }
+        p { code id="mot-de-passe-provisoire" class="temporary-password" { (password) } }
+        p {
+            "Il n’est affiché qu’une fois et n’est conservé nulle part en clair : transmettez-le à "
+            (target.display_name) " par un moyen sûr. À sa prochaine connexion, "
+            (target.display_name) " devra choisir un nouveau mot de passe avant d’accéder à son espace."
+        }
+        @if !target.active {
+            p { "Ce compte est désactivé : réactivez-le pour que la connexion soit possible." }
+        }
+        p { a href="/espace/admin/comptes" { "Retour aux comptes" } }
+    };
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        layout(Some(&user), "Mot de passe réinitialisé", body),
+    )
+        .into_response()
+}
+
 async fn audit_page(State(state): State<AppState>, user: CurrentUser) -> Response {
     if let Err(r) = user.require(&[Role::Admin]) {
         return r;
@@ -428,7 +661,7 @@ async fn audit_page(State(state): State<AppState>, user: CurrentUser) -> Respons
     };
     let body = html! {
         h1 { "Journal d’audit" }
-        p { "Chaque lecture ou modification des données personnelles d’un candidat ou d’un patient par une autre personne que lui. Le journal ne peut pas être modifié depuis l’application. Les 500 dernières entrées :" }
+        p { "Chaque lecture ou modification des données personnelles d’un candidat ou d’un patient par une autre personne que lui, et chaque acte sur un compte. Le journal ne peut être ni modifié ni effacé : l’application n’en offre pas le moyen et la base de données refuse toute modification ou suppression. Les 500 dernières entrées :" }
         table {
             thead { tr { th scope="col" { "Quand (UTC)" } th scope="col" { "Qui" } th scope="col" { "Quoi" } th scope="col" { "Donnée" } th scope="col" { "Pourquoi" } } }
             tbody {

@@ -686,6 +686,23 @@ fn route_role_matrix_on_both_databases() {
             ("GET", "/espace/admin/comptes".into(), vec![Admin]),
             ("POST", "/espace/admin/comptes".into(), vec![Admin]),
             ("GET", "/espace/admin/journal".into(), vec![Admin]),
+            (
+                "POST",
+                "/espace/admin/comptes/999/desactivation".into(),
+                vec![Admin],
+            ),
+            (
+                "POST",
+                "/espace/admin/comptes/999/reactivation".into(),
+                vec![Admin],
+            ),
+            (
+                "POST",
+                "/espace/admin/comptes/999/reinitialisation".into(),
+                vec![Admin],
+            ),
+            ("GET", "/espace/mot-de-passe".into(), Role::ALL.to_vec()),
+            ("POST", "/espace/mot-de-passe".into(), Role::ALL.to_vec()),
             ("GET", "/espace/ars/84".into(), vec![AnalysteArs]),
             ("GET", "/espace/seances".into(), vec![Psychologue]),
             ("POST", "/espace/seances".into(), vec![Psychologue]),

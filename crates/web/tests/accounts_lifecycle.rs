@@ -1,0 +1,657 @@
+//! Account lifecycle through the router, on SQLite and PostgreSQL: a signed-in person changes
+//! their password (other sessions closed, the current one kept); an admin deactivates,
+//! reactivates and resets accounts (temporary password shown once, then forced change); the
+//! guards (own account, last admin, roles, CSRF) and the audit lines, which never hold a password.
+
+mod common;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::block_on;
+use msp_domain::Role;
+use msp_store::accounts::{self, NewAccount};
+use msp_store::testing::{self, TestDb};
+use msp_web::{AppState, Options, app};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "un mot de passe solide";
+const NEW_PASSWORD: &str = "un autre mot de passe, plus long";
+const DEACTIVATED: &str = "Ce compte est désactivé : contactez l’administrateur.";
+
+struct Setup {
+    db: TestDb,
+    state: AppState,
+    /// Account id, session cookie and CSRF token of each account made by [`setup`].
+    admin: (i64, String, String),
+    psy: (i64, String, String),
+    cpam: (i64, String, String),
+}
+
+fn account(db: &mut msp_store::Db, email: &str, role: Role, hash: &str) -> (i64, String, String) {
+    let id = accounts::create_account(
+        db,
+        &NewAccount {
+            email,
+            password_hash: hash,
+            role,
+            display_name: email,
+            territory: None,
+            created_by: "test",
+        },
+        jiff::Timestamp::now(),
+    )
+    .unwrap();
+    let (cookie, csrf) = msp_web::auth::open_session_blocking(db, id).unwrap();
+    (id, cookie, csrf)
+}
+
+fn setup(db: TestDb) -> Setup {
+    let mut conn = db.connect();
+    let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+    let admin = account(&mut conn, "admin@example.org", Role::Admin, &hash);
+    let psy = account(&mut conn, "psy@example.org", Role::Psychologue, &hash);
+    let cpam = account(&mut conn, "cpam@example.org", Role::AgentCpam, &hash);
+    drop(conn);
+    let pool = msp_store::open_pool(&db.url, 4).expect("pool");
+    let state = AppState::new(pool, Options::default()).expect("state");
+    Setup {
+        db,
+        state,
+        admin,
+        psy,
+        cpam,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    location: String,
+    set_cookie: Vec<String>,
+    cache_control: String,
+    body: String,
+}
+
+fn send(state: &AppState, req: Request<Body>) -> Answer {
+    block_on(async {
+        let res = app(state.clone()).oneshot(req).await.unwrap();
+        let h = |name| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let (status, location, cache_control) =
+            (res.status(), h(header::LOCATION), h(header::CACHE_CONTROL));
+        let set_cookie = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Answer {
+            status,
+            location,
+            set_cookie,
+            cache_control,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    })
+}
+
+fn get(state: &AppState, uri: &str, cookie: &str) -> Answer {
+    send(
+        state,
+        Request::get(uri)
+            .header(header::COOKIE, format!("msp_session={cookie}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+}
+
+fn post(state: &AppState, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
+    send(
+        state,
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("msp_session={cookie}"))
+            .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+            .unwrap(),
+    )
+}
+
+/// Signs in through the form; the answer and the new session cookie, if one was set.
+fn login(state: &AppState, email: &str, password: &str) -> (Answer, Option<String>) {
+    let page = send(
+        state,
+        Request::get("/connexion").body(Body::empty()).unwrap(),
+    );
+    let token = page
+        .set_cookie
+        .iter()
+        .find_map(|c| c.split(';').next()?.strip_prefix("msp_csrf="))
+        .unwrap()
+        .to_owned();
+    let body = serde_urlencoded::to_string([
+        ("_csrf", token.as_str()),
+        ("email", email),
+        ("password", password),
+    ])
+    .unwrap();
+    let a = send(
+        state,
+        Request::post("/connexion")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("msp_csrf={token}"))
+            .body(Body::from(body))
+            .unwrap(),
+    );
+    let session = a
+        .set_cookie
+        .iter()
+        .find_map(|c| c.split(';').next()?.strip_prefix("msp_session="))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    (a, session)
+}
+
+fn hash_of(s: &Setup, id: i64) -> String {
+    accounts::password_hash(&mut s.db.connect(), id)
+        .unwrap()
+        .unwrap()
+}
+
+/// Every audit line about account `id`: (actor, action, reason).
+fn audit_of(s: &Setup, id: i64) -> Vec<(String, String, String)> {
+    s.db.connect()
+        .query(
+            "SELECT actor, action, reason FROM audit_log
+             WHERE subject_kind = 'compte' AND subject_id = $1 ORDER BY id",
+            &[id.to_string().into()],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.string(0).unwrap(),
+                r.string(1).unwrap(),
+                r.string(2).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// No audit line, in any column, holds one of these secrets.
+fn audit_holds_none_of(s: &Setup, secrets: &[&str]) {
+    let rows =
+        s.db.connect()
+            .query(
+                "SELECT actor, action, subject_kind, subject_id, reason FROM audit_log",
+                &[],
+            )
+            .unwrap();
+    for r in &rows {
+        let line: String = (0..5).map(|i| r.string(i).unwrap() + " | ").collect();
+        for secret in secrets {
+            assert!(
+                !line.contains(secret),
+                "{}: password in « {line} »",
+                s.db.label
+            );
+        }
+    }
+}
+
+/// A signed-in session works (not sent back to the sign-in page).
+fn works(s: &Setup, cookie: &str) -> bool {
+    get(&s.state, "/espace", cookie).status == StatusCode::OK
+}
+
+fn sent_to_sign_in(s: &Setup, cookie: &str) -> bool {
+    let a = get(&s.state, "/espace", cookie);
+    a.status == StatusCode::SEE_OTHER && a.location.starts_with("/connexion")
+}
+
+#[test]
+fn changing_ones_password_checks_everything_and_closes_the_other_sessions() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let (psy_id, cookie, csrf) = s.psy.clone();
+        let (other, _) = msp_web::auth::open_session_blocking(&mut s.db.connect(), psy_id).unwrap();
+        let before = hash_of(&s, psy_id);
+
+        // Linked from the home page; the form names its three fields.
+        let home = get(&s.state, "/espace", &cookie);
+        assert!(
+            home.body.contains("href=\"/espace/mot-de-passe\""),
+            "{label}"
+        );
+        let page = get(&s.state, "/espace/mot-de-passe", &cookie);
+        assert_eq!(page.status, StatusCode::OK, "{label}");
+        for field in [
+            "Mot de passe actuel",
+            "Nouveau mot de passe",
+            "Confirmation",
+        ] {
+            assert!(page.body.contains(field), "{label}: {field}");
+        }
+        assert!(page.cache_control.contains("no-store"));
+
+        // CSRF required.
+        let form = |current: &'static str, new: &'static str, confirmation: &'static str| {
+            vec![
+                ("actuel", current),
+                ("nouveau", new),
+                ("confirmation", confirmation),
+            ]
+        };
+        let mut forged = form(PASSWORD, NEW_PASSWORD, NEW_PASSWORD);
+        forged.push(("_csrf", "faux"));
+        let a = post(&s.state, "/espace/mot-de-passe", &cookie, &forged);
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}");
+        assert!(a.body.contains("jeton de sécurité"));
+
+        // Each refusal: 422, a French message naming the field, nothing changed.
+        let refusals = [
+            (
+                form("pas le bon mot de passe", NEW_PASSWORD, NEW_PASSWORD),
+                "Mot de passe actuel : incorrect.",
+            ),
+            (
+                form(PASSWORD, "trop court", "trop court"),
+                "Nouveau mot de passe : 12 caractères au moins.",
+            ),
+            (
+                form(PASSWORD, PASSWORD, PASSWORD),
+                "Nouveau mot de passe : il doit être différent du mot de passe actuel.",
+            ),
+            (
+                form(PASSWORD, NEW_PASSWORD, "un autre mot de passe, plus long !"),
+                "Confirmation : elle ne correspond pas au nouveau mot de passe.",
+            ),
+        ];
+        for (mut fields, message) in refusals {
+            fields.push(("_csrf", &csrf));
+            let a = post(&s.state, "/espace/mot-de-passe", &cookie, &fields);
+            assert_eq!(
+                a.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{label}: {message}"
+            );
+            assert!(a.body.contains(message), "{label}: {message} in {}", a.body);
+            assert!(a.body.contains("aria-invalid=\"true\""));
+            assert_eq!(hash_of(&s, psy_id), before, "{label}: nothing changed");
+            assert!(works(&s, &other), "{label}: other session untouched");
+        }
+        // The wrong current password counted as a failed sign-in.
+        let failures = accounts::login_failures_since(
+            &mut s.db.connect(),
+            "psy@example.org",
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(failures, 1, "{label}");
+        assert!(
+            audit_of(&s, psy_id).is_empty(),
+            "{label}: no audit line yet"
+        );
+
+        // Success.
+        let mut fields = form(PASSWORD, NEW_PASSWORD, NEW_PASSWORD);
+        fields.push(("_csrf", &csrf));
+        let a = post(&s.state, "/espace/mot-de-passe", &cookie, &fields);
+        assert_eq!(a.status, StatusCode::OK, "{label}: {}", a.body);
+        assert!(
+            a.body.contains("Votre mot de passe a été changé."),
+            "{}",
+            a.body
+        );
+        assert_ne!(hash_of(&s, psy_id), before);
+        assert!(works(&s, &cookie), "{label}: the current session stays");
+        assert!(
+            sent_to_sign_in(&s, &other),
+            "{label}: the other one is closed"
+        );
+        let (old, session) = login(&s.state, "psy@example.org", PASSWORD);
+        assert_eq!(old.status, StatusCode::UNAUTHORIZED, "{label}");
+        assert!(session.is_none());
+        let (new, session) = login(&s.state, "psy@example.org", NEW_PASSWORD);
+        assert_eq!(
+            (new.status, new.location.as_str()),
+            (StatusCode::SEE_OTHER, "/espace"),
+            "{label}"
+        );
+        assert!(works(&s, &session.unwrap()));
+
+        // Audited as a change of the account, by its holder, without any password.
+        let lines = audit_of(&s, psy_id);
+        assert_eq!(lines.len(), 1, "{label}: {lines:?}");
+        assert_eq!(
+            (lines[0].0.as_str(), lines[0].1.as_str()),
+            ("psy@example.org (psychologue)", "modification")
+        );
+        assert!(
+            lines[0].2.contains("autres sessions fermées : 1"),
+            "{lines:?}"
+        );
+        audit_holds_none_of(&s, &[PASSWORD, NEW_PASSWORD, "pas le bon mot de passe"]);
+    }
+}
+
+#[test]
+fn wrong_current_passwords_lock_the_account_like_failed_sign_ins() {
+    for db in testing::all() {
+        let s = setup(db);
+        let (psy_id, cookie, csrf) = s.psy.clone();
+        let before = hash_of(&s, psy_id);
+        for _ in 0..msp_web::auth::MAX_FAILURES {
+            let a = post(
+                &s.state,
+                "/espace/mot-de-passe",
+                &cookie,
+                &[
+                    ("_csrf", &csrf),
+                    ("actuel", "devine"),
+                    ("nouveau", NEW_PASSWORD),
+                    ("confirmation", NEW_PASSWORD),
+                ],
+            );
+            assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        // Now even the right password is refused, here and at sign-in.
+        let a = post(
+            &s.state,
+            "/espace/mot-de-passe",
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("actuel", PASSWORD),
+                ("nouveau", NEW_PASSWORD),
+                ("confirmation", NEW_PASSWORD),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", s.db.label);
+        assert!(a.body.contains("trop de tentatives"));
+        assert_eq!(hash_of(&s, psy_id), before);
+        let (a, _) = login(&s.state, "psy@example.org", PASSWORD);
+        assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", s.db.label);
+    }
+}
+
+#[test]
+fn admin_deactivates_reactivates_and_resets_an_account() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let (admin_id, admin, admin_csrf) = s.admin.clone();
+        let (psy_id, psy, _) = s.psy.clone();
+        let act = |what: &str| {
+            post(
+                &s.state,
+                &format!("/espace/admin/comptes/{psy_id}/{what}"),
+                &admin,
+                &[("_csrf", &admin_csrf)],
+            )
+        };
+
+        // The list offers the actions, not on the admin's own account.
+        let page = get(&s.state, "/espace/admin/comptes", &admin);
+        assert!(
+            page.body
+                .contains(&format!("/espace/admin/comptes/{psy_id}/desactivation"))
+        );
+        assert!(
+            page.body
+                .contains(&format!("/espace/admin/comptes/{psy_id}/reinitialisation"))
+        );
+        assert!(page.body.contains("Réinitialiser le mot de passe"));
+        assert!(
+            !page
+                .body
+                .contains(&format!("/espace/admin/comptes/{admin_id}/"))
+        );
+
+        // Deactivation: the existing cookie stops working at once, sign-in is refused with the
+        // reason (only to whoever gives the right password).
+        let (_, second) = login(&s.state, "psy@example.org", PASSWORD);
+        let second = second.unwrap();
+        let a = act("desactivation");
+        assert_eq!(a.status, StatusCode::OK, "{label}: {}", a.body);
+        assert!(
+            a.body
+                .contains("Compte de psy@example.org désactivé. Sessions fermées : 2.")
+        );
+        assert!(sent_to_sign_in(&s, &psy), "{label}");
+        assert!(sent_to_sign_in(&s, &second), "{label}");
+        let (a, session) = login(&s.state, "psy@example.org", PASSWORD);
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}");
+        assert!(a.body.contains(DEACTIVATED), "{}", a.body);
+        assert!(session.is_none());
+        let (a, _) = login(&s.state, "psy@example.org", "pas le bon");
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            !a.body.contains("désactivé"),
+            "{label}: not told to strangers"
+        );
+        let page = get(&s.state, "/espace/admin/comptes", &admin);
+        assert!(
+            page.body
+                .contains(&format!("/espace/admin/comptes/{psy_id}/reactivation"))
+        );
+
+        // Reactivation: sign-in works again (old cookies stay closed).
+        let a = act("reactivation");
+        assert_eq!(a.status, StatusCode::OK, "{label}");
+        assert!(a.body.contains("Compte de psy@example.org réactivé."));
+        assert!(sent_to_sign_in(&s, &psy));
+        let (a, session) = login(&s.state, "psy@example.org", PASSWORD);
+        assert_eq!(
+            (a.status, a.location.as_str()),
+            (StatusCode::SEE_OTHER, "/espace")
+        );
+        let session = session.unwrap();
+        assert!(works(&s, &session));
+
+        // Reset: a temporary password shown once, the sessions closed, a forced change.
+        let a = act("reinitialisation");
+        assert_eq!(a.status, StatusCode::OK, "{label}: {}", a.body);
+        assert!(a.cache_control.contains("no-store"));
+        let start = a.body.find("id=\"mot-de-passe-provisoire\"").unwrap();
+        let start = start + a.body[start..].find('>').unwrap() + 1;
+        let end = start + a.body[start..].find('<').unwrap();
+        let temporary = a.body[start..end].to_owned();
+        assert!(temporary.chars().count() >= 16, "{temporary}");
+        assert!(
+            temporary
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() && !"0oO1lIi".contains(c)),
+            "{temporary}"
+        );
+        assert!(sent_to_sign_in(&s, &session), "{label}: sessions closed");
+        let stored = hash_of(&s, psy_id);
+        assert!(stored.starts_with("$argon2id$") && !stored.contains(&temporary));
+        let page = get(&s.state, "/espace/admin/comptes", &admin);
+        assert!(!page.body.contains(&temporary), "{label}: shown once");
+        assert!(page.body.contains("mot de passe provisoire"));
+        let (a, _) = login(&s.state, "psy@example.org", PASSWORD);
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "old password gone");
+
+        let (a, session) = login(&s.state, "psy@example.org", &temporary);
+        assert_eq!(
+            (a.status, a.location.as_str()),
+            (StatusCode::SEE_OTHER, "/espace/mot-de-passe"),
+            "{label}"
+        );
+        let temp_session = session.unwrap();
+        for path in [
+            "/espace",
+            "/espace/seances",
+            "/espace/candidature",
+            "/espace/admin/comptes",
+        ] {
+            let a = get(&s.state, path, &temp_session);
+            assert_eq!(
+                (a.status, a.location.as_str()),
+                (StatusCode::SEE_OTHER, "/espace/mot-de-passe"),
+                "{label}: {path}"
+            );
+        }
+        // The JSON API treats the session as signed out (401, not the psychologist's 403).
+        let a = get(&s.state, "/api/adressages", &temp_session);
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{label}: {}", a.body);
+        let page = get(&s.state, "/espace/mot-de-passe", &temp_session);
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("réinitialisé par un administrateur"));
+        let csrf = {
+            let i = page.body.find("name=\"_csrf\" value=\"").unwrap() + 20;
+            page.body[i..i + 64].to_owned()
+        };
+        let a = post(
+            &s.state,
+            "/espace/mot-de-passe",
+            &temp_session,
+            &[
+                ("_csrf", &csrf),
+                ("actuel", &temporary),
+                ("nouveau", NEW_PASSWORD),
+                ("confirmation", NEW_PASSWORD),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::OK, "{label}: {}", a.body);
+        assert!(works(&s, &temp_session), "{label}: free to go");
+        assert_eq!(get(&s.state, "/espace/seances", &temp_session).location, "");
+        let (a, _) = login(&s.state, "psy@example.org", NEW_PASSWORD);
+        assert_eq!(
+            (a.status, a.location.as_str()),
+            (StatusCode::SEE_OTHER, "/espace")
+        );
+
+        // Audited: who, which account, what; never a password.
+        let lines = audit_of(&s, psy_id);
+        let actions: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|(who, what, _)| (who.as_str(), what.as_str()))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("admin@example.org (admin)", "desactivation"),
+                ("admin@example.org (admin)", "reactivation"),
+                ("admin@example.org (admin)", "reinitialisation"),
+                ("psy@example.org (psychologue)", "modification"),
+            ],
+            "{label}"
+        );
+        assert!(lines[0].2.contains("psy@example.org"));
+        audit_holds_none_of(&s, &[PASSWORD, NEW_PASSWORD, &temporary]);
+        let journal = get(&s.state, "/espace/admin/journal", &admin);
+        assert!(journal.body.contains("reinitialisation"));
+    }
+}
+
+#[test]
+fn guards_own_account_last_admin_roles_and_csrf() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let (admin_id, admin, admin_csrf) = s.admin.clone();
+        let (psy_id, psy, psy_csrf) = s.psy.clone();
+        let (_, cpam, cpam_csrf) = s.cpam.clone();
+        let active = |id: i64| {
+            accounts::get_account(&mut s.db.connect(), id)
+                .unwrap()
+                .unwrap()
+                .active
+        };
+
+        // The only admin cannot deactivate themselves: the last active admin.
+        let own = format!("/espace/admin/comptes/{admin_id}/desactivation");
+        let a = post(&s.state, &own, &admin, &[("_csrf", &admin_csrf)]);
+        assert_eq!(a.status, StatusCode::CONFLICT, "{label}");
+        assert!(
+            a.body
+                .contains("Impossible de désactiver le dernier administrateur actif"),
+            "{}",
+            a.body
+        );
+        assert!(active(admin_id) && works(&s, &admin));
+        // With a second admin: still not oneself; the other may; then it is the last one.
+        let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+        let (admin2_id, admin2, admin2_csrf) = account(
+            &mut s.db.connect(),
+            "admin2@example.org",
+            Role::Admin,
+            &hash,
+        );
+        let a = post(&s.state, &own, &admin, &[("_csrf", &admin_csrf)]);
+        assert_eq!(a.status, StatusCode::CONFLICT);
+        assert!(
+            a.body
+                .contains("Vous ne pouvez pas désactiver votre propre compte")
+        );
+        let a = post(&s.state, &own, &admin2, &[("_csrf", &admin2_csrf)]);
+        assert_eq!(a.status, StatusCode::OK, "{label}: {}", a.body);
+        assert!(!active(admin_id) && sent_to_sign_in(&s, &admin));
+        let a = post(
+            &s.state,
+            &format!("/espace/admin/comptes/{admin2_id}/desactivation"),
+            &admin2,
+            &[("_csrf", &admin2_csrf)],
+        );
+        assert_eq!(a.status, StatusCode::CONFLICT);
+        assert!(a.body.contains("dernier administrateur actif"));
+        assert!(active(admin2_id));
+        // Nor one's own password through the reset.
+        let a = post(
+            &s.state,
+            &format!("/espace/admin/comptes/{admin2_id}/reinitialisation"),
+            &admin2,
+            &[("_csrf", &admin2_csrf)],
+        );
+        assert_eq!(a.status, StatusCode::CONFLICT);
+        assert!(a.body.contains("Changer mon mot de passe"));
+
+        let before = hash_of(&s, psy_id);
+        for what in ["desactivation", "reactivation", "reinitialisation"] {
+            let path = format!("/espace/admin/comptes/{psy_id}/{what}");
+            // Non-admins: 403, even with their own valid token.
+            for (cookie, csrf) in [(&psy, &psy_csrf), (&cpam, &cpam_csrf)] {
+                let a = post(&s.state, &path, cookie, &[("_csrf", csrf)]);
+                assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}: {path}");
+                assert!(a.body.contains("Accès refusé"));
+            }
+            // CSRF token required.
+            for form in [vec![], vec![("_csrf", "faux")]] {
+                let a = post(&s.state, &path, &admin2, &form);
+                assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}: {path}");
+                assert!(a.body.contains("jeton de sécurité"));
+            }
+        }
+        assert!(
+            active(psy_id) && works(&s, &psy),
+            "{label}: nothing changed"
+        );
+        assert_eq!(hash_of(&s, psy_id), before);
+        assert!(audit_of(&s, psy_id).is_empty());
+        // Unknown accounts.
+        for id in ["999", "abc"] {
+            let a = post(
+                &s.state,
+                &format!("/espace/admin/comptes/{id}/desactivation"),
+                &admin2,
+                &[("_csrf", &admin2_csrf)],
+            );
+            assert_eq!(a.status, StatusCode::NOT_FOUND, "{label}: {id}");
+            assert!(a.body.contains("Ce compte n’existe pas."));
+        }
+        // The refused attempts left no audit line; the one deactivation did.
+        let lines = audit_of(&s, admin_id);
+        assert_eq!(lines.len(), 1, "{label}: {lines:?}");
+        assert_eq!(lines[0].0, "admin2@example.org (admin)");
+        assert!(audit_of(&s, admin2_id).is_empty());
+    }
+}
