@@ -802,7 +802,8 @@ fn upload(state: &AppState, cookie: &str, csrf: &str, content: &str) -> Answer {
     loop {
         let page = get(state, &sent.location, cookie);
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        if !page.body.contains("http-equiv=\"refresh\"") {
+        // While the batch runs, the page has the progress region `#suivi`.
+        if !page.body.contains("id=\"suivi\"") {
             return Answer {
                 location: sent.location,
                 ..page
