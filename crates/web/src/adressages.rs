@@ -184,6 +184,24 @@ async fn letters_page(State(state): State<AppState>, user: CurrentUser) -> Respo
     letters_view(&state, &user, StatusCode::OK, None, &HashMap::new()).await
 }
 
+/// The letters an account issued, with one audit line per patient shown (blocking).
+pub(crate) fn letters_read(
+    db: &mut msp_store::Db,
+    user: &CurrentUser,
+    account_id: i64,
+    why: &str,
+) -> Result<Vec<Letter>, msp_store::StoreError> {
+    let letters = pathway::letters_of(db, account_id)?;
+    let patients: std::collections::BTreeSet<String> = letters
+        .iter()
+        .map(|l| patient_ref(&l.patient_nir))
+        .collect();
+    for p in patients {
+        audit_blocking(db, user, "lecture", "patient", &p, why)?;
+    }
+    Ok(letters)
+}
+
 async fn letters_view(
     state: &AppState,
     user: &CurrentUser,
@@ -193,22 +211,7 @@ async fn letters_view(
 ) -> Response {
     let (id, u) = (user.account.id, user.clone());
     let letters = match blocking(state, move |db| {
-        let letters = pathway::letters_of(db, id)?;
-        let patients: std::collections::BTreeSet<String> = letters
-            .iter()
-            .map(|l| patient_ref(&l.patient_nir))
-            .collect();
-        for p in patients {
-            audit_blocking(
-                db,
-                &u,
-                "lecture",
-                "patient",
-                &p,
-                "courriers d’adressage émis",
-            )?;
-        }
-        Ok(letters)
+        letters_read(db, &u, id, "courriers d’adressage émis")
     })
     .await
     {

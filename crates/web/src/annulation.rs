@@ -169,30 +169,16 @@ pub async fn cancel_api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(user) = user else {
-        return api_problem(
-            StatusCode::UNAUTHORIZED,
-            "non_authentifie",
-            "Connectez-vous avec un compte de psychologue ou d’agent de CPAM.",
-        );
+    let user = match crate::api_pathway::signed_in(
+        user,
+        &[Role::Psychologue, Role::AgentCpam],
+        "aux psychologues et aux agents de CPAM",
+    ) {
+        Ok(u) => u,
+        Err(r) => return r,
     };
-    if !matches!(user.role(), Role::Psychologue | Role::AgentCpam) {
-        return api_problem(
-            StatusCode::FORBIDDEN,
-            "acces_refuse",
-            "Seuls les psychologues et les agents de CPAM annulent des séances.",
-        );
-    }
-    let json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return api_problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "type_invalide",
-            "Le corps de la requête doit être du JSON (Content-Type: application/json).",
-        );
+    if let Err(r) = crate::seances::require_json(&headers) {
+        return r;
     }
     let input: CancelInput = match serde_json::from_slice(&body) {
         Ok(i) => i,

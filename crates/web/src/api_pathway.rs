@@ -34,7 +34,7 @@ use crate::seances::{
 };
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use msp_domain::{AmcRoute, AmoPayee, Date, Payment, Reason, Role, Rpps, dates};
 use msp_store::live::{YearStanding, next_act, year_standing};
@@ -61,7 +61,7 @@ fn internal(cause: &dyn std::fmt::Display) -> Response {
 
 /// The signed-in account, if it has one of `roles`: 401 without a session, 403 otherwise.
 /// `reserved_to` completes « Cette action est réservée … ».
-fn signed_in(
+pub(crate) fn signed_in(
     user: Option<CurrentUser>,
     roles: &[Role],
     reserved_to: &str,
@@ -97,17 +97,7 @@ fn json_body<T: DeserializeOwned>(
     fields: &[&str],
     hint: &str,
 ) -> ApiResult<T> {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return Err(api_problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "type_invalide",
-            "Le corps de la requête doit être du JSON (Content-Type: application/json).",
-        ));
-    }
+    crate::seances::require_json(headers)?;
     let unreadable = |m: String| api_problem(StatusCode::UNPROCESSABLE_ENTITY, "json_invalide", m);
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| unreadable(format!("Corps JSON illisible : {e}.")))?;
@@ -398,22 +388,7 @@ async fn my_letters_in(state: AppState, user: Option<CurrentUser>) -> ApiResult<
     let (id, u) = (user.account.id, user.clone());
     // As the page: one audit line per patient shown.
     let letters = store(&state, move |db| {
-        let letters = pathway::letters_of(db, id)?;
-        let patients: std::collections::BTreeSet<String> = letters
-            .iter()
-            .map(|l| patient_ref(&l.patient_nir))
-            .collect();
-        for p in patients {
-            audit_blocking(
-                db,
-                &u,
-                "lecture",
-                "patient",
-                &p,
-                "courriers d’adressage émis (API)",
-            )?;
-        }
-        Ok(letters)
+        adressages::letters_read(db, &u, id, "courriers d’adressage émis (API)")
     })
     .await?;
     let months = state.rules().referral_validity_months;

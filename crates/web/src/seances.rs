@@ -1484,6 +1484,24 @@ pub struct ApiProblem {
     pub message: String,
 }
 
+/// 415 unless the body is declared `application/json`: a cross-site form cannot send that
+/// content type, which is what protects the cookie-authenticated JSON API from CSRF.
+pub(crate) fn require_json(headers: &axum::http::HeaderMap) -> Result<(), Response> {
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json {
+        Ok(())
+    } else {
+        Err(api_problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "type_invalide",
+            "Le corps de la requête doit être du JSON (Content-Type: application/json).",
+        ))
+    }
+}
+
 pub(crate) fn api_problem(
     status: StatusCode,
     code: &'static str,
@@ -1582,16 +1600,8 @@ pub async fn api_record(
             "Seuls les psychologues enregistrent des séances.",
         );
     }
-    let json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return api_problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "type_invalide",
-            "Le corps de la requête doit être du JSON (Content-Type: application/json).",
-        );
+    if let Err(r) = require_json(&headers) {
+        return r;
     }
     let rpps = match crate::conventionnement::own_rpps(&state, &user).await {
         Ok(Some(r)) => r,
