@@ -75,6 +75,11 @@ pub enum Command {
         #[arg(long)]
         as_of: Option<jiff::civil::Date>,
     },
+    /// Comptes de démonstration, un par rôle, rattachés aux fichiers d'exemple (importés au
+    /// besoin) : pour essayer l'espace professionnel. Refusé sur une base qui contient d'autres
+    /// comptes. Mot de passe commun : MSP_DEMO_PASSWORD, sinon tiré au hasard et affiché.
+    #[command(name = "demo-comptes", alias = "demo-accounts")]
+    DemoComptes,
     /// Statistiques (SPEC §11) à une date, pour la France, une région ou un département.
     /// Les effectifs de 1 à 10 sont masqués (<11). Les analystes d'une ARS n'auront accès
     /// qu'à leur région quand les comptes existeront ; le périmètre est déjà un paramètre.
@@ -168,6 +173,7 @@ pub fn run() -> ExitCode {
                 )),
             },
         },
+        Command::DemoComptes => commands::demo_accounts::run(&cli.db, &rules),
         Command::Stats {
             as_of,
             format,

@@ -2,6 +2,7 @@ pub mod accounts;
 pub mod adjudicate;
 pub mod bench;
 pub mod demo;
+pub mod demo_accounts;
 pub mod import;
 pub mod rpps_extract;
 pub mod serve;
