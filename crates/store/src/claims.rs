@@ -2,6 +2,7 @@
 //! record claims, decisions and counters — all in one transaction, so a batch commits whole or
 //! not at all, and a killed run leaves no trace.
 
+use crate::db::Param;
 use crate::{Backend, Db, StoreError, StoreResult, Value};
 use jiff::Timestamp;
 use msp_domain::{
@@ -82,8 +83,8 @@ pub fn adjudicate_batch(
 fn temp_keys(db: &mut Db, table: &str, keys: &[&str]) -> StoreResult<()> {
     db.batch(&format!("CREATE TEMP TABLE IF NOT EXISTS {table} (k TEXT NOT NULL PRIMARY KEY); DELETE FROM {table};"))?;
     for chunk in keys.chunks(CHUNK) {
-        let values: Vec<Value> = chunk.iter().map(|k| Value::Text((*k).to_owned())).collect();
-        db.insert_many(
+        let values: Vec<Param<'_>> = chunk.iter().map(|k| Param::Text(k)).collect();
+        db.insert_params(
             &format!("INSERT INTO {table} (k)"),
             1,
             &values,
@@ -310,52 +311,86 @@ const CLAIM_INSERT: &str = "INSERT INTO claims (claim_id, batch_id, received_dat
      complementary_payer, complementary_route, state_cents, patient_cents)";
 const CLAIM_COLUMNS: usize = 26;
 
-/// Appends the columns of one claim and its decision, in `CLAIM_INSERT` order.
-pub fn claim_values(batch_id: i64, c: &Claim, d: &Decision, v: &mut Vec<Value>) {
+/// The RPPS numbers of `claims` as text, 11 digits each, one after the other (see [`rpps_at`]).
+fn rpps_texts<'c>(claims: impl Iterator<Item = &'c Claim>) -> String {
+    let mut out: Vec<u8> = Vec::new();
+    for c in claims {
+        let mut digits = [b'0'; 11];
+        let mut v = c.rpps.value();
+        for b in digits.iter_mut().rev() {
+            *b = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out.extend_from_slice(&digits);
+    }
+    String::from_utf8(out).expect("des chiffres ASCII")
+}
+
+fn rpps_at(texts: &str, i: usize) -> &str {
+    &texts[i * 11..(i + 1) * 11]
+}
+
+/// Appends the columns of one claim and its decision, in `CLAIM_INSERT` order; `rpps` is the
+/// claim's RPPS as text.
+pub fn claim_params<'a>(
+    batch_id: i64,
+    c: &'a Claim,
+    d: &Decision,
+    rpps: &'a str,
+    v: &mut Vec<Param<'a>>,
+) {
     let referral = c.referral.as_ref();
     v.extend([
-        c.claim_id.as_str().into(),
-        Value::Int(batch_id),
-        c.received_date.into(),
-        c.rpps.to_string().into(),
-        c.nir.as_str().into(),
-        c.session_date.into(),
-        Value::Int(c.session_date.year().into()),
-        Value::Int(c.session_date.month().into()),
-        c.act.code().into(),
-        Value::Int(c.amount.0),
-        c.context.code().into(),
+        Param::Text(&c.claim_id),
+        Param::Int(batch_id),
+        Param::Date(c.received_date),
+        Param::Text(rpps),
+        Param::Text(c.nir.as_str()),
+        Param::Date(c.session_date),
+        Param::Int(c.session_date.year().into()),
+        Param::Int(c.session_date.month().into()),
+        Param::Text(c.act.code()),
+        Param::Int(c.amount.0),
+        Param::Text(c.context.code()),
         c.tiers_payant.into(),
         referral.map(|r| r.date).into(),
-        referral.and_then(|r| r.referrer_id.clone()).into(),
+        referral.and_then(|r| r.referrer_id.as_deref()).into(),
         referral.and_then(|r| r.kind).map(|k| k.code()).into(),
-        d.status().into(),
+        Param::Text(d.status()),
         d.reason().map(Reason::code).into(),
     ]);
     match d.payment() {
         Some(p) => v.extend([
-            Value::Int(p.rank.into()),
-            Value::Int(p.tariff.0),
-            Value::Int(p.amo.0),
-            p.amo_payee.code().into(),
-            Value::Int(p.complementary.0),
-            p.complementary_payer.code().into(),
-            p.complementary_route.code().into(),
-            Value::Int(p.state.0),
-            Value::Int(p.patient.0),
+            Param::Int(p.rank.into()),
+            Param::Int(p.tariff.0),
+            Param::Int(p.amo.0),
+            Param::Text(p.amo_payee.code()),
+            Param::Int(p.complementary.0),
+            Param::Text(p.complementary_payer.code()),
+            Param::Text(p.complementary_route.code()),
+            Param::Int(p.state.0),
+            Param::Int(p.patient.0),
         ]),
-        None => v.extend(std::iter::repeat_n(Value::Null, 9)),
+        None => v.extend(std::iter::repeat_n(Param::Null, 9)),
     }
 }
 
+/// Appends the columns of one claim and its decision, in `CLAIM_INSERT` order.
+pub fn claim_values(batch_id: i64, c: &Claim, d: &Decision, v: &mut Vec<Value>) {
+    let rpps = c.rpps.to_string();
+    let mut params = Vec::with_capacity(CLAIM_COLUMNS);
+    claim_params(batch_id, c, d, &rpps, &mut params);
+    v.extend(params.into_iter().map(Param::to_value));
+}
+
 pub fn insert_claims(db: &mut Db, batch_id: i64, rows: &[(&Claim, &Decision)]) -> StoreResult<()> {
-    let mut values = Vec::with_capacity(rows.len().min(CHUNK) * CLAIM_COLUMNS);
     for chunk in rows.chunks(CHUNK) {
-        values.clear();
-        for (c, d) in chunk {
-            claim_values(batch_id, c, d, &mut values);
+        let rpps = rpps_texts(chunk.iter().map(|(c, _)| *c));
+        let mut values = Vec::with_capacity(chunk.len() * CLAIM_COLUMNS);
+        for (i, (c, d)) in chunk.iter().enumerate() {
+            claim_params(batch_id, c, d, rpps_at(&rpps, i), &mut values);
         }
-        db.insert_many(CLAIM_INSERT, CLAIM_COLUMNS, &values, "")?;
+        db.insert_params(CLAIM_INSERT, CLAIM_COLUMNS, &values, "")?;
     }
     Ok(())
 }
@@ -391,25 +426,26 @@ fn record(
         );
     }
 
+    progress("séances et compteurs", rows.len() as u64, rows.len() as u64);
     let mut sessions: Vec<&Claim> = rows
         .iter()
         .filter(|(_, d)| d.is_accepted())
         .map(|(c, _)| *c)
         .collect();
     sessions.sort_unstable_by_key(|c| (c.nir, c.session_date));
-    let mut values = Vec::with_capacity(CHUNK * 5);
     for chunk in sessions.chunks(CHUNK) {
-        values.clear();
-        for c in chunk {
+        let rpps = rpps_texts(chunk.iter().copied());
+        let mut values = Vec::with_capacity(chunk.len() * 5);
+        for (i, c) in chunk.iter().enumerate() {
             values.extend([
-                c.nir.as_str().into(),
-                c.session_date.into(),
-                c.rpps.to_string().into(),
-                c.act.code().into(),
-                c.claim_id.as_str().into(),
+                Param::Text(c.nir.as_str()),
+                Param::Date(c.session_date),
+                Param::Text(rpps_at(&rpps, i)),
+                Param::Text(c.act.code()),
+                Param::Text(&c.claim_id),
             ]);
         }
-        db.insert_many(
+        db.insert_params(
             "INSERT INTO accepted_sessions (nir, session_date, rpps, act, claim_id)",
             5,
             &values,
@@ -422,7 +458,7 @@ fn record(
         .collect();
     touched.dedup(); // sorted by (nir, date), hence by (nir, year)
     for chunk in touched.chunks(CHUNK) {
-        values.clear();
+        let mut values = Vec::with_capacity(chunk.len() * 4);
         for (nir, year) in chunk {
             let y = ledger.history(nir).map_or(
                 YearCounter {
@@ -433,18 +469,48 @@ fn record(
                 |h| h.year(*year),
             );
             values.extend([
-                nir.as_str().into(),
-                Value::Int(y.year.into()),
-                Value::Int(y.accepted.into()),
+                Param::Text(nir.as_str()),
+                Param::Int(y.year.into()),
+                Param::Int(y.accepted.into()),
                 y.first_eep.into(),
             ]);
         }
-        db.insert_many(
+        db.insert_params(
             "INSERT INTO patient_years (nir, year, accepted, first_eep)",
             4,
             &values,
             "ON CONFLICT (nir, year) DO UPDATE SET accepted = excluded.accepted, first_eep = excluded.first_eep",
         )?;
     }
+    progress("validation", rows.len() as u64, rows.len() as u64);
     Ok((accepted, rejected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpps_texts_are_the_display_form() {
+        let day = jiff::civil::date(2024, 7, 1);
+        let claims: Vec<Claim> = [1, 42, 999_999_999]
+            .iter()
+            .map(|n| Claim {
+                claim_id: format!("C{n}"),
+                received_date: day,
+                rpps: msp_domain::fixtures::rpps(*n),
+                nir: msp_domain::fixtures::nir(1),
+                session_date: day,
+                act: Act::Eep,
+                amount: Cents(4000),
+                context: msp_domain::ClaimContext::Maladie,
+                tiers_payant: false,
+                referral: None,
+            })
+            .collect();
+        let texts = rpps_texts(claims.iter());
+        for (i, c) in claims.iter().enumerate() {
+            assert_eq!(rpps_at(&texts, i), c.rpps.to_string());
+        }
+    }
 }

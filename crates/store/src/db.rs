@@ -69,6 +69,86 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// A value bound by reference, for bulk inserts that should not allocate per cell (see
+/// [`Db::insert_params`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Param<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+    Date(Date),
+}
+
+impl Param<'_> {
+    pub fn to_value(self) -> Value {
+        match self {
+            Param::Null => Value::Null,
+            Param::Int(v) => Value::Int(v),
+            Param::Text(t) => Value::Text(t.to_owned()),
+            Param::Date(d) => Value::Date(d),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Param<'a> {
+    fn from(v: &'a str) -> Self {
+        Param::Text(v)
+    }
+}
+impl From<i64> for Param<'_> {
+    fn from(v: i64) -> Self {
+        Param::Int(v)
+    }
+}
+impl From<bool> for Param<'_> {
+    fn from(v: bool) -> Self {
+        Param::Int(i64::from(v))
+    }
+}
+impl From<Date> for Param<'_> {
+    fn from(v: Date) -> Self {
+        Param::Date(v)
+    }
+}
+impl<'a, T: Into<Param<'a>>> From<Option<T>> for Param<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Param::Null, Into::into)
+    }
+}
+
+/// `YYYY-MM-DD` into `buf`, as jiff's `Display` writes years 0 to 9999; `None` for other years.
+fn iso_date(d: Date, buf: &mut [u8; 10]) -> Option<&str> {
+    let year = u16::try_from(d.year()).ok().filter(|y| *y <= 9999)?;
+    let digits = |v: u16, out: &mut [u8]| {
+        let mut v = v;
+        for b in out.iter_mut().rev() {
+            *b = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    digits(year, &mut buf[0..4]);
+    buf[4] = b'-';
+    digits(d.month().unsigned_abs().into(), &mut buf[5..7]);
+    buf[7] = b'-';
+    digits(d.day().unsigned_abs().into(), &mut buf[8..10]);
+    std::str::from_utf8(buf).ok()
+}
+
+fn bind_param(stmt: &mut rusqlite::Statement<'_>, i: usize, p: Param<'_>) -> rusqlite::Result<()> {
+    match p {
+        Param::Null => stmt.raw_bind_parameter(i, rusqlite::types::Null),
+        Param::Int(v) => stmt.raw_bind_parameter(i, v),
+        Param::Text(t) => stmt.raw_bind_parameter(i, t),
+        Param::Date(d) => {
+            let mut buf = [0u8; 10];
+            match iso_date(d, &mut buf) {
+                Some(t) => stmt.raw_bind_parameter(i, t),
+                None => stmt.raw_bind_parameter(i, d.to_string()),
+            }
+        }
+    }
+}
+
 /// A result row; getters accept either backend's representation of a type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row(pub Vec<Value>);
@@ -349,6 +429,38 @@ impl Db {
         Ok(changed)
     }
 
+    /// [`Db::insert_many`] over borrowed values: on SQLite each row is bound straight from
+    /// `values` into one cached statement, without an owned copy of every cell.
+    pub fn insert_params(
+        &mut self,
+        head: &str,
+        columns: usize,
+        values: &[Param<'_>],
+        tail: &str,
+    ) -> StoreResult<u64> {
+        if columns == 0 || values.is_empty() {
+            return Ok(0);
+        }
+        if !values.len().is_multiple_of(columns) {
+            return Err(StoreError::Invalid(
+                "insert_params : nombre de valeurs incohérent".into(),
+            ));
+        }
+        if let Conn::Sqlite(c) = &mut self.conn {
+            let mut stmt = c.prepare_cached(&sqlite_sql(&multi_row_sql(head, columns, 1, tail)))?;
+            let mut changed = 0;
+            for row in values.chunks(columns) {
+                for (i, p) in row.iter().enumerate() {
+                    bind_param(&mut stmt, i + 1, *p)?;
+                }
+                changed += stmt.raw_execute()? as u64;
+            }
+            return Ok(changed);
+        }
+        let owned: Vec<Value> = values.iter().map(|p| p.to_value()).collect();
+        self.insert_many(head, columns, &owned, tail)
+    }
+
     /// Runs `f` inside a transaction: committed if it returns `Ok`, rolled back otherwise.
     /// On SQLite the transaction takes the write lock at once (`BEGIN IMMEDIATE`), so two
     /// writers never both read a state that one of them is about to change.
@@ -551,6 +663,20 @@ mod tests {
             multi_row_sql("INSERT INTO t (a, b)", 2, 2, "ON CONFLICT DO NOTHING"),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4) ON CONFLICT DO NOTHING"
         );
+    }
+
+    #[test]
+    fn formats_dates_as_jiff_does() {
+        let mut buf = [0u8; 10];
+        for d in [
+            jiff::civil::date(2024, 7, 1),
+            jiff::civil::date(1, 1, 1),
+            jiff::civil::date(9999, 12, 31),
+            jiff::civil::date(2026, 11, 30),
+        ] {
+            assert_eq!(iso_date(d, &mut buf), Some(d.to_string().as_str()));
+        }
+        assert_eq!(iso_date(jiff::civil::date(-5, 1, 1), &mut buf), None);
     }
 
     #[test]
