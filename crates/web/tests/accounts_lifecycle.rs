@@ -6,12 +6,12 @@
 mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::block_on;
+use common::fixtures::{Account, state_with};
+use common::http::{Answer, get, post_form, send};
 use msp_domain::Role;
-use msp_store::accounts::{self, NewAccount};
+use msp_store::accounts;
 use msp_store::testing::{self, TestDb};
-use msp_web::{AppState, Options, app};
-use tower::ServiceExt;
+use msp_web::{AppState, Options};
 
 const PASSWORD: &str = "un mot de passe solide";
 const NEW_PASSWORD: &str = "un autre mot de passe, plus long";
@@ -27,21 +27,7 @@ struct Setup {
 }
 
 fn account(db: &mut msp_store::Db, email: &str, role: Role, hash: &str) -> (i64, String, String) {
-    let id = accounts::create_account(
-        db,
-        &NewAccount {
-            email,
-            password_hash: hash,
-            role,
-            display_name: email,
-            territory: None,
-            created_by: "test",
-        },
-        jiff::Timestamp::now(),
-    )
-    .unwrap();
-    let (cookie, csrf) = msp_web::auth::open_session_blocking(db, id).unwrap();
-    (id, cookie, csrf)
+    Account::new(role, email).password_hash(hash).signed_in(db)
 }
 
 fn setup(db: TestDb) -> Setup {
@@ -51,8 +37,7 @@ fn setup(db: TestDb) -> Setup {
     let psy = account(&mut conn, "psy@example.org", Role::Psychologue, &hash);
     let cpam = account(&mut conn, "cpam@example.org", Role::AgentCpam, &hash);
     drop(conn);
-    let pool = msp_store::open_pool(&db.url, 4).expect("pool");
-    let state = AppState::new(pool, Options::default()).expect("state");
+    let state = state_with(&db, 4, Options::default());
     Setup {
         db,
         state,
@@ -62,73 +47,9 @@ fn setup(db: TestDb) -> Setup {
     }
 }
 
-struct Answer {
-    status: StatusCode,
-    location: String,
-    set_cookie: Vec<String>,
-    cache_control: String,
-    body: String,
-}
-
-fn send(state: &AppState, req: Request<Body>) -> Answer {
-    block_on(async {
-        let res = app(state.clone()).oneshot(req).await.unwrap();
-        let h = |name| {
-            res.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned()
-        };
-        let (status, location, cache_control) =
-            (res.status(), h(header::LOCATION), h(header::CACHE_CONTROL));
-        let set_cookie = res
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .collect();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        Answer {
-            status,
-            location,
-            set_cookie,
-            cache_control,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    })
-}
-
-fn get(state: &AppState, uri: &str, cookie: &str) -> Answer {
-    send(
-        state,
-        Request::get(uri)
-            .header(header::COOKIE, format!("msp_session={cookie}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-}
-
-fn post(state: &AppState, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
-    send(
-        state,
-        Request::post(uri)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("msp_session={cookie}"))
-            .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
-            .unwrap(),
-    )
-}
-
 /// Signs in through the form; the answer and the new session cookie, if one was set.
 fn login(state: &AppState, email: &str, password: &str) -> (Answer, Option<String>) {
-    let page = send(
-        state,
-        Request::get("/connexion").body(Body::empty()).unwrap(),
-    );
+    let page = get(state, "/connexion", None);
     let token = page
         .set_cookie
         .iter()
@@ -207,11 +128,11 @@ fn audit_holds_none_of(s: &Setup, secrets: &[&str]) {
 
 /// A signed-in session works (not sent back to the sign-in page).
 fn works(s: &Setup, cookie: &str) -> bool {
-    get(&s.state, "/espace", cookie).status == StatusCode::OK
+    get(&s.state, "/espace", Some(cookie)).status == StatusCode::OK
 }
 
 fn sent_to_sign_in(s: &Setup, cookie: &str) -> bool {
-    let a = get(&s.state, "/espace", cookie);
+    let a = get(&s.state, "/espace", Some(cookie));
     a.status == StatusCode::SEE_OTHER && a.location.starts_with("/connexion")
 }
 
@@ -225,12 +146,12 @@ fn changing_ones_password_checks_everything_and_closes_the_other_sessions() {
         let before = hash_of(&s, psy_id);
 
         // Linked from the home page; the form names its three fields.
-        let home = get(&s.state, "/espace", &cookie);
+        let home = get(&s.state, "/espace", Some(&cookie));
         assert!(
             home.body.contains("href=\"/espace/mot-de-passe\""),
             "{label}"
         );
-        let page = get(&s.state, "/espace/mot-de-passe", &cookie);
+        let page = get(&s.state, "/espace/mot-de-passe", Some(&cookie));
         assert_eq!(page.status, StatusCode::OK, "{label}");
         for field in [
             "Mot de passe actuel",
@@ -251,7 +172,7 @@ fn changing_ones_password_checks_everything_and_closes_the_other_sessions() {
         };
         let mut forged = form(PASSWORD, NEW_PASSWORD, NEW_PASSWORD);
         forged.push(("_csrf", "faux"));
-        let a = post(&s.state, "/espace/mot-de-passe", &cookie, &forged);
+        let a = post_form(&s.state, "/espace/mot-de-passe", Some(&cookie), &forged);
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}");
         assert!(a.body.contains("jeton de sécurité"));
 
@@ -276,7 +197,7 @@ fn changing_ones_password_checks_everything_and_closes_the_other_sessions() {
         ];
         for (mut fields, message) in refusals {
             fields.push(("_csrf", &csrf));
-            let a = post(&s.state, "/espace/mot-de-passe", &cookie, &fields);
+            let a = post_form(&s.state, "/espace/mot-de-passe", Some(&cookie), &fields);
             assert_eq!(
                 a.status,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -303,7 +224,7 @@ fn changing_ones_password_checks_everything_and_closes_the_other_sessions() {
         // Success.
         let mut fields = form(PASSWORD, NEW_PASSWORD, NEW_PASSWORD);
         fields.push(("_csrf", &csrf));
-        let a = post(&s.state, "/espace/mot-de-passe", &cookie, &fields);
+        let a = post_form(&s.state, "/espace/mot-de-passe", Some(&cookie), &fields);
         assert_eq!(a.status, StatusCode::OK, "{label}: {}", a.body);
         assert!(
             a.body.contains("Votre mot de passe a été changé."),
@@ -349,10 +270,10 @@ fn wrong_current_passwords_lock_the_account_like_failed_sign_ins() {
         let (psy_id, cookie, csrf) = s.psy.clone();
         let before = hash_of(&s, psy_id);
         for _ in 0..msp_web::auth::MAX_FAILURES {
-            let a = post(
+            let a = post_form(
                 &s.state,
                 "/espace/mot-de-passe",
-                &cookie,
+                Some(&cookie),
                 &[
                     ("_csrf", &csrf),
                     ("actuel", "devine"),
@@ -363,10 +284,10 @@ fn wrong_current_passwords_lock_the_account_like_failed_sign_ins() {
             assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         }
         // Now even the right password is refused, here and at sign-in.
-        let a = post(
+        let a = post_form(
             &s.state,
             "/espace/mot-de-passe",
-            &cookie,
+            Some(&cookie),
             &[
                 ("_csrf", &csrf),
                 ("actuel", PASSWORD),
@@ -390,16 +311,16 @@ fn admin_deactivates_reactivates_and_resets_an_account() {
         let (admin_id, admin, admin_csrf) = s.admin.clone();
         let (psy_id, psy, _) = s.psy.clone();
         let act = |what: &str| {
-            post(
+            post_form(
                 &s.state,
                 &format!("/espace/admin/comptes/{psy_id}/{what}"),
-                &admin,
+                Some(&admin),
                 &[("_csrf", &admin_csrf)],
             )
         };
 
         // The list offers the actions, not on the admin's own account.
-        let page = get(&s.state, "/espace/admin/comptes", &admin);
+        let page = get(&s.state, "/espace/admin/comptes", Some(&admin));
         assert!(
             page.body
                 .contains(&format!("/espace/admin/comptes/{psy_id}/desactivation"))
@@ -437,7 +358,7 @@ fn admin_deactivates_reactivates_and_resets_an_account() {
             !a.body.contains("désactivé"),
             "{label}: not told to strangers"
         );
-        let page = get(&s.state, "/espace/admin/comptes", &admin);
+        let page = get(&s.state, "/espace/admin/comptes", Some(&admin));
         assert!(
             page.body
                 .contains(&format!("/espace/admin/comptes/{psy_id}/reactivation"))
@@ -474,7 +395,7 @@ fn admin_deactivates_reactivates_and_resets_an_account() {
         assert!(sent_to_sign_in(&s, &session), "{label}: sessions closed");
         let stored = hash_of(&s, psy_id);
         assert!(stored.starts_with("$argon2id$") && !stored.contains(&temporary));
-        let page = get(&s.state, "/espace/admin/comptes", &admin);
+        let page = get(&s.state, "/espace/admin/comptes", Some(&admin));
         assert!(!page.body.contains(&temporary), "{label}: shown once");
         assert!(page.body.contains("mot de passe provisoire"));
         let (a, _) = login(&s.state, "psy@example.org", PASSWORD);
@@ -493,7 +414,7 @@ fn admin_deactivates_reactivates_and_resets_an_account() {
             "/espace/candidature",
             "/espace/admin/comptes",
         ] {
-            let a = get(&s.state, path, &temp_session);
+            let a = get(&s.state, path, Some(&temp_session));
             assert_eq!(
                 (a.status, a.location.as_str()),
                 (StatusCode::SEE_OTHER, "/espace/mot-de-passe"),
@@ -501,19 +422,19 @@ fn admin_deactivates_reactivates_and_resets_an_account() {
             );
         }
         // The JSON API treats the session as signed out (401, not the psychologist's 403).
-        let a = get(&s.state, "/api/adressages", &temp_session);
+        let a = get(&s.state, "/api/adressages", Some(&temp_session));
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{label}: {}", a.body);
-        let page = get(&s.state, "/espace/mot-de-passe", &temp_session);
+        let page = get(&s.state, "/espace/mot-de-passe", Some(&temp_session));
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("réinitialisé par un administrateur"));
         let csrf = {
             let i = page.body.find("name=\"_csrf\" value=\"").unwrap() + 20;
             page.body[i..i + 64].to_owned()
         };
-        let a = post(
+        let a = post_form(
             &s.state,
             "/espace/mot-de-passe",
-            &temp_session,
+            Some(&temp_session),
             &[
                 ("_csrf", &csrf),
                 ("actuel", &temporary),
@@ -523,7 +444,10 @@ fn admin_deactivates_reactivates_and_resets_an_account() {
         );
         assert_eq!(a.status, StatusCode::OK, "{label}: {}", a.body);
         assert!(works(&s, &temp_session), "{label}: free to go");
-        assert_eq!(get(&s.state, "/espace/seances", &temp_session).location, "");
+        assert_eq!(
+            get(&s.state, "/espace/seances", Some(&temp_session)).location,
+            ""
+        );
         let (a, _) = login(&s.state, "psy@example.org", NEW_PASSWORD);
         assert_eq!(
             (a.status, a.location.as_str()),
@@ -548,7 +472,7 @@ fn admin_deactivates_reactivates_and_resets_an_account() {
         );
         assert!(lines[0].2.contains("psy@example.org"));
         audit_holds_none_of(&s, &[PASSWORD, NEW_PASSWORD, &temporary]);
-        let journal = get(&s.state, "/espace/admin/journal", &admin);
+        let journal = get(&s.state, "/espace/admin/journal", Some(&admin));
         assert!(journal.body.contains("reinitialisation"));
     }
 }
@@ -570,7 +494,7 @@ fn guards_own_account_last_admin_roles_and_csrf() {
 
         // The only admin cannot deactivate themselves: the last active admin.
         let own = format!("/espace/admin/comptes/{admin_id}/desactivation");
-        let a = post(&s.state, &own, &admin, &[("_csrf", &admin_csrf)]);
+        let a = post_form(&s.state, &own, Some(&admin), &[("_csrf", &admin_csrf)]);
         assert_eq!(a.status, StatusCode::CONFLICT, "{label}");
         assert!(
             a.body
@@ -587,29 +511,29 @@ fn guards_own_account_last_admin_roles_and_csrf() {
             Role::Admin,
             &hash,
         );
-        let a = post(&s.state, &own, &admin, &[("_csrf", &admin_csrf)]);
+        let a = post_form(&s.state, &own, Some(&admin), &[("_csrf", &admin_csrf)]);
         assert_eq!(a.status, StatusCode::CONFLICT);
         assert!(
             a.body
                 .contains("Vous ne pouvez pas désactiver votre propre compte")
         );
-        let a = post(&s.state, &own, &admin2, &[("_csrf", &admin2_csrf)]);
+        let a = post_form(&s.state, &own, Some(&admin2), &[("_csrf", &admin2_csrf)]);
         assert_eq!(a.status, StatusCode::OK, "{label}: {}", a.body);
         assert!(!active(admin_id) && sent_to_sign_in(&s, &admin));
-        let a = post(
+        let a = post_form(
             &s.state,
             &format!("/espace/admin/comptes/{admin2_id}/desactivation"),
-            &admin2,
+            Some(&admin2),
             &[("_csrf", &admin2_csrf)],
         );
         assert_eq!(a.status, StatusCode::CONFLICT);
         assert!(a.body.contains("dernier administrateur actif"));
         assert!(active(admin2_id));
         // Nor one's own password through the reset.
-        let a = post(
+        let a = post_form(
             &s.state,
             &format!("/espace/admin/comptes/{admin2_id}/reinitialisation"),
-            &admin2,
+            Some(&admin2),
             &[("_csrf", &admin2_csrf)],
         );
         assert_eq!(a.status, StatusCode::CONFLICT);
@@ -620,13 +544,13 @@ fn guards_own_account_last_admin_roles_and_csrf() {
             let path = format!("/espace/admin/comptes/{psy_id}/{what}");
             // Non-admins: 403, even with their own valid token.
             for (cookie, csrf) in [(&psy, &psy_csrf), (&cpam, &cpam_csrf)] {
-                let a = post(&s.state, &path, cookie, &[("_csrf", csrf)]);
+                let a = post_form(&s.state, &path, Some(cookie), &[("_csrf", csrf)]);
                 assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}: {path}");
                 assert!(a.body.contains("Accès refusé"));
             }
             // CSRF token required.
             for form in [vec![], vec![("_csrf", "faux")]] {
-                let a = post(&s.state, &path, &admin2, &form);
+                let a = post_form(&s.state, &path, Some(&admin2), &form);
                 assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}: {path}");
                 assert!(a.body.contains("jeton de sécurité"));
             }
@@ -639,10 +563,10 @@ fn guards_own_account_last_admin_roles_and_csrf() {
         assert!(audit_of(&s, psy_id).is_empty());
         // Unknown accounts.
         for id in ["999", "abc"] {
-            let a = post(
+            let a = post_form(
                 &s.state,
                 &format!("/espace/admin/comptes/{id}/desactivation"),
-                &admin2,
+                Some(&admin2),
                 &[("_csrf", &admin2_csrf)],
             );
             assert_eq!(a.status, StatusCode::NOT_FOUND, "{label}: {id}");

@@ -5,28 +5,17 @@
 //! French naming the field (422); who may read a session; and the audit log.
 
 mod common;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use common::block_on;
-use jiff::civil::{Date, date};
+use axum::http::StatusCode;
+use common::TODAY;
+use common::fixtures::{
+    Account, beneficiary, conventioned_psychologist, count, link_patient, nir, rpps, state_on,
+};
+use common::http::{get, post_body, post_json};
+use jiff::civil::date;
 use msp_domain::Role;
-use msp_store::accounts::{self, NewAccount};
 use msp_store::testing::{self, TestDb};
-use msp_web::{AppState, Options, app};
+use msp_web::AppState;
 use serde_json::{Value, json};
-use tower::ServiceExt;
-
-const TODAY: Date = date(2026, 11, 23);
-
-fn rpps(partial: &str) -> String {
-    format!("{partial}{}", msp_domain::ids::luhn_complete(partial))
-}
-
-/// A valid NIR from its first 13 characters (digits only).
-fn nir(first13: &str) -> String {
-    let n: u64 = first13.parse().unwrap();
-    format!("{first13}{:02}", 97 - n % 97)
-}
 
 /// Adult, AMC linked by Noémie.
 const ADULT: &str = "206127511100564";
@@ -57,22 +46,10 @@ struct Setup {
 
 fn setup(db: TestDb) -> Setup {
     let mut conn = db.connect();
-    let now = jiff::Timestamp::now();
     let mut mk = |role: Role, email: &str, territory: Option<&str>| {
-        let id = accounts::create_account(
-            &mut conn,
-            &NewAccount {
-                email,
-                password_hash: "x",
-                role,
-                display_name: email,
-                territory,
-                created_by: "test",
-            },
-            now,
-        )
-        .unwrap();
-        let (cookie, _csrf) = msp_web::auth::open_session_blocking(&mut conn, id).unwrap();
+        let (id, cookie, _csrf) = Account::new(role, email)
+            .territory(territory)
+            .signed_in(&mut conn);
         (id, cookie)
     };
     let psy = mk(Role::Psychologue, "psy@example.org", None);
@@ -85,53 +62,17 @@ fn setup(db: TestDb) -> Setup {
     let patient = mk(Role::Patient, "patient@example.org", None);
     let patient2 = mk(Role::Patient, "patient2@example.org", None);
     let unlinked = mk(Role::Patient, "patient3@example.org", None);
-    for (account, r) in [(psy.0, rpps("1000000042")), (psy2.0, rpps("1000000043"))] {
-        conn.execute(
-            "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
-             VALUES ($1, 'PSY', 'Test', '93', 'L', '69382')",
-            &[r.as_str().into()],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO applications (account_id, status, rpps, created_at, updated_at)
-             VALUES ($1, 'acceptee', $2, $3, $3)",
-            &[account.into(), r.as_str().into(), now.into()],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO conventions (rpps, start_date, end_date, cpam) VALUES ($1, $2, NULL, '69')",
-            &[r.as_str().into(), date(2024, 1, 1).into()],
-        )
-        .unwrap();
+    for (id, r) in [(psy.0, rpps("1000000042")), (psy2.0, rpps("1000000043"))] {
+        conventioned_psychologist(&mut conn, id, &r);
     }
     let other = nir("1800175111006");
     for (n, birth) in [(ADULT, ADULT_BIRTH), (other.as_str(), "1980-01-20")] {
-        conn.execute(
-            "INSERT INTO beneficiaries (nir, birth_date, sex, regime, rights_from, amc_id, noemie)
-             VALUES ($1, $2, 'F', 'general', $3, 'MUT1', 1)",
-            &[
-                n.into(),
-                msp_domain::dates::parse_iso(birth).unwrap().into(),
-                date(2020, 1, 1).into(),
-            ],
-        )
-        .unwrap();
+        beneficiary(&mut conn, n, birth);
     }
-    let link = |conn: &mut msp_store::Db, account: i64, n: &str| {
-        msp_store::pathway::link_patient(conn, account, &msp_domain::Nir::parse(n).unwrap())
-            .unwrap();
-    };
-    link(&mut conn, patient.0, ADULT);
-    link(&mut conn, patient2.0, &other);
+    link_patient(&mut conn, patient.0, ADULT);
+    link_patient(&mut conn, patient2.0, &other);
     drop(conn);
-    let state = AppState::new(
-        msp_store::open_pool(&db.url, 4).unwrap(),
-        Options {
-            today: Some(TODAY),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let state = state_on(&db, TODAY);
     Setup {
         db,
         state,
@@ -146,78 +87,6 @@ fn setup(db: TestDb) -> Setup {
         patient2: patient2.1,
         patient_unlinked: unlinked.1,
     }
-}
-
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    body: String,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
-    }
-
-    /// The French message of a refusal, after checking its status and code.
-    fn problem(&self, status: StatusCode, code: &str) -> String {
-        assert_eq!(self.status, status, "{}", self.body);
-        let j = self.json();
-        assert_eq!(j["code"], code, "{}", self.body);
-        j["message"].as_str().unwrap().to_owned()
-    }
-}
-
-fn send(state: &AppState, req: Request<Body>) -> Answer {
-    block_on(async {
-        let res = app(state.clone()).oneshot(req).await.unwrap();
-        let status = res.status();
-        let content_type = res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        Answer {
-            status,
-            content_type,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    })
-}
-
-fn get(state: &AppState, uri: &str, cookie: Option<&str>) -> Answer {
-    let mut b = Request::get(uri);
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, format!("msp_session={c}"));
-    }
-    send(state, b.body(Body::empty()).unwrap())
-}
-
-fn post_raw(
-    state: &AppState,
-    uri: &str,
-    cookie: Option<&str>,
-    content_type: &str,
-    body: String,
-) -> Answer {
-    let mut b = Request::post(uri).header(header::CONTENT_TYPE, content_type);
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, format!("msp_session={c}"));
-    }
-    send(state, b.body(Body::from(body)).unwrap())
-}
-
-fn post(state: &AppState, uri: &str, cookie: Option<&str>, body: Value) -> Answer {
-    post_raw(state, uri, cookie, "application/json", body.to_string())
-}
-
-fn count(db: &TestDb, sql: &str) -> i64 {
-    db.connect().query_one(sql, &[]).unwrap().int(0).unwrap()
 }
 
 fn audit_lines(db: &TestDb) -> i64 {
@@ -266,7 +135,7 @@ fn session(act: &str, day: &str) -> Value {
 
 /// Records a session through `POST /api/seances`; its id and decision.
 fn record(s: &Setup, cookie: &str, body: Value) -> (String, Value) {
-    let a = post(&s.state, "/api/seances", Some(cookie), body);
+    let a = post_json(&s.state, "/api/seances", Some(cookie), body);
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     let j = a.json();
     (j["id"].as_str().unwrap().to_owned(), j)
@@ -279,7 +148,7 @@ fn pathway_through_the_api_on_both_databases() {
         let label = s.db.label;
 
         // A doctor issues a letter: code, dates, patient, referrer; never a number of sessions.
-        let a = post(&s.state, "/api/adressages", Some(&s.medecin), letter(&[]));
+        let a = post_json(&s.state, "/api/adressages", Some(&s.medecin), letter(&[]));
         assert_eq!(a.status, StatusCode::CREATED, "{label} {}", a.body);
         assert!(a.content_type.starts_with("application/json"));
         let l = a.json();
@@ -319,7 +188,7 @@ fn pathway_through_the_api_on_both_databases() {
         assert_eq!(pdf.content_type, "application/pdf");
 
         // A midwife's letter for a session before 2023-12-25: not accepted then.
-        let a = post(
+        let a = post_json(
             &s.state,
             "/api/adressages",
             Some(&s.sage_femme),
@@ -356,7 +225,7 @@ fn pathway_through_the_api_on_both_databases() {
 
         // The psychologist verifies codes against session dates.
         let verify = |code: &str, day: &str| {
-            post(
+            post_json(
                 &s.state,
                 "/api/adressages/verification",
                 Some(&s.psy),
@@ -405,7 +274,7 @@ fn pathway_through_the_api_on_both_databases() {
         assert_eq!(verify(sf_code, "2023-12-25").json()["valable"], true);
 
         // Where the patient stands before the first session of the year.
-        let situation = |body: Value| post(&s.state, "/api/situation", Some(&s.psy), body);
+        let situation = |body: Value| post_json(&s.state, "/api/situation", Some(&s.psy), body);
         let a = situation(json!({
             "nir": "2 06 12 75 111 005 64", "date_naissance": "05/12/2006", "date": "2026-11-02"
         }));
@@ -678,7 +547,7 @@ fn who_may_call_what_on_both_databases() {
                 if *method == "GET" {
                     get(&s.state, path, cookie)
                 } else {
-                    post(&s.state, path, cookie, body.clone())
+                    post_json(&s.state, path, cookie, body.clone())
                 }
             };
             let m = call(None).problem(StatusCode::UNAUTHORIZED, "non_authentifie");
@@ -693,7 +562,7 @@ fn who_may_call_what_on_both_databases() {
             ("/api/situation", &s.psy),
         ] {
             for content_type in ["application/x-www-form-urlencoded", "text/plain"] {
-                let a = post_raw(
+                let a = post_body(
                     &s.state,
                     path,
                     Some(cookie),
@@ -709,7 +578,7 @@ fn who_may_call_what_on_both_databases() {
 
         // A psychologist without an accepted application has no RPPS.
         let no_rpps = Some(s.psy_without_rpps.as_str());
-        post(
+        post_json(
             &s.state,
             "/api/situation",
             no_rpps,
@@ -734,7 +603,7 @@ fn invalid_input_is_refused_in_french_on_both_databases() {
         let label = s.db.label;
 
         // Letters: the field that failed is named; nothing is stored.
-        let issue = |body: Value| post(&s.state, "/api/adressages", Some(&s.medecin), body);
+        let issue = |body: Value| post_json(&s.state, "/api/adressages", Some(&s.medecin), body);
         for (extra, expected) in [
             (("nir", json!("206127511100563")), "NIR invalide"),
             (
@@ -760,12 +629,12 @@ fn invalid_input_is_refused_in_french_on_both_databases() {
         missing.as_object_mut().unwrap().remove("nir");
         let m = issue(missing).problem(StatusCode::UNPROCESSABLE_ENTITY, "json_invalide");
         assert!(m.contains("nir"), "{m}");
-        let m = post_raw(
+        let m = post_body(
             &s.state,
             "/api/adressages",
             Some(&s.medecin),
             "application/json",
-            "{\"nir\": ".into(),
+            "{\"nir\": ",
         )
         .problem(StatusCode::UNPROCESSABLE_ENTITY, "json_invalide");
         assert!(m.contains("Corps JSON illisible"), "{m}");
@@ -774,7 +643,7 @@ fn invalid_input_is_refused_in_french_on_both_databases() {
 
         // Verification: a malformed code, an unknown one, a bad date.
         let verify =
-            |body: Value| post(&s.state, "/api/adressages/verification", Some(&s.psy), body);
+            |body: Value| post_json(&s.state, "/api/adressages/verification", Some(&s.psy), body);
         let m = verify(json!({ "code": "K7QM-4TX0", "date_seance": "2026-11-02" }))
             .problem(StatusCode::UNPROCESSABLE_ENTITY, "code_invalide");
         assert!(m.contains("Code de vérification invalide"), "{m}");
@@ -791,7 +660,7 @@ fn invalid_input_is_refused_in_french_on_both_databases() {
             if let Some(d) = day {
                 body["date"] = json!(d);
             }
-            post(&s.state, "/api/situation", Some(&s.psy), body)
+            post_json(&s.state, "/api/situation", Some(&s.psy), body)
         };
         let m = situation("206127511100563", ADULT_BIRTH, None)
             .problem(StatusCode::UNPROCESSABLE_ENTITY, "saisie_invalide");
@@ -811,7 +680,7 @@ fn invalid_input_is_refused_in_french_on_both_databases() {
         let m = situation(ADULT, ADULT_BIRTH, Some("2026-11-24"))
             .problem(StatusCode::UNPROCESSABLE_ENTITY, "saisie_invalide");
         assert!(m.contains("dans le futur"), "{m}");
-        let m = post(
+        let m = post_json(
             &s.state,
             "/api/situation",
             Some(&s.psy),
@@ -828,15 +697,16 @@ fn reads_of_someone_elses_data_are_guarded_and_audited_on_both_databases() {
     for db in testing::all() {
         let s = setup(db);
         let label = s.db.label;
-        let code = post(&s.state, "/api/adressages", Some(&s.medecin), letter(&[])).json()["code"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let code =
+            post_json(&s.state, "/api/adressages", Some(&s.medecin), letter(&[])).json()["code"]
+                .as_str()
+                .unwrap()
+                .to_owned();
         assert_eq!(audited(&s.db, "medecin", "emission", "(API)"), 1, "{label}");
 
         // Each read by a psychologist is one line, naming the patient without the NIR.
         let before = audit_lines(&s.db);
-        let a = post(
+        let a = post_json(
             &s.state,
             "/api/adressages/verification",
             Some(&s.psy),
@@ -847,7 +717,7 @@ fn reads_of_someone_elses_data_are_guarded_and_audited_on_both_databases() {
             audited(&s.db, "psy", "lecture", "vérification du courrier"),
             1
         );
-        let a = post(
+        let a = post_json(
             &s.state,
             "/api/situation",
             Some(&s.psy),

@@ -3,18 +3,19 @@
 //! instant, on a multi-threaded runtime; exactly one gets the last session of the year, the
 //! others are refused `PLAFOND` (or `MEME_JOUR` on the same day), and none fails.
 
+mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use common::TODAY;
+use common::fixtures::{account, beneficiary, conventioned_psychologist, rpps, state_with};
+use common::http::respond;
 use jiff::civil::{Date, date};
 use msp_domain::Role;
-use msp_store::accounts::{self, NewAccount};
 use msp_store::testing::{self, TestDb};
-use msp_web::{AppState, Options, app};
+use msp_web::{AppState, Options};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tower::ServiceExt;
 
-const TODAY: Date = date(2026, 11, 23);
 /// Adult, rights open since 2020.
 const PATIENT: &str = "206127511100564";
 const BIRTH: &str = "2006-12-05";
@@ -22,10 +23,6 @@ const BIRTH: &str = "2006-12-05";
 const PSYCHOLOGISTS: usize = 4;
 /// Concurrent requests for the twelfth session.
 const REQUESTS: usize = 16;
-
-fn rpps(partial: &str) -> String {
-    format!("{partial}{}", msp_domain::ids::luhn_complete(partial))
-}
 
 struct Setup {
     db: TestDb,
@@ -37,64 +34,24 @@ struct Setup {
 /// `PSYCHOLOGISTS` conventioned psychologists with an open session, one known patient.
 fn setup(db: TestDb) -> Setup {
     let mut conn = db.connect();
-    let now = jiff::Timestamp::now();
     let mut psychologists = Vec::new();
     for p in 0..PSYCHOLOGISTS {
-        let email = format!("psy{p}@example.org");
-        let id = accounts::create_account(
-            &mut conn,
-            &NewAccount {
-                email: &email,
-                password_hash: "x",
-                role: Role::Psychologue,
-                display_name: &email,
-                territory: None,
-                created_by: "test",
-            },
-            now,
-        )
-        .unwrap();
-        let (cookie, _csrf) = msp_web::auth::open_session_blocking(&mut conn, id).unwrap();
-        let r = rpps(&format!("100000004{p}"));
-        conn.execute(
-            "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
-             VALUES ($1, 'PSY', 'Test', '93', 'L', '69382')",
-            &[r.as_str().into()],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO applications (account_id, status, rpps, created_at, updated_at)
-             VALUES ($1, 'acceptee', $2, $3, $3)",
-            &[id.into(), r.as_str().into(), now.into()],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO conventions (rpps, start_date, end_date, cpam) VALUES ($1, $2, NULL, '69')",
-            &[r.as_str().into(), date(2024, 1, 1).into()],
-        )
-        .unwrap();
+        let (id, cookie, _csrf) =
+            account(&mut conn, Role::Psychologue, &format!("psy{p}@example.org"));
+        conventioned_psychologist(&mut conn, id, &rpps(&format!("100000004{p}")));
         psychologists.push(cookie);
     }
-    conn.execute(
-        "INSERT INTO beneficiaries (nir, birth_date, sex, regime, rights_from, amc_id, noemie)
-         VALUES ($1, $2, 'F', 'general', $3, 'MUT1', 1)",
-        &[
-            PATIENT.into(),
-            msp_domain::dates::parse_iso(BIRTH).unwrap().into(),
-            date(2020, 1, 1).into(),
-        ],
-    )
-    .unwrap();
+    beneficiary(&mut conn, PATIENT, BIRTH);
     drop(conn);
     // As `msp serve`: a pool of 8 connections, more than the runtime's worker threads.
-    let state = AppState::new(
-        msp_store::open_pool(&db.url, 8).unwrap(),
+    let state = state_with(
+        &db,
+        8,
         Options {
             today: Some(TODAY),
             ..Default::default()
         },
-    )
-    .unwrap();
+    );
     Setup {
         db,
         state,
@@ -126,18 +83,8 @@ async fn record(
         .header(header::COOKIE, format!("msp_session={cookie}"))
         .body(Body::from(body.to_string()))
         .unwrap();
-    let res = app(state.clone()).oneshot(req).await.expect("infallible");
-    let status = res.status();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    let json = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-        panic!(
-            "{status}: not JSON ({e}): {}",
-            String::from_utf8_lossy(&bytes)
-        )
-    });
-    (status, json)
+    let a = respond(state, req).await;
+    (a.status, a.json())
 }
 
 /// Fires every `(psychologist, day, act)` request at once (released together by a barrier) and

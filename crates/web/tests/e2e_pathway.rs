@@ -11,15 +11,16 @@
 
 mod common;
 
+use common::TODAY;
 use common::browser::{Driver, assert_accessible, serve};
-use jiff::civil::{Date, date};
+use common::fixtures::{
+    Account, beneficiary, conventioned_psychologist_named, link_patient, rpps, state_on,
+};
 use msp_domain::Role;
-use msp_store::accounts::{self, NewAccount};
 use msp_store::testing::{self, TestDb};
-use msp_web::{AppState, Options};
+use msp_web::AppState;
 use std::time::Instant;
 
-const TODAY: Date = date(2026, 11, 23);
 const PASSWORD: &str = "correct-horse-battery-staple";
 
 /// The patient: an adult, complementary insurer linked by Noémie.
@@ -31,74 +32,26 @@ const DOCTOR: (&str, &str) = ("medecin@example.org", "Dr Hélène Lefèvre");
 const PSY: (&str, &str) = ("psy@example.org", "Claire Dubois");
 const PATIENT: (&str, &str) = ("patient@example.org", "Élodie Martin");
 
-fn rpps(partial: &str) -> String {
-    format!("{partial}{}", msp_domain::ids::luhn_complete(partial))
-}
-
 /// A médecin, a psychologist with an accepted application and a convention, a patient account
 /// tied to a beneficiary; every account with [`PASSWORD`].
 fn setup() -> (TestDb, AppState) {
     let db = testing::sqlite();
     let mut conn = db.connect();
-    let now = jiff::Timestamp::now();
     let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
     let mut mk = |role: Role, (email, name): (&str, &str)| {
-        accounts::create_account(
-            &mut conn,
-            &NewAccount {
-                email,
-                password_hash: &hash,
-                role,
-                display_name: name,
-                territory: None,
-                created_by: "test",
-            },
-            now,
-        )
-        .unwrap()
+        Account::new(role, email)
+            .named(name)
+            .password_hash(&hash)
+            .create(&mut conn)
     };
     mk(Role::Medecin, DOCTOR);
     let psy = mk(Role::Psychologue, PSY);
     let patient = mk(Role::Patient, PATIENT);
-    let psy_rpps = rpps("1000000042");
-    conn.execute(
-        "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
-         VALUES ($1, 'Dubois', 'Claire', '93', 'L', '69382')",
-        &[psy_rpps.as_str().into()],
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO applications (account_id, status, rpps, created_at, updated_at)
-         VALUES ($1, 'acceptee', $2, $3, $3)",
-        &[psy.into(), psy_rpps.as_str().into(), now.into()],
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO conventions (rpps, start_date, end_date, cpam) VALUES ($1, $2, NULL, '69')",
-        &[psy_rpps.as_str().into(), date(2024, 1, 1).into()],
-    )
-    .unwrap();
-    conn.execute(
-        "INSERT INTO beneficiaries (nir, birth_date, sex, regime, rights_from, amc_id, noemie)
-         VALUES ($1, $2, 'F', 'general', $3, 'MUT1', 1)",
-        &[
-            NIR.into(),
-            msp_domain::dates::parse_iso(BIRTH).unwrap().into(),
-            date(2020, 1, 1).into(),
-        ],
-    )
-    .unwrap();
-    msp_store::pathway::link_patient(&mut conn, patient, &msp_domain::Nir::parse(NIR).unwrap())
-        .unwrap();
+    conventioned_psychologist_named(&mut conn, psy, &rpps("1000000042"), "Dubois", "Claire");
+    beneficiary(&mut conn, NIR, BIRTH);
+    link_patient(&mut conn, patient, NIR);
     drop(conn);
-    let state = AppState::new(
-        msp_store::open_pool(&db.url, 4).unwrap(),
-        Options {
-            today: Some(TODAY),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let state = state_on(&db, TODAY);
     (db, state)
 }
 
@@ -411,19 +364,10 @@ fn a_cpam_agent_follows_a_batch_without_reloads() {
     let agent = {
         let mut conn = db.connect();
         let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
-        accounts::create_account(
-            &mut conn,
-            &NewAccount {
-                email: AGENT.0,
-                password_hash: &hash,
-                role: Role::AgentCpam,
-                display_name: AGENT.1,
-                territory: None,
-                created_by: "test",
-            },
-            jiff::Timestamp::now(),
-        )
-        .unwrap()
+        Account::new(Role::AgentCpam, AGENT.0)
+            .named(AGENT.1)
+            .password_hash(&hash)
+            .create(&mut conn)
     };
     let jobs_state = state.clone();
     let base = serve(state);

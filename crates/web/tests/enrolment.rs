@@ -6,20 +6,18 @@
 mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::block_on;
+use common::TODAY;
+use common::fixtures::{self, Account, registry_entry};
+use common::http::{Answer, get, post_body, post_form, send};
 use jiff::civil::{Date, date};
 use msp_domain::Role;
-use msp_store::accounts::{self, NewAccount};
 use msp_store::testing::{self, TestDb};
-use msp_web::{AppState, Options, app};
-use tower::ServiceExt;
+use msp_web::AppState;
 
-const TODAY: Date = date(2026, 11, 23);
 const PASSWORD: &str = "un mot de passe solide";
 /// A valid RPPS (Luhn) registered as psychologist below.
 fn rpps() -> String {
-    let partial = "1000000042";
-    format!("{partial}{}", msp_domain::ids::luhn_complete(partial))
+    fixtures::rpps("1000000042")
 }
 
 struct Setup {
@@ -36,19 +34,7 @@ fn sync<T>(f: impl FnOnce() -> T) -> T {
 }
 
 fn state_on(db: &TestDb, today: Date) -> AppState {
-    sync(|| state_on_blocking(db, today))
-}
-
-fn state_on_blocking(db: &TestDb, today: Date) -> AppState {
-    let pool = msp_store::open_pool(&db.url, 4).expect("pool");
-    AppState::new(
-        pool,
-        Options {
-            today: Some(today),
-            ..Default::default()
-        },
-    )
-    .expect("state")
+    sync(|| fixtures::state_on(db, today))
 }
 
 fn setup(db: TestDb) -> Setup {
@@ -57,30 +43,15 @@ fn setup(db: TestDb) -> Setup {
 
 fn setup_blocking(db: TestDb) -> Setup {
     let mut conn = db.connect();
-    conn.execute(
-        "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
-         VALUES ($1, 'LEFÈVRE', 'Hélène', '93', 'L', '69382')",
-        &[rpps().into()],
-    )
-    .unwrap();
-    let now = jiff::Timestamp::now();
+    registry_entry(&mut conn, &rpps(), "LEFÈVRE", "Hélène");
     let mut sessions = Vec::new();
     let mk =
         |conn: &mut msp_store::Db, role: Role, email: &str, territory: Option<&str>, hash: &str| {
-            let id = accounts::create_account(
-                conn,
-                &NewAccount {
-                    email,
-                    password_hash: hash,
-                    role,
-                    display_name: email,
-                    territory,
-                    created_by: "test",
-                },
-                now,
-            )
-            .unwrap();
-            msp_web::auth::open_session_blocking(conn, id).unwrap()
+            let (_, cookie, csrf) = Account::new(role, email)
+                .territory(territory)
+                .password_hash(hash)
+                .signed_in(conn);
+            (cookie, csrf)
         };
     let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
     for role in Role::ALL {
@@ -105,7 +76,7 @@ fn setup_blocking(db: TestDb) -> Setup {
         "x",
     );
     drop(conn);
-    let state = state_on_blocking(&db, TODAY);
+    let state = fixtures::state_on(&db, TODAY);
     Setup {
         db,
         state,
@@ -119,62 +90,6 @@ impl Setup {
         let (_, c, t) = self.sessions.iter().find(|(r, _, _)| *r == role).unwrap();
         (c, t)
     }
-}
-
-struct Answer {
-    status: StatusCode,
-    location: String,
-    set_cookie: Vec<String>,
-    body: String,
-}
-
-fn send(state: &AppState, req: Request<Body>) -> Answer {
-    block_on(send_async(state, req))
-}
-
-async fn send_async(state: &AppState, req: Request<Body>) -> Answer {
-    let res = app(state.clone()).oneshot(req).await.unwrap();
-    let status = res.status();
-    let location = res
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let set_cookie = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .collect();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        location,
-        set_cookie,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn get(state: &AppState, uri: &str, cookie: Option<&str>) -> Answer {
-    let mut b = Request::get(uri);
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, format!("msp_session={c}"));
-    }
-    send(state, b.body(Body::empty()).unwrap())
-}
-
-fn post(state: &AppState, uri: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Answer {
-    let mut b =
-        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, format!("msp_session={c}"));
-    }
-    let body = serde_urlencoded::to_string(form).unwrap();
-    send(state, b.body(Body::from(body)).unwrap())
 }
 
 fn upload(state: &AppState, cookie: &str, csrf: &str, kind: &str, content: &[u8]) -> Answer {
@@ -194,15 +109,13 @@ fn upload(state: &AppState, cookie: &str, csrf: &str, kind: &str, content: &[u8]
     );
     body.extend(content);
     body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let req = Request::post("/espace/candidature/pieces")
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .header(header::COOKIE, format!("msp_session={cookie}"))
-        .body(Body::from(body))
-        .unwrap();
-    send(state, req)
+    post_body(
+        state,
+        "/espace/candidature/pieces",
+        Some(cookie),
+        &format!("multipart/form-data; boundary={boundary}"),
+        body,
+    )
 }
 
 fn pdf() -> Vec<u8> {
@@ -216,7 +129,7 @@ fn card_listed(state: &AppState) -> bool {
 /// Applies, files, accepts; returns the application id.
 fn apply_and_accept(s: &Setup) -> i64 {
     let (psy, psy_csrf) = s.session(Role::Psychologue);
-    let a = post(
+    let a = post_form(
         &s.state,
         "/espace/candidature",
         Some(psy),
@@ -235,7 +148,7 @@ fn apply_and_accept(s: &Setup) -> i64 {
     );
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
     // Not complete yet: filing is refused and nothing changes.
-    let a = post(
+    let a = post_form(
         &s.state,
         "/espace/candidature/depot",
         Some(psy),
@@ -251,7 +164,7 @@ fn apply_and_accept(s: &Setup) -> i64 {
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("✗ Non conforme"), "{}", page.body);
     assert!(page.body.contains("Présent au répertoire, profession 93."));
-    let a = post(
+    let a = post_form(
         &s.state,
         "/espace/candidature/depot",
         Some(psy),
@@ -286,14 +199,14 @@ fn apply_and_accept(s: &Setup) -> i64 {
     assert_eq!(v.status, StatusCode::OK);
     assert!(v.body.contains("Décision de la commission"));
     // A refusal without reason is refused.
-    let a = post(
+    let a = post_form(
         &s.state,
         &format!("/espace/candidatures/{id}/decision"),
         Some(expert),
         &[("_csrf", expert_csrf), ("decision", "refuser")],
     );
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let a = post(
+    let a = post_form(
         &s.state,
         &format!("/espace/candidatures/{id}/decision"),
         Some(expert),
@@ -317,7 +230,7 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
         let (cpam, cpam_csrf) = s.session(Role::AgentCpam);
         let home = get(&s.state, "/espace/cpam", Some(cpam));
         assert!(home.body.contains(&rpps()));
-        let a = post(
+        let a = post_form(
             &s.state,
             &format!("/espace/cpam/{}/signature", rpps()),
             Some(cpam),
@@ -332,7 +245,7 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
         let search = get(&s.state, "/api/psychologues?q=69002&rayon=5", None);
         assert!(search.body.contains(&rpps()), "{}", search.body);
         // Signing twice is refused, nothing written.
-        let a = post(
+        let a = post_form(
             &s.state,
             &format!("/espace/cpam/{}/signature", rpps()),
             Some(cpam),
@@ -341,7 +254,7 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
         assert_eq!(a.status, StatusCode::CONFLICT);
 
         // Suspension over today: hidden; after its end: listed again.
-        let a = post(
+        let a = post_form(
             &s.state,
             &format!("/espace/cpam/{}/suspension", rpps()),
             Some(cpam),
@@ -367,7 +280,7 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
 
         // Withdrawal with 2 months' notice by the psychologist.
         let (psy, psy_csrf) = s.session(Role::Psychologue);
-        let a = post(
+        let a = post_form(
             &s.state,
             "/espace/convention/retrait",
             Some(psy),
@@ -378,7 +291,7 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
         assert!(!card_listed(&state_on(&s.db, date(2027, 1, 24))));
 
         // Exclusion.
-        let a = post(
+        let a = post_form(
             &s.state,
             &format!("/espace/cpam/{}/exclusion", rpps()),
             Some(cpam),
@@ -493,7 +406,7 @@ fn sign_in_sessions_csrf_and_bad_input() {
         // Sign-out needs the CSRF token, then the session is gone.
         let (admin, admin_csrf) = s.session(Role::Admin);
         assert_eq!(
-            post(
+            post_form(
                 &s.state,
                 "/deconnexion",
                 Some(&session),
@@ -508,7 +421,7 @@ fn sign_in_sessions_csrf_and_bad_input() {
             page.body[i..i + 64].to_owned()
         };
         assert_eq!(
-            post(
+            post_form(
                 &s.state,
                 "/deconnexion",
                 Some(&session),
@@ -571,7 +484,7 @@ fn refusals_leave_nothing_written() {
         // Forged CSRF token on an upload and on a form.
         let a = upload(&s.state, psy2, "forged", "diplome", &pdf());
         assert_eq!(a.status, StatusCode::FORBIDDEN);
-        let a = post(
+        let a = post_form(
             &s.state,
             "/espace/candidature",
             Some(psy2),
@@ -580,14 +493,14 @@ fn refusals_leave_nothing_written() {
         assert_eq!(a.status, StatusCode::FORBIDDEN);
         assert!(a.body.contains("jeton de sécurité"));
         // Bad form input.
-        let a = post(
+        let a = post_form(
             &s.state,
             "/espace/candidature",
             Some(psy2),
             &[("_csrf", psy2_csrf), ("rpps", "12345678901")],
         );
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let a = post(
+        let a = post_form(
             &s.state,
             "/espace/candidature",
             Some(psy2),
@@ -778,7 +691,7 @@ fn route_role_matrix_on_both_databases() {
             let a = if *method == "GET" {
                 get(&s.state, path, None)
             } else {
-                post(&s.state, path, None, &[])
+                post_form(&s.state, path, None, &[])
             };
             assert_eq!(
                 (a.status, a.location.as_str()),
@@ -790,7 +703,7 @@ fn route_role_matrix_on_both_databases() {
                 let a = if *method == "GET" {
                     get(&s.state, path, Some(cookie))
                 } else {
-                    post(&s.state, path, Some(cookie), &[("_csrf", csrf)])
+                    post_form(&s.state, path, Some(cookie), &[("_csrf", csrf)])
                 };
                 let refused =
                     a.status == StatusCode::FORBIDDEN || a.location.starts_with("/connexion");

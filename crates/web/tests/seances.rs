@@ -4,27 +4,17 @@
 //! psychologist's year with the remote share, the JSON API, and the audit log.
 
 mod common;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use common::block_on;
-use jiff::civil::{Date, date};
+use axum::http::StatusCode;
+use common::TODAY;
+use common::fixtures::{
+    Account, account, beneficiary, conventioned_psychologist, count, link_patient, nir, rpps,
+    state_on,
+};
+use common::http::{Answer, get, post_body, post_form, post_json};
+use jiff::civil::date;
 use msp_domain::Role;
-use msp_store::accounts::{self, NewAccount};
 use msp_store::testing::{self, TestDb};
-use msp_web::{AppState, Options, app};
-use tower::ServiceExt;
-
-const TODAY: Date = date(2026, 11, 23);
-
-fn rpps(partial: &str) -> String {
-    format!("{partial}{}", msp_domain::ids::luhn_complete(partial))
-}
-
-/// A valid NIR from its first 13 characters (digits only).
-fn nir(first13: &str) -> String {
-    let n: u64 = first13.parse().unwrap();
-    format!("{first13}{:02}", 97 - n % 97)
-}
+use msp_web::AppState;
 
 /// Adult, AMC linked by Noémie.
 const ADULT: &str = "206127511100564";
@@ -53,96 +43,30 @@ struct Setup {
 
 fn setup(db: TestDb) -> Setup {
     let mut conn = db.connect();
-    let now = jiff::Timestamp::now();
-    let mut mk = |role: Role, email: &str| {
-        let id = accounts::create_account(
-            &mut conn,
-            &NewAccount {
-                email,
-                password_hash: "x",
-                role,
-                display_name: email,
-                territory: None,
-                created_by: "test",
-            },
-            now,
-        )
-        .unwrap();
-        let (c, t) = msp_web::auth::open_session_blocking(&mut conn, id).unwrap();
-        (id, c, t)
-    };
-    let psy = mk(Role::Psychologue, "psy@example.org");
-    let psy2 = mk(Role::Psychologue, "psy2@example.org");
-    let cpam = mk(Role::AgentCpam, "cpam@example.org");
-    let medecin = mk(Role::Medecin, "medecin@example.org");
-    let patient = mk(Role::Patient, "patient@example.org");
-    let sage_femme = mk(Role::SageFemme, "sf@example.org");
-    let patient2 = mk(Role::Patient, "patient2@example.org");
-    let admin = mk(Role::Admin, "admin@example.org");
-    let cpam69 = {
-        let id = accounts::create_account(
-            &mut conn,
-            &NewAccount {
-                email: "cpam69@example.org",
-                password_hash: "x",
-                role: Role::AgentCpam,
-                display_name: "cpam69",
-                territory: Some("75"),
-                created_by: "test",
-            },
-            now,
-        )
-        .unwrap();
-        let (c, t) = msp_web::auth::open_session_blocking(&mut conn, id).unwrap();
-        (id, c, t)
-    };
-    for (account, r) in [(psy.0, rpps("1000000042")), (psy2.0, rpps("1000000043"))] {
-        conn.execute(
-            "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
-             VALUES ($1, 'PSY', 'Test', '93', 'L', '69382')",
-            &[r.as_str().into()],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO applications (account_id, status, rpps, created_at, updated_at)
-             VALUES ($1, 'acceptee', $2, $3, $3)",
-            &[account.into(), r.as_str().into(), now.into()],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO conventions (rpps, start_date, end_date, cpam) VALUES ($1, $2, NULL, '69')",
-            &[r.as_str().into(), date(2024, 1, 1).into()],
-        )
-        .unwrap();
+    let psy = account(&mut conn, Role::Psychologue, "psy@example.org");
+    let psy2 = account(&mut conn, Role::Psychologue, "psy2@example.org");
+    let cpam = account(&mut conn, Role::AgentCpam, "cpam@example.org");
+    let medecin = account(&mut conn, Role::Medecin, "medecin@example.org");
+    let patient = account(&mut conn, Role::Patient, "patient@example.org");
+    let sage_femme = account(&mut conn, Role::SageFemme, "sf@example.org");
+    let patient2 = account(&mut conn, Role::Patient, "patient2@example.org");
+    let admin = account(&mut conn, Role::Admin, "admin@example.org");
+    let cpam69 = Account::new(Role::AgentCpam, "cpam69@example.org")
+        .named("cpam69")
+        .territory(Some("75"))
+        .signed_in(&mut conn);
+    for (id, r) in [(psy.0, rpps("1000000042")), (psy2.0, rpps("1000000043"))] {
+        conventioned_psychologist(&mut conn, id, &r);
     }
     for (n, birth) in [
         (ADULT.to_owned(), ADULT_BIRTH),
         (minor(), "2015-03-10"),
         (full(), "1980-01-20"),
     ] {
-        conn.execute(
-            "INSERT INTO beneficiaries (nir, birth_date, sex, regime, rights_from, amc_id, noemie)
-             VALUES ($1, $2, 'F', 'general', $3, 'MUT1', 1)",
-            &[
-                n.as_str().into(),
-                msp_domain::dates::parse_iso(birth).unwrap().into(),
-                date(2020, 1, 1).into(),
-            ],
-        )
-        .unwrap();
+        beneficiary(&mut conn, &n, birth);
     }
-    msp_store::pathway::link_patient(
-        &mut conn,
-        patient.0,
-        &msp_domain::Nir::parse(ADULT).unwrap(),
-    )
-    .unwrap();
-    msp_store::pathway::link_patient(
-        &mut conn,
-        patient2.0,
-        &msp_domain::Nir::parse(&minor()).unwrap(),
-    )
-    .unwrap();
+    link_patient(&mut conn, patient.0, ADULT);
+    link_patient(&mut conn, patient2.0, &minor());
     // This patient has already used the year's 12 sessions elsewhere.
     conn.execute(
         "INSERT INTO patient_years (nir, year, accepted, first_eep) VALUES ($1, 2026, 12, $2)",
@@ -150,14 +74,7 @@ fn setup(db: TestDb) -> Setup {
     )
     .unwrap();
     drop(conn);
-    let state = AppState::new(
-        msp_store::open_pool(&db.url, 4).unwrap(),
-        Options {
-            today: Some(TODAY),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let state = state_on(&db, TODAY);
     let pair = |(_, c, t): (i64, String, String)| (c, t);
     Setup {
         db,
@@ -172,66 +89,6 @@ fn setup(db: TestDb) -> Setup {
         admin: pair(admin),
         cpam69: pair(cpam69),
     }
-}
-
-struct Answer {
-    status: StatusCode,
-    location: String,
-    body: String,
-}
-
-fn send(state: &AppState, req: Request<Body>) -> Answer {
-    block_on(async {
-        let res = app(state.clone()).oneshot(req).await.unwrap();
-        let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        Answer {
-            status,
-            location,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    })
-}
-
-fn get(state: &AppState, uri: &str, cookie: &str) -> Answer {
-    send(
-        state,
-        Request::get(uri)
-            .header(header::COOKIE, format!("msp_session={cookie}"))
-            .body(Body::empty())
-            .unwrap(),
-    )
-}
-
-fn post(state: &AppState, uri: &str, cookie: &str, form: &[(&str, &str)]) -> Answer {
-    send(
-        state,
-        Request::post(uri)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("msp_session={cookie}"))
-            .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
-            .unwrap(),
-    )
-}
-
-fn post_json(state: &AppState, cookie: Option<&str>, body: serde_json::Value) -> Answer {
-    let mut b = Request::post("/api/seances").header(header::CONTENT_TYPE, "application/json");
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, format!("msp_session={c}"));
-    }
-    send(state, b.body(Body::from(body.to_string())).unwrap())
-}
-
-fn count(db: &TestDb, sql: &str) -> i64 {
-    db.connect().query_one(sql, &[]).unwrap().int(0).unwrap()
 }
 
 /// Submits the session form; returns the answer.
@@ -255,7 +112,7 @@ fn record(
         ("consentement", "1"),
     ];
     form.extend_from_slice(extra);
-    post(&s.state, "/espace/seances", c, &form)
+    post_form(&s.state, "/espace/seances", Some(c), &form)
 }
 
 /// Records and follows the redirect to the decision page.
@@ -267,7 +124,7 @@ fn record_ok(s: &Setup, nir: &str, birth: &str, day: &str, act: &str) -> (String
         "{}",
         a.location
     );
-    let page = get(&s.state, &a.location, &s.psy.0);
+    let page = get(&s.state, &a.location, Some(&s.psy.0));
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     (a.location, page.body)
 }
@@ -279,15 +136,15 @@ fn recording_sessions_on_both_databases() {
         let label = s.db.label;
         let (c, t) = s.psy.clone();
 
-        let form = get(&s.state, "/espace/seances", &c);
+        let form = get(&s.state, "/espace/seances", Some(&c));
         assert_eq!(form.status, StatusCode::OK, "{label}");
         assert!(form.body.contains("Saisir une séance"));
 
         // Before recording: where the patient stands this year (NIR typed with spaces).
-        let v = post(
+        let v = post_form(
             &s.state,
             "/espace/seances",
-            &c,
+            Some(&c),
             &[
                 ("_csrf", &t),
                 ("etape", "verifier"),
@@ -362,10 +219,10 @@ fn recording_sessions_on_both_databases() {
         let a = record(&s, &minor(), "2015-03-10", "2026-11-16", "EEP", &[]);
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(a.body.contains("autorité parentale"), "{}", a.body);
-        let a = post(
+        let a = post_form(
             &s.state,
             "/espace/seances",
-            &c,
+            Some(&c),
             &[
                 ("_csrf", &t),
                 ("etape", "enregistrer"),
@@ -377,10 +234,10 @@ fn recording_sessions_on_both_databases() {
         );
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(a.body.contains("consentement du patient"));
-        let v = post(
+        let v = post_form(
             &s.state,
             "/espace/seances",
-            &c,
+            Some(&c),
             &[
                 ("_csrf", &t),
                 ("etape", "verifier"),
@@ -391,10 +248,10 @@ fn recording_sessions_on_both_databases() {
         assert_eq!(v.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(v.body.contains(unknown) && !v.body.contains("restante"));
         // Without the form's token: refused.
-        let a = post(
+        let a = post_form(
             &s.state,
             "/espace/seances",
-            &c,
+            Some(&c),
             &[("_csrf", "x"), ("etape", "enregistrer"), ("nir", ADULT)],
         );
         assert_eq!(a.status, StatusCode::FORBIDDEN);
@@ -416,14 +273,20 @@ fn recording_sessions_on_both_databases() {
         );
 
         // Who may read a patient's session.
-        assert_eq!(get(&s.state, &eep_url, &s.cpam.0).status, StatusCode::OK);
-        assert_eq!(get(&s.state, &eep_url, &s.patient.0).status, StatusCode::OK);
+        assert_eq!(
+            get(&s.state, &eep_url, Some(&s.cpam.0)).status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            get(&s.state, &eep_url, Some(&s.patient.0)).status,
+            StatusCode::OK
+        );
         for (who, cookie) in [
             ("psy2", &s.psy2.0),
             ("medecin", &s.medecin.0),
             ("another patient", &s.patient2.0),
         ] {
-            let a = get(&s.state, &eep_url, cookie);
+            let a = get(&s.state, &eep_url, Some(cookie));
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{label} {who}");
             assert!(a.body.contains("Accès refusé"));
             assert!(
@@ -432,11 +295,11 @@ fn recording_sessions_on_both_databases() {
             );
         }
         assert_eq!(
-            get(&s.state, "/espace/seances/EN-INCONNU", &c).status,
+            get(&s.state, "/espace/seances/EN-INCONNU", Some(&c)).status,
             StatusCode::NOT_FOUND
         );
         // The other psychologist's own list does not show the patient.
-        let other = get(&s.state, "/espace/mes-seances", &s.psy2.0);
+        let other = get(&s.state, "/espace/mes-seances", Some(&s.psy2.0));
         assert_eq!(other.status, StatusCode::OK);
         assert!(other.body.contains("Aucune séance"));
 
@@ -447,12 +310,23 @@ fn recording_sessions_on_both_databases() {
                 "consentement": true
             })
         };
-        let a = post_json(&s.state, None, body(ADULT, "2026-11-20", "PSS"));
+        let a = post_json(
+            &s.state,
+            "/api/seances",
+            None,
+            body(ADULT, "2026-11-20", "PSS"),
+        );
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
-        let a = post_json(&s.state, Some(&s.cpam.0), body(ADULT, "2026-11-20", "PSS"));
+        let a = post_json(
+            &s.state,
+            "/api/seances",
+            Some(&s.cpam.0),
+            body(ADULT, "2026-11-20", "PSS"),
+        );
         assert_eq!(a.status, StatusCode::FORBIDDEN);
         let a = post_json(
             &s.state,
+            "/api/seances",
             Some(&c),
             body("206127511100563", "2026-11-20", "PSS"),
         );
@@ -460,7 +334,12 @@ fn recording_sessions_on_both_databases() {
         let j: serde_json::Value = serde_json::from_str(&a.body).unwrap();
         assert_eq!(j["code"], "seance_invalide");
         assert!(j["message"].as_str().unwrap().contains("NIR invalide"));
-        let a = post_json(&s.state, Some(&c), body(ADULT, "2026-11-20", "PSS"));
+        let a = post_json(
+            &s.state,
+            "/api/seances",
+            Some(&c),
+            body(ADULT, "2026-11-20", "PSS"),
+        );
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
         let j: serde_json::Value = serde_json::from_str(&a.body).unwrap();
         assert_eq!(j["statut"], "acceptee");
@@ -469,13 +348,18 @@ fn recording_sessions_on_both_databases() {
         assert_eq!(j["montants"]["complementaire_voie"], "noemie");
         assert_eq!(j["avant"]["restantes"], 10);
         assert_eq!(j["apres"]["restantes"], 9);
-        let a = post_json(&s.state, Some(&c), body(ADULT, "2026-11-20", "APS"));
+        let a = post_json(
+            &s.state,
+            "/api/seances",
+            Some(&c),
+            body(ADULT, "2026-11-20", "APS"),
+        );
         let j: serde_json::Value = serde_json::from_str(&a.body).unwrap();
         assert_eq!(j["statut"], "refusee");
         assert_eq!(j["motif"]["code"], "MEME_JOUR");
 
         // The psychologist's year: sessions, decisions, remote share against 20 %.
-        let mine = get(&s.state, "/espace/mes-seances", &c);
+        let mine = get(&s.state, "/espace/mes-seances", Some(&c));
         assert_eq!(mine.status, StatusCode::OK);
         assert!(mine.body.contains("Mes séances 2026"));
         assert!(
@@ -488,7 +372,7 @@ fn recording_sessions_on_both_databases() {
         assert!(mine.body.contains("une séance par jour au plus"));
 
         // The patient's space: sessions of the year, sessions left, reimbursements.
-        let me = get(&s.state, "/espace/mon-suivi", &s.patient.0);
+        let me = get(&s.state, "/espace/mon-suivi", Some(&s.patient.0));
         assert_eq!(me.status, StatusCode::OK);
         assert!(me.body.contains("Mon suivi 2026"));
         assert!(
@@ -507,13 +391,13 @@ fn recording_sessions_on_both_databases() {
                 .contains("Non remboursée : Le patient a déjà une séance")
         );
         assert!(!me.body.contains(ADULT));
-        let child = get(&s.state, "/espace/mon-suivi", &s.patient2.0);
+        let child = get(&s.state, "/espace/mon-suivi", Some(&s.patient2.0));
         assert!(
             child.body.contains("1 séance(s) remboursée(s)")
                 && !child.body.contains("Test PSY PSS")
         );
         let audited_before = count(&s.db, "SELECT COUNT(*) FROM audit_log");
-        get(&s.state, &eep_url, &s.patient.0);
+        get(&s.state, &eep_url, Some(&s.patient.0));
         assert_eq!(
             count(&s.db, "SELECT COUNT(*) FROM audit_log"),
             audited_before,
@@ -556,7 +440,7 @@ fn recording_sessions_on_both_databases() {
 fn record_ok_with(s: &Setup, nir: &str, birth: &str, day: &str, act: &str) -> (String, String) {
     let a = record(s, nir, birth, day, act, &[("consentement_parental", "1")]);
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-    let page = get(&s.state, &a.location, &s.psy.0);
+    let page = get(&s.state, &a.location, Some(&s.psy.0));
     (a.location, page.body)
 }
 
@@ -590,7 +474,7 @@ fn referral_letters_on_both_databases() {
                 form.retain(|(key, _)| key != k);
                 form.push((k, v));
             }
-            post(&s.state, "/espace/adressages", &mc, &form)
+            post_form(&s.state, "/espace/adressages", Some(&mc), &form)
         };
         // Bad input: a clear message, nothing stored.
         let a = issue(&[("nir", "206127511100563")]);
@@ -606,7 +490,7 @@ fn referral_letters_on_both_databases() {
 
         let a = issue(&[]);
         assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-        let list = get(&s.state, "/espace/adressages", &mc);
+        let list = get(&s.state, "/espace/adressages", Some(&mc));
         assert_eq!(list.status, StatusCode::OK);
         assert!(
             list.body.contains("Élodie Martin") && list.body.contains("Affection de longue durée")
@@ -619,11 +503,11 @@ fn referral_letters_on_both_databases() {
         let shown = format!("{}-{}", &code[..4], &code[4..]);
         assert!(list.body.contains(&shown));
 
-        let pdf = get(&s.state, &pdf_url, &mc);
+        let pdf = get(&s.state, &pdf_url, Some(&mc));
         assert_eq!(pdf.status, StatusCode::OK);
         assert!(pdf.body.starts_with("%PDF-"));
         assert!(pdf.body.contains(&shown));
-        let (_, bytes) = get_bytes(&s.state, &pdf_url, &mc);
+        let bytes = get(&s.state, &pdf_url, Some(&mc)).bytes;
         let letter = pdf_text(s.db.label, "courrier d’adressage", &bytes);
         assert!(
             letter.contains(&shown) && letter.contains("Élodie Martin"),
@@ -637,15 +521,15 @@ fn referral_letters_on_both_databases() {
             "a letter never fixes a number of sessions: {letter}"
         );
         assert_eq!(
-            get(&s.state, &pdf_url, &s.sage_femme.0).status,
+            get(&s.state, &pdf_url, Some(&s.sage_femme.0)).status,
             StatusCode::NOT_FOUND
         );
         assert_eq!(
-            get(&s.state, &pdf_url, &s.psy.0).status,
+            get(&s.state, &pdf_url, Some(&s.psy.0)).status,
             StatusCode::FORBIDDEN
         );
         assert!(
-            get(&s.state, "/espace/adressages", &s.sage_femme.0)
+            get(&s.state, "/espace/adressages", Some(&s.sage_femme.0))
                 .body
                 .contains("Aucun courrier émis")
         );
@@ -653,10 +537,10 @@ fn referral_letters_on_both_databases() {
         // The psychologist checks the code against a session date.
         let (pc, pt) = s.psy.clone();
         let verify = |code: &str, day: &str| {
-            post(
+            post_form(
                 &s.state,
                 "/espace/adressages/verifier",
-                &pc,
+                Some(&pc),
                 &[("_csrf", pt.as_str()), ("code", code), ("date", day)],
             )
         };
@@ -736,10 +620,10 @@ fn admin_ties_a_patient_account_to_a_nir() {
         let s = setup(db);
         let (c, t) = s.admin.clone();
         let form = |email: &str, nir: &str| {
-            post(
+            post_form(
                 &s.state,
                 "/espace/admin/comptes",
-                &c,
+                Some(&c),
                 &[
                     ("_csrf", t.as_str()),
                     ("email", email),
@@ -779,16 +663,12 @@ fn upload(state: &AppState, cookie: &str, csrf: &str, content: &str) -> Answer {
         "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"claims.csv\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
     );
-    let sent = send(
+    let sent = post_body(
         state,
-        Request::post("/espace/cpam/lots")
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .header(header::COOKIE, format!("msp_session={cookie}"))
-            .body(Body::from(body))
-            .unwrap(),
+        "/espace/cpam/lots",
+        Some(cookie),
+        &format!("multipart/form-data; boundary={boundary}"),
+        body,
     );
     if sent.status != StatusCode::SEE_OTHER {
         return sent;
@@ -800,7 +680,7 @@ fn upload(state: &AppState, cookie: &str, csrf: &str, content: &str) -> Answer {
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let page = get(state, &sent.location, cookie);
+        let page = get(state, &sent.location, Some(cookie));
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         // While the batch runs, the page has the progress region `#suivi`.
         if !page.body.contains("id=\"suivi\"") {
@@ -833,7 +713,7 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         record_ok(&s, &full(), "1980-01-20", "2026-11-10", "APS");
 
         let (c, t) = s.cpam.clone();
-        let page = get(&s.state, "/espace/cpam/rejets", &c);
+        let page = get(&s.state, "/espace/cpam/rejets", Some(&c));
         assert_eq!(page.status, StatusCode::OK, "{label}");
         assert!(
             page.body.contains("2 séance(s) rejetée(s)"),
@@ -842,25 +722,25 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         );
         assert!(page.body.contains("MEME_JOUR") && page.body.contains("PLAFOND"));
         assert!(!page.body.contains(ADULT), "NIRs masked");
-        let only = get(&s.state, "/espace/cpam/rejets?motif=PLAFOND", &c);
+        let only = get(&s.state, "/espace/cpam/rejets?motif=PLAFOND", Some(&c));
         assert!(
             only.body.contains("Motif PLAFOND (1 au plus"),
             "{}",
             only.body
         );
         assert_eq!(
-            get(&s.state, "/espace/cpam/rejets?motif=INCONNU", &c).status,
+            get(&s.state, "/espace/cpam/rejets?motif=INCONNU", Some(&c)).status,
             StatusCode::BAD_REQUEST
         );
         // An agent of another département sees none of these, and runs no batch.
-        let other = get(&s.state, "/espace/cpam/rejets", &s.cpam69.0);
+        let other = get(&s.state, "/espace/cpam/rejets", Some(&s.cpam69.0));
         assert!(
             other.body.contains("0 séance(s) rejetée(s)"),
             "{}",
             other.body
         );
         assert_eq!(
-            get(&s.state, "/espace/cpam/lots", &s.cpam69.0).status,
+            get(&s.state, "/espace/cpam/lots", Some(&s.cpam69.0)).status,
             StatusCode::FORBIDDEN
         );
 
@@ -894,7 +774,7 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         let d = get(
             &s.state,
             &format!("/espace/cpam/lots/{batch}/decisions.csv"),
-            &c,
+            Some(&c),
         );
         assert_eq!(d.status, StatusCode::OK);
         assert!(d.body.starts_with("claim_id,"), "{}", d.body);
@@ -906,7 +786,7 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         // The errors report, kept with the batch: line 4, column nir, no NIR.
         let errors_uri = format!("/espace/cpam/lots/{batch}/erreurs.csv");
         assert!(a.body.contains(&errors_uri), "{}", a.body);
-        let e = get(&s.state, &errors_uri, &c);
+        let e = get(&s.state, &errors_uri, Some(&c));
         assert_eq!(e.status, StatusCode::OK, "{label} {}", e.body);
         assert!(e.body.starts_with("line,column,message\n"), "{}", e.body);
         assert_eq!(e.body.lines().count(), 2, "{}", e.body);
@@ -919,19 +799,19 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         // Agents of a département neither follow batches nor read their reports; unknown
         // jobs and batches are not found.
         assert_eq!(
-            get(&s.state, &job, &s.cpam69.0).status,
+            get(&s.state, &job, Some(&s.cpam69.0)).status,
             StatusCode::FORBIDDEN
         );
         assert_eq!(
-            get(&s.state, &errors_uri, &s.cpam69.0).status,
+            get(&s.state, &errors_uri, Some(&s.cpam69.0)).status,
             StatusCode::FORBIDDEN
         );
         assert_eq!(
-            get(&s.state, "/espace/cpam/lots/travaux/999999", &c).status,
+            get(&s.state, "/espace/cpam/lots/travaux/999999", Some(&c)).status,
             StatusCode::NOT_FOUND
         );
         assert_eq!(
-            get(&s.state, "/espace/cpam/lots/999999/erreurs.csv", &c).status,
+            get(&s.state, "/espace/cpam/lots/999999/erreurs.csv", Some(&c)).status,
             StatusCode::NOT_FOUND
         );
         // The same file again: nothing new, earlier decisions repeated.
@@ -945,7 +825,7 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         let a = upload(&s.state, &c, &t, "a,b\n1,2\n");
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(a.body.contains("rien n’a été jugé"), "{}", a.body);
-        let page = get(&s.state, "/espace/cpam/lots", &c);
+        let page = get(&s.state, "/espace/cpam/lots", Some(&c));
         assert!(page.body.contains("claims.csv"));
         assert!(page.body.contains(&errors_uri), "{}", page.body);
         // A NIR typed in the date column: one unreadable row, reported without the NIR.
@@ -966,7 +846,7 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         let e = get(
             &s.state,
             &format!("/espace/cpam/lots/{batch}/erreurs.csv"),
-            &c,
+            Some(&c),
         );
         assert_eq!(e.status, StatusCode::OK);
         assert!(e.body.contains("3,session_date,"), "{}", e.body);
@@ -989,7 +869,7 @@ fn documents_on_both_databases() {
         let (rejected, _) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-02", "PSS");
         let id = url.rsplit('/').next().unwrap().to_owned();
 
-        let sheet = get(&s.state, &format!("{url}/feuille.pdf"), &s.psy.0);
+        let sheet = get(&s.state, &format!("{url}/feuille.pdf"), Some(&s.psy.0));
         assert_eq!(sheet.status, StatusCode::OK, "{label}");
         assert!(sheet.body.starts_with("%PDF-"));
         assert!(
@@ -998,11 +878,11 @@ fn documents_on_both_databases() {
         );
         assert!(sheet.body.contains("05/12/2006") && sheet.body.contains("50,00"));
         assert_eq!(
-            get(&s.state, &format!("{url}/feuille.pdf"), &s.cpam.0).status,
+            get(&s.state, &format!("{url}/feuille.pdf"), Some(&s.cpam.0)).status,
             StatusCode::OK
         );
 
-        let statement = get(&s.state, &format!("{url}/decompte.pdf"), &s.patient.0);
+        let statement = get(&s.state, &format!("{url}/decompte.pdf"), Some(&s.patient.0));
         assert_eq!(statement.status, StatusCode::OK);
         assert!(statement.body.starts_with("%PDF-"));
         assert!(statement.body.contains("30,00") && statement.body.contains("20,00"));
@@ -1010,15 +890,19 @@ fn documents_on_both_databases() {
             !statement.body.contains(ADULT),
             "masked NIR on the statement"
         );
-        let statement = get(&s.state, &format!("{rejected}/decompte.pdf"), &s.patient.0);
+        let statement = get(
+            &s.state,
+            &format!("{rejected}/decompte.pdf"),
+            Some(&s.patient.0),
+        );
         assert!(statement.body.contains("MEME_JOUR"));
         for cookie in [&s.psy2.0, &s.patient2.0, &s.medecin.0] {
             assert_eq!(
-                get(&s.state, &format!("{url}/decompte.pdf"), cookie).status,
+                get(&s.state, &format!("{url}/decompte.pdf"), Some(cookie)).status,
                 StatusCode::FORBIDDEN
             );
             assert_eq!(
-                get(&s.state, &format!("{url}/feuille.pdf"), cookie).status,
+                get(&s.state, &format!("{url}/feuille.pdf"), Some(cookie)).status,
                 StatusCode::FORBIDDEN
             );
         }
@@ -1026,7 +910,7 @@ fn documents_on_both_databases() {
         let monthly = get(
             &s.state,
             "/espace/mes-seances/releve.pdf?mois=2026-11",
-            &s.psy.0,
+            Some(&s.psy.0),
         );
         assert_eq!(monthly.status, StatusCode::OK);
         assert!(monthly.body.starts_with("%PDF-"));
@@ -1038,14 +922,14 @@ fn documents_on_both_databases() {
         let other = get(
             &s.state,
             "/espace/mes-seances/releve.pdf?mois=2026-10",
-            &s.psy.0,
+            Some(&s.psy.0),
         );
         assert!(other.body.contains("0 s") && !other.body.contains("MEME_JOUR"));
         assert_eq!(
             get(
                 &s.state,
                 "/espace/mes-seances/releve.pdf?mois=novembre",
-                &s.psy.0
+                Some(&s.psy.0)
             )
             .status,
             StatusCode::BAD_REQUEST
@@ -1059,20 +943,6 @@ fn documents_on_both_databases() {
     }
 }
 
-fn post_json_to(
-    state: &AppState,
-    uri: &str,
-    cookie: Option<&str>,
-    body: &str,
-    kind: &str,
-) -> Answer {
-    let mut b = Request::post(uri).header(header::CONTENT_TYPE, kind);
-    if let Some(c) = cookie {
-        b = b.header(header::COOKIE, format!("msp_session={c}"));
-    }
-    send(state, b.body(Body::from(body.to_owned())).unwrap())
-}
-
 #[test]
 fn cancelling_a_session_on_both_databases() {
     for db in testing::all() {
@@ -1083,10 +953,10 @@ fn cancelling_a_session_on_both_databases() {
         let (aps_url, aps) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-09", "APS");
         assert!(aps.contains("Annuler cette séance"), "{label} {aps}");
         let cancel = |url: &str, cookie: &str, csrf: &str, motive: &str| {
-            post(
+            post_form(
                 &s.state,
                 &format!("{url}/annulation"),
-                cookie,
+                Some(cookie),
                 &[("_csrf", csrf), ("motif", motive)],
             )
         };
@@ -1124,11 +994,11 @@ fn cancelling_a_session_on_both_databases() {
         let done = cancel(&aps_url, &c, &t, "patient confondu");
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{label} {}", done.body);
         assert_eq!(done.location, aps_url);
-        let page = get(&s.state, &aps_url, &c);
+        let page = get(&s.state, &aps_url, Some(&c));
         assert!(page.body.contains("Séance annulée") && page.body.contains("patient confondu"));
         assert!(page.body.contains("11 restante(s)"), "{}", page.body);
         assert!(!page.body.contains("Feuille de soins (PDF)"));
-        let sheet = get(&s.state, &format!("{aps_url}/feuille.pdf"), &c);
+        let sheet = get(&s.state, &format!("{aps_url}/feuille.pdf"), Some(&c));
         assert_eq!(sheet.status, StatusCode::CONFLICT);
         assert_eq!(
             count(
@@ -1144,11 +1014,11 @@ fn cancelling_a_session_on_both_databases() {
             ),
             1
         );
-        let mine = get(&s.state, "/espace/mes-seances", &c);
+        let mine = get(&s.state, "/espace/mes-seances", Some(&c));
         assert!(
             mine.body.contains("1 annulée(s)") && mine.body.contains("Annulée (saisie par erreur)")
         );
-        let follow = get(&s.state, "/espace/mon-suivi", &s.patient.0);
+        let follow = get(&s.state, "/espace/mon-suivi", Some(&s.patient.0));
         assert!(follow.body.contains("11 restante(s)"), "{}", follow.body);
         assert!(follow.body.contains("ni comptée ni remboursée"));
 
@@ -1161,52 +1031,36 @@ fn cancelling_a_session_on_both_databases() {
         );
         let body = r#"{"motif": "séance non tenue"}"#;
         assert_eq!(
-            post_json_to(&s.state, &api, None, body, "application/json").status,
+            post_body(&s.state, &api, None, "application/json", body).status,
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            post_json_to(&s.state, &api, Some(&s.patient.0), body, "application/json").status,
+            post_body(&s.state, &api, Some(&s.patient.0), "application/json", body).status,
             StatusCode::FORBIDDEN
         );
         assert_eq!(
-            post_json_to(&s.state, &api, Some(&s.cpam.0), body, "text/plain").status,
+            post_body(&s.state, &api, Some(&s.cpam.0), "text/plain", body).status,
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         );
-        let ok = post_json_to(&s.state, &api, Some(&s.cpam.0), body, "application/json");
+        let ok = post_body(&s.state, &api, Some(&s.cpam.0), "application/json", body);
         assert_eq!(ok.status, StatusCode::OK, "{label} {}", ok.body);
         let json: serde_json::Value = serde_json::from_str(&ok.body).unwrap();
         assert_eq!(
             (json["statut"].as_str(), json["utilisees"].as_u64()),
             (Some("annulee"), Some(1))
         );
-        let twice = post_json_to(&s.state, &api, Some(&s.cpam.0), body, "application/json");
+        let twice = post_body(&s.state, &api, Some(&s.cpam.0), "application/json", body);
         assert_eq!(twice.status, StatusCode::CONFLICT);
         assert!(twice.body.contains("deja_annulee"));
-        let unknown = post_json_to(
+        let unknown = post_body(
             &s.state,
             "/api/seances/EN-inconnue/annulation",
             Some(&s.cpam.0),
-            body,
             "application/json",
+            body,
         );
         assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     }
-}
-
-/// The raw bytes of a GET (PDF documents are not UTF-8).
-fn get_bytes(state: &AppState, uri: &str, cookie: &str) -> (StatusCode, Vec<u8>) {
-    block_on(async {
-        let req = Request::get(uri)
-            .header(header::COOKIE, format!("msp_session={cookie}"))
-            .body(Body::empty())
-            .unwrap();
-        let res = app(state.clone()).oneshot(req).await.unwrap();
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        (status, bytes.to_vec())
-    })
 }
 
 /// Opens a PDF with an independent reader (lopdf): cross-reference table, page tree, fonts;
@@ -1231,9 +1085,9 @@ fn documents_open_in_a_pdf_reader_with_the_right_fields() {
         let (url, _) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-02", "EEP");
         let id = url.rsplit('/').next().unwrap().to_owned();
 
-        let (status, sheet) = get_bytes(&s.state, &format!("{url}/feuille.pdf"), &s.psy.0);
-        assert_eq!(status, StatusCode::OK, "{label}");
-        let sheet = pdf_text(label, "feuille de soins", &sheet);
+        let sheet = get(&s.state, &format!("{url}/feuille.pdf"), Some(&s.psy.0));
+        assert_eq!(sheet.status, StatusCode::OK, "{label}");
+        let sheet = pdf_text(label, "feuille de soins", &sheet.bytes);
         for field in [
             "Feuille de soins – Mon soutien psy",
             "S 3130",
@@ -1253,7 +1107,7 @@ fn documents_open_in_a_pdf_reader_with_the_right_fields() {
             );
         }
 
-        let (_, statement) = get_bytes(&s.state, &format!("{url}/decompte.pdf"), &s.patient.0);
+        let statement = get(&s.state, &format!("{url}/decompte.pdf"), Some(&s.patient.0)).bytes;
         let statement = pdf_text(label, "décompte", &statement);
         assert!(
             statement.contains("30,00 €") && statement.contains("20,00 €"),
@@ -1264,11 +1118,12 @@ fn documents_open_in_a_pdf_reader_with_the_right_fields() {
             "{label}: the statement masks the NIR"
         );
 
-        let (_, monthly) = get_bytes(
+        let monthly = get(
             &s.state,
             "/espace/mes-seances/releve.pdf?mois=2026-11",
-            &s.psy.0,
-        );
+            Some(&s.psy.0),
+        )
+        .bytes;
         let monthly = pdf_text(label, "relevé mensuel", &monthly);
         assert!(
             monthly.contains("02/11/2026") && monthly.contains("EEP"),
@@ -1328,7 +1183,7 @@ fn inclusion_criterion_and_report_to_the_gp_on_both_databases() {
             &[("critere", "anxiete"), ("compte_rendu_medecin", "1")],
         );
         assert_eq!(a.status, StatusCode::SEE_OTHER, "{label} {}", a.body);
-        let page = get(&s.state, &a.location, &s.psy.0);
+        let page = get(&s.state, &a.location, Some(&s.psy.0));
         assert!(
             page.body.contains("Anxiété d’intensité légère à modérée"),
             "{}",
@@ -1355,6 +1210,7 @@ fn inclusion_criterion_and_report_to_the_gp_on_both_databases() {
         // The JSON API records the criterion too.
         let j = post_json(
             &s.state,
+            "/api/seances",
             Some(&s.psy.0),
             serde_json::json!({
                 "nir": minor(), "date_naissance": "2015-03-10", "date_seance": "2026-11-03",

@@ -1,15 +1,19 @@
-//! Test helpers: a demo directory on a fresh database, the router, requests; [`browser`] for the
-//! real-browser tests. Each test binary uses only some of them, hence no dead-code warnings.
+//! Test helpers: a demo directory on a fresh database, the router, requests ([`http`]), the data
+//! of the pathway tests ([`fixtures`]); [`browser`] for the real-browser tests. Each test binary
+//! uses only some of them, hence no dead-code warnings.
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod fixtures;
+pub mod http;
+
+pub use http::Answer;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::Request;
 use jiff::civil::{Date, date};
 use msp_store::testing::{self, TestDb};
-use msp_web::{AppState, Options, app};
-use tower::ServiceExt;
+use msp_web::{AppState, Options};
 
 pub const TODAY: Date = date(2026, 11, 23);
 pub const TOKEN: &str = "jeton-de-test";
@@ -28,48 +32,25 @@ pub fn demo_app_on(db: TestDb) -> TestApp {
     let mut conn = db.connect();
     msp_web::demo::load_directory_demo(&mut conn, TODAY).expect("demo loads");
     drop(conn);
-    let pool = msp_store::open_pool(&db.url, 4).expect("pool");
-    let state = AppState::new(
-        pool,
+    let state = fixtures::state_with(
+        &db,
+        4,
         Options {
             today: Some(TODAY),
             edit_token: Some(TOKEN.into()),
             ..Default::default()
         },
-    )
-    .expect("state");
+    );
     TestApp { state, db }
 }
 
-pub struct Answer {
-    pub status: StatusCode,
-    pub content_type: String,
-    pub body: String,
-}
-
-impl Answer {
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
+/// One request on a fresh router (async tests); the body must be UTF-8.
 pub async fn send(state: &AppState, req: Request<Body>) -> Answer {
-    let res = app(state.clone()).oneshot(req).await.expect("infallible");
-    let status = res.status();
-    let content_type = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Answer {
-        status,
-        content_type,
-        body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+    let answer = http::respond(state, req).await;
+    if let Err(e) = std::str::from_utf8(&answer.bytes) {
+        panic!("UTF-8 body: {e}");
     }
+    answer
 }
 
 pub async fn get(state: &AppState, uri: &str) -> Answer {
