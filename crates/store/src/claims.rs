@@ -417,32 +417,13 @@ fn record(
     let accepted = rows.iter().filter(|(_, d)| d.is_accepted()).count() as i64;
     let rejected = rows.len() as i64 - accepted;
 
-    // The claims table's `CHECK (status IN ('accepted', 'rejected', 'cancelled'))` (migration
-    // 0008) is compiled by SQLite, for a list of three or more values, into a temporary B-tree
-    // built anew for every row inserted: a third of the time spent writing claim rows. The
-    // statuses written here come from `Decision::status`, which yields only `accepted` or
-    // `rejected`, so SQLite's check is skipped for these inserts only and restored at once.
-    let sqlite = db.backend() == Backend::Sqlite;
-    if sqlite {
-        db.batch("PRAGMA ignore_check_constraints = ON")?;
-    }
-    let written = (|| -> StoreResult<()> {
-        for (i, chunk) in rows.chunks(CHUNK * 4).enumerate() {
-            insert_claims(db, batch_id, chunk)?;
-            progress(
-                "enregistrement",
-                ((i * CHUNK * 4) + chunk.len()) as u64,
-                rows.len() as u64,
-            );
-        }
-        Ok(())
-    })();
-    if sqlite {
-        let restored = db.batch("PRAGMA ignore_check_constraints = OFF");
-        written?;
-        restored?;
-    } else {
-        written?;
+    for (i, chunk) in rows.chunks(CHUNK * 4).enumerate() {
+        insert_claims(db, batch_id, chunk)?;
+        progress(
+            "enregistrement",
+            ((i * CHUNK * 4) + chunk.len()) as u64,
+            rows.len() as u64,
+        );
     }
 
     progress("séances et compteurs", rows.len() as u64, rows.len() as u64);
@@ -510,7 +491,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_status_check_is_back_after_a_batch() {
+    fn the_status_check_applies_to_claim_rows() {
         let mut db = Db::connect("sqlite::memory:").unwrap();
         crate::migrate(&mut db).unwrap();
         let day = jiff::civil::date(2024, 7, 1);
@@ -549,10 +530,7 @@ mod tests {
         );
         values[15] = Value::Text("bogus".into());
         let refused = db.insert_many(CLAIM_INSERT, CLAIM_COLUMNS, &values, "");
-        assert!(
-            refused.is_err(),
-            "CHECK on status must apply again: {refused:?}"
-        );
+        assert!(refused.is_err(), "CHECK on status must apply: {refused:?}");
     }
 
     #[test]
