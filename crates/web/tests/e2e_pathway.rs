@@ -2,7 +2,9 @@
 //! server (SQLite): a doctor signs in and issues a referral letter; a psychologist signs in,
 //! verifies its code, checks the patient's year, records an EEP (with the letter's code) and an
 //! APS, reads each decision (rank, amounts, who pays), fetches the care sheet PDF, then cancels
-//! the APS; the patient signs in and sees the year with 11 sessions left. Everyone signs in
+//! the APS; the patient signs in and sees the year with 11 sessions left. A CPAM agent follows a
+//! batch's progress without reloads; an admin resets a password and its holder must choose a new
+//! one before anything else. Everyone signs in
 //! through `/connexion` with an email and a password typed in the browser. Every distinct page
 //! is audited with axe-core: any *serious* or *critical* violation fails the test.
 //!
@@ -431,4 +433,95 @@ fn a_cpam_agent_follows_a_batch_without_reloads() {
     d.click_on("#suivi a");
     d.wait_until("the report", || d.find("#suivi").is_none());
     assert!(main_text(&d).contains("990"), "{}", main_text(&d));
+}
+
+/// An admin resets the patient's password: the temporary password is shown once; signing in
+/// with it leads to the password page and nowhere else until a new one is chosen; the admin's
+/// accounts page, the reset answer and the password page pass axe.
+#[test]
+fn an_admin_resets_a_password_and_the_holder_chooses_a_new_one() {
+    const ADMIN: (&str, &str) = ("admin@example.org", "Administratrice");
+    let (db, state) = setup();
+    {
+        let mut conn = db.connect();
+        let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+        Account::new(Role::Admin, ADMIN.0)
+            .named(ADMIN.1)
+            .password_hash(&hash)
+            .create(&mut conn);
+    }
+    let base = serve(state);
+    let d = Driver::start();
+
+    sign_in(&d, &base, ADMIN);
+    d.goto(&format!("{base}/espace/admin/comptes"));
+    d.wait_for("table");
+    assert_accessible(&d, "comptes (administration)");
+    // The reset button of the patient's row (its hidden text names the account).
+    let clicked = d.exec(
+        "const b = [...document.querySelectorAll('form[action$=\"/reinitialisation\"] button')]
+             .find(b => b.textContent.includes(arguments[0]));
+         if (!b) { return false; } b.click(); return true;",
+        serde_json::json!([PATIENT.0]),
+    );
+    assert_eq!(
+        clicked,
+        serde_json::json!(true),
+        "reset button of the patient"
+    );
+    let shown = d.wait_for("#mot-de-passe-provisoire");
+    let temporary = d.text("#mot-de-passe-provisoire");
+    assert_eq!(temporary.chars().count(), 20, "{temporary}");
+    assert!(!shown.is_empty());
+    assert_accessible(&d, "mot de passe provisoire");
+    sign_out(&d, &base);
+
+    // The holder signs in with it and is sent to the password page, and kept there.
+    d.goto(&format!("{base}/connexion"));
+    let e = d.wait_for("#email");
+    d.type_into(&e, PATIENT.0);
+    let p = d.wait_for("#password");
+    d.type_into(&p, &temporary);
+    d.click_on("form[action='/connexion'] button[type=submit]");
+    d.wait_for_url("the password page", |u| u.ends_with("/espace/mot-de-passe"));
+    assert!(
+        main_text(&d).contains("réinitialisé par un administrateur"),
+        "{}",
+        main_text(&d)
+    );
+    assert_accessible(&d, "changer mon mot de passe (imposé)");
+    d.goto(&format!("{base}/espace/mon-suivi"));
+    d.wait_for_url("kept on the password page", |u| {
+        u.ends_with("/espace/mot-de-passe")
+    });
+
+    // A mistake first: the confirmation differs; the error names the field.
+    let fill = |new: &str, confirm: &str| {
+        for (css, value) in [
+            ("#actuel", temporary.as_str()),
+            ("#nouveau", new),
+            ("#confirmation", confirm),
+        ] {
+            let f = d.wait_for(css);
+            d.type_into(&f, value);
+        }
+        d.click_on("form[action='/espace/mot-de-passe'] button[type=submit]");
+    };
+    fill("un nouveau mot de passe sûr", "un autre mot de passe");
+    d.wait_for("[role=alert]");
+    assert!(
+        d.text("[role=alert]").contains("Confirmation"),
+        "{}",
+        d.text("[role=alert]")
+    );
+    assert_accessible(&d, "changer mon mot de passe (erreur)");
+    fill("un nouveau mot de passe sûr", "un nouveau mot de passe sûr");
+    d.wait_until("the confirmation", || {
+        main_text(&d).contains("Retour à mon espace")
+    });
+    d.goto(&format!("{base}/espace/mon-suivi"));
+    d.wait_for_url("the patient's space, free again", |u| {
+        u.ends_with("/espace/mon-suivi")
+    });
+    assert!(d.text("h1").starts_with("Mon suivi"), "{}", d.text("h1"));
 }
