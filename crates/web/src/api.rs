@@ -877,7 +877,7 @@ impl utoipa::Modify for TokenSecurity {
         description = "Annuaire public des psychologues conventionnés du dispositif Mon soutien psy : recherche géographique, fiches, communes. Les messages d’erreur sont en français, avec un code stable.",
         version = "1"
     ),
-    paths(search_api, card_api, put_card_api, communes_api, languages_api, radii_api, openapi_api, crate::seances::api_record, crate::annulation::cancel_api,
+    paths(search_api, card_api, put_card_api, communes_api, languages_api, radii_api, openapi_api, crate::api_connexion::sign_in, crate::api_connexion::sign_out, crate::seances::api_record, crate::annulation::cancel_api,
         crate::api_pathway::issue_letter, crate::api_pathway::my_letters, crate::api_pathway::verify_letter,
         crate::api_pathway::situation, crate::api_pathway::my_sessions,
         crate::api_pathway::session, crate::api_pathway::follow_up, crate::api_pathway::rejects),
@@ -886,7 +886,7 @@ impl utoipa::Modify for TokenSecurity {
         CommuneJson, RadiusJson, CardInput, AddressInput, ContactInput, ApiErrorBody, Suggestion,
         crate::seances::SessionInput, crate::seances::ReferralInput, crate::seances::RecordedJson,
         crate::seances::ReasonJson, crate::seances::AmountsJson, crate::seances::StandingJson,
-        crate::seances::ApiProblem, crate::annulation::CancelInput, crate::annulation::CancelledJson,
+        crate::seances::ApiProblem, crate::api_connexion::SignInInput, crate::api_connexion::SignedInJson, crate::annulation::CancelInput, crate::annulation::CancelledJson,
         crate::api_pathway::LetterInput, crate::api_pathway::LetterJson,
         crate::api_pathway::ReferrerJson, crate::api_pathway::VerificationInput,
         crate::api_pathway::VerificationJson, crate::api_pathway::SituationInput,
@@ -900,6 +900,7 @@ impl utoipa::Modify for TokenSecurity {
         (name = "annuaire", description = "Recherche et fiches publiques"),
         (name = "fiches", description = "Écriture des fiches"),
         (name = "lieux", description = "Communes, langues, rayons, ce document"),
+        (name = "connexion", description = "Ouvrir et fermer une session (cookie) pour utiliser l’API sans les pages"),
         (name = "seances", description = "Séances saisies par les psychologues (session ouverte par /connexion)"),
         (name = "parcours", description = "Parcours du patient : courriers d’adressage, situation de l’année, séances et décisions, suivi du patient, rejets pour la CPAM (session ouverte par /connexion ; jamais de NIR dans une adresse)")
     )
@@ -917,6 +918,16 @@ pub fn routes() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("/api/langues", "get", get(languages_api)),
         ("/api/rayons", "get", get(radii_api)),
         ("/api/openapi.json", "get", get(openapi_api)),
+        (
+            "/api/connexion",
+            "post",
+            post(crate::api_connexion::sign_in),
+        ),
+        (
+            "/api/deconnexion",
+            "post",
+            post(crate::api_connexion::sign_out),
+        ),
         ("/api/seances", "post", post(crate::seances::api_record)),
         (
             "/api/seances/{id}/annulation",

@@ -398,6 +398,127 @@ fn login_form(
     (status, layout(None, "Se connecter", body)).into_response()
 }
 
+/// Why a sign-in was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInFailure {
+    /// Too many failures for this email in the window: locked for a while.
+    TooManyAttempts,
+    /// Unknown email or wrong password (the same answer, at the same cost).
+    Wrong,
+    /// The right password for a deactivated account.
+    Deactivated,
+}
+
+impl SignInFailure {
+    pub fn status(self) -> StatusCode {
+        match self {
+            SignInFailure::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            SignInFailure::Wrong => StatusCode::UNAUTHORIZED,
+            SignInFailure::Deactivated => StatusCode::FORBIDDEN,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            SignInFailure::TooManyAttempts => "trop_de_tentatives",
+            SignInFailure::Wrong => "identifiants_invalides",
+            SignInFailure::Deactivated => "compte_desactive",
+        }
+    }
+
+    pub fn message(self) -> String {
+        match self {
+            SignInFailure::TooManyAttempts => format!(
+                "Trop de tentatives de connexion échouées pour ce compte. Réessayez dans {FAILURE_WINDOW_MINUTES} minutes."
+            ),
+            SignInFailure::Wrong => "Adresse électronique ou mot de passe incorrect.".into(),
+            SignInFailure::Deactivated => DEACTIVATED.into(),
+        }
+    }
+}
+
+/// Checks an email and a password: the lockout after repeated failures, the same cost for an
+/// unknown email as for a wrong password, failures recorded, and a deactivated account told
+/// only to whoever gave its right password. Shared by the sign-in page and the JSON API.
+pub async fn check_credentials(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<Result<accounts::Account, SignInFailure>, Response> {
+    let now = Timestamp::now();
+    let window_start = now
+        .checked_sub(SignedDuration::from_mins(FAILURE_WINDOW_MINUTES))
+        .unwrap_or(now);
+    let key = email.to_owned();
+    let (failures, account) = blocking(state, move |db| {
+        let failures = accounts::login_failures_since(db, &key, window_start)?;
+        Ok((failures, accounts::find_for_login(db, &key)?))
+    })
+    .await?;
+    if failures >= MAX_FAILURES {
+        return Ok(Err(SignInFailure::TooManyAttempts));
+    }
+    let hash = account
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
+    let ok = tokio::task::spawn_blocking(move || verify_password_blocking(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let Some((account, _)) = account.filter(|_| ok) else {
+        let key = email.to_owned();
+        blocking(state, move |db| {
+            accounts::record_login_failure(db, &key, now)
+        })
+        .await?;
+        return Ok(Err(SignInFailure::Wrong));
+    };
+    if !account.active {
+        return Ok(Err(SignInFailure::Deactivated));
+    }
+    Ok(Ok(account))
+}
+
+/// Opens a session for an account whose credentials were just checked (and forgets the
+/// email's recent failures); returns the token for the session cookie.
+pub async fn open_session(
+    state: &AppState,
+    account: &accounts::Account,
+    email: &str,
+) -> Result<String, Response> {
+    let now = Timestamp::now();
+    let token = random_token();
+    let csrf = random_token();
+    let token_hash = sha256_hex(&token);
+    let expires = now
+        .checked_add(SignedDuration::from_hours(SESSION_HOURS))
+        .unwrap_or(now);
+    let day_ago = now
+        .checked_sub(SignedDuration::from_hours(24))
+        .unwrap_or(now);
+    let (id, email) = (account.id, email.to_owned());
+    blocking(state, move |db| {
+        accounts::clear_login_failures(db, &email, day_ago)?;
+        accounts::create_session(db, &token_hash, id, &csrf, now, expires)
+    })
+    .await?;
+    Ok(token)
+}
+
+/// The `Set-Cookie` value of a session opened over `headers`' connection.
+pub fn session_cookie(headers: &HeaderMap, token: &str) -> HeaderValue {
+    set_cookie(
+        SESSION_COOKIE,
+        token,
+        SESSION_HOURS * 3600,
+        is_https(headers),
+    )
+}
+
+/// The `Set-Cookie` value that ends the session cookie.
+pub fn session_cookie_cleared(headers: &HeaderMap) -> HeaderValue {
+    set_cookie(SESSION_COOKIE, "", 0, is_https(headers))
+}
+
 /// `POST /connexion`.
 pub async fn login(
     State(state): State<AppState>,
@@ -411,83 +532,23 @@ pub async fn login(
     }
     let email = accounts::normalize_email(form.get("email").map(String::as_str).unwrap_or(""));
     let password = form.get("password").cloned().unwrap_or_default();
-    let now = Timestamp::now();
-    let window_start = now
-        .checked_sub(SignedDuration::from_mins(FAILURE_WINDOW_MINUTES))
-        .unwrap_or(now);
-    let key = email.clone();
-    let found = match blocking(&state, move |db| {
-        let failures = accounts::login_failures_since(db, &key, window_start)?;
-        Ok((failures, accounts::find_for_login(db, &key)?))
-    })
-    .await
-    {
-        Ok(v) => v,
+    let account = match check_credentials(&state, &email, password).await {
+        Err(r) => return r,
+        Ok(Ok(account)) => account,
+        Ok(Err(failure)) => {
+            return login_form(
+                failure.status(),
+                &expected,
+                None,
+                Some(&failure.message()),
+                &email,
+            );
+        }
+    };
+    let token = match open_session(&state, &account, &email).await {
+        Ok(t) => t,
         Err(r) => return r,
     };
-    let (failures, account) = found;
-    if failures >= MAX_FAILURES {
-        return login_form(
-            StatusCode::TOO_MANY_REQUESTS,
-            &expected,
-            None,
-            Some(&format!(
-                "Trop de tentatives de connexion échouées pour ce compte. Réessayez dans {FAILURE_WINDOW_MINUTES} minutes."
-            )),
-            &email,
-        );
-    }
-    let hash = account
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
-    let ok = tokio::task::spawn_blocking(move || verify_password_blocking(&password, &hash))
-        .await
-        .unwrap_or(false);
-    let Some((account, _)) = account.filter(|_| ok) else {
-        let key = email.clone();
-        if let Err(r) = blocking(&state, move |db| {
-            accounts::record_login_failure(db, &key, now)
-        })
-        .await
-        {
-            return r;
-        }
-        return login_form(
-            StatusCode::UNAUTHORIZED,
-            &expected,
-            None,
-            Some("Adresse électronique ou mot de passe incorrect."),
-            &email,
-        );
-    };
-    if !account.active {
-        // Said only now that the password proved the person is the holder.
-        return login_form(
-            StatusCode::FORBIDDEN,
-            &expected,
-            None,
-            Some(DEACTIVATED),
-            &email,
-        );
-    }
-    let token = random_token();
-    let csrf = random_token();
-    let token_hash = sha256_hex(&token);
-    let expires = now
-        .checked_add(SignedDuration::from_hours(SESSION_HOURS))
-        .unwrap_or(now);
-    let day_ago = now
-        .checked_sub(SignedDuration::from_hours(24))
-        .unwrap_or(now);
-    let id = account.id;
-    if let Err(r) = blocking(&state, move |db| {
-        accounts::clear_login_failures(db, &email, day_ago)?;
-        accounts::create_session(db, &token_hash, id, &csrf, now, expires)
-    })
-    .await
-    {
-        return r;
-    }
     let mut res = Redirect::to(if account.must_change_password {
         PASSWORD_PAGE
     } else {

@@ -10,6 +10,7 @@
 pub mod adressages;
 pub mod annulation;
 pub mod api;
+pub mod api_connexion;
 pub mod api_pathway;
 pub mod auth;
 pub mod conventionnement;
