@@ -270,6 +270,26 @@ macro_rules! from_str_via_parse {
 }
 from_str_via_parse!(Nir, Rpps, Adeli, Siret);
 
+/// Whether the text, spaces ignored, has a run of 13 digits or more (`A` and `B` count too, for
+/// Corsica's `2A`/`2B`, when the run has 11 digits at least): a NIR, valid or not, or most of one.
+pub fn could_hold_nir(text: &str) -> bool {
+    let (mut run, mut digits) = (0, 0);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        if c.is_ascii_digit() {
+            run += 1;
+            digits += 1;
+        } else if matches!(c, 'A' | 'B' | 'a' | 'b') {
+            run += 1;
+        } else {
+            (run, digits) = (0, 0);
+        }
+        if run >= 13 && digits >= 11 {
+            return true;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,5 +434,14 @@ mod tests {
             bytes[pos] = b'0' + (bytes[pos] - b'0' + bump) % 10;
             prop_assert!(Siret::parse(&String::from_utf8(bytes).unwrap()).is_err());
         }
+    }
+
+    #[test]
+    fn text_that_could_hold_a_nir() {
+        assert!(could_hold_nir("patient 206127511100564"));
+        assert!(could_hold_nir("2 06 12 75 111 005 64"));
+        assert!(could_hold_nir("1 85 05 2A 123 456 78"));
+        assert!(!could_hold_nir("séance du 2026-11-02, rang 12"));
+        assert!(!could_hold_nir("erreur de patient"));
     }
 }

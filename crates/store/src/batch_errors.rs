@@ -31,7 +31,7 @@ pub fn safe_message(field: &str, message: &str) -> String {
         }
     }
     let masked = mask_quoted(message);
-    if could_hold_nir(&masked) {
+    if msp_domain::ids::could_hold_nir(&masked) {
         format!("valeur refusée ({MASKED} : elle pourrait contenir un NIR)")
     } else {
         masked
@@ -48,7 +48,7 @@ fn mask_quoted(message: &str) -> String {
         let inner = &after[..end];
         out.push_str(&rest[..start]);
         out.push('«');
-        if could_hold_nir(inner) {
+        if msp_domain::ids::could_hold_nir(inner) {
             out.push(' ');
             out.push_str(MASKED);
             out.push(' ');
@@ -60,26 +60,6 @@ fn mask_quoted(message: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Whether the text, spaces ignored, has a run of 13 digits or more (`A` and `B` count too, for
-/// Corsica's `2A`/`2B`, when the run has 11 digits at least): a NIR, valid or not, or most of one.
-fn could_hold_nir(text: &str) -> bool {
-    let (mut run, mut digits) = (0, 0);
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
-        if c.is_ascii_digit() {
-            run += 1;
-            digits += 1;
-        } else if matches!(c, 'A' | 'B' | 'a' | 'b') {
-            run += 1;
-        } else {
-            (run, digits) = (0, 0);
-        }
-        if run >= 13 && digits >= 11 {
-            return true;
-        }
-    }
-    false
 }
 
 /// Stores the unreadable rows of `batch_id` (call it in the batch's transaction), messages made

@@ -81,16 +81,8 @@ fn failure(f: CancelFailure) -> (StatusCode, &'static str, String) {
 
 /// A motive must not carry a NIR: it is written to the audit log.
 fn motive_error(motive: &str) -> Option<String> {
-    let mut run = 0;
-    for c in motive.chars() {
-        run = if c.is_ascii_digit() { run + 1 } else { 0 };
-        if run >= 13 {
-            return Some(
-                "Motif d’annulation : n’y écrivez pas de numéro de sécurité sociale.".into(),
-            );
-        }
-    }
-    None
+    msp_domain::ids::could_hold_nir(motive)
+        .then(|| "Motif d’annulation : n’y écrivez pas de numéro de sécurité sociale.".to_owned())
 }
 
 /// `POST /espace/seances/{id}/annulation`.
