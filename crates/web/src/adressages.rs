@@ -202,6 +202,28 @@ pub(crate) fn letters_read(
     Ok(letters)
 }
 
+/// A letter by its code, for a psychologist who checks it: the read of the patient's data is
+/// audited when the letter exists; `via` ends the audit reason (« (API) » or nothing) (blocking).
+pub(crate) fn letter_checked(
+    db: &mut msp_store::Db,
+    user: &CurrentUser,
+    code: &str,
+    via: &str,
+) -> Result<Option<Letter>, msp_store::StoreError> {
+    let letter = pathway::letter_by_code(db, code)?;
+    if let Some(l) = &letter {
+        audit_blocking(
+            db,
+            user,
+            "lecture",
+            "patient",
+            &patient_ref(&l.patient_nir),
+            &format!("vérification du courrier d’adressage {}{via}", l.code),
+        )?;
+    }
+    Ok(letter)
+}
+
 async fn letters_view(
     state: &AppState,
     user: &CurrentUser,
@@ -563,22 +585,7 @@ async fn verify(
         return bad("Date de la séance invalide : attendue sous la forme JJ/MM/AAAA.");
     };
     let u = user.clone();
-    let letter = match blocking(&state, move |db| {
-        let l = pathway::letter_by_code(db, &code)?;
-        if let Some(l) = &l {
-            audit_blocking(
-                db,
-                &u,
-                "lecture",
-                "patient",
-                &patient_ref(&l.patient_nir),
-                &format!("vérification du courrier d’adressage {}", l.code),
-            )?;
-        }
-        Ok(l)
-    })
-    .await
-    {
+    let letter = match blocking(&state, move |db| letter_checked(db, &u, &code, "")).await {
         Ok(Some(l)) => l,
         Ok(None) => return bad("Aucun courrier d’adressage ne porte ce code."),
         Err(r) => return r,

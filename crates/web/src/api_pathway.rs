@@ -463,18 +463,7 @@ async fn verify_letter_in(
     };
     let u = user.clone();
     let letter = store(&state, move |db| {
-        let l = pathway::letter_by_code(db, &code)?;
-        if let Some(l) = &l {
-            audit_blocking(
-                db,
-                &u,
-                "lecture",
-                "patient",
-                &patient_ref(&l.patient_nir),
-                &format!("vérification du courrier d’adressage {} (API)", l.code),
-            )?;
-        }
-        Ok(l)
+        adressages::letter_checked(db, &u, &code, " (API)")
     })
     .await?
     .ok_or_else(|| {
