@@ -17,8 +17,12 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             let pool = msp_store::open_pool(&args[2], 1)?;
             let mut db = pool.get()?;
             let started = std::time::Instant::now();
-            let written =
-                msp_web::demo::generate_directory(&mut db, msp_web::system_today(), n, 7)?;
+            let written = msp_web::directory::demo::generate_directory(
+                &mut db,
+                msp_web::system_today(),
+                n,
+                7,
+            )?;
             let listed =
                 msp_store::directory::listable_cards(&mut db, msp_web::system_today())?.len();
             eprintln!(

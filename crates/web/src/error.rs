@@ -1,10 +1,24 @@
-//! Errors shown to people and programs: one [`Problem`] (status, stable code, French message,
-//! places to propose), rendered as an HTML page, a JSON body or a FHIR `OperationOutcome`
-//! depending on where it happened. Internal causes are logged, never sent.
+//! One error type for the web layer: [`AppError`]. Handlers and services return it with `?`;
+//! it is rendered once, by [`render_errors`], according to where the request went:
+//!
+//! - `/api/…`: `application/problem+json` (RFC 9457) with a stable `code`, a French `detail`
+//!   naming what to fix, the fields at fault and the request id;
+//! - every other path: a French page in the one layout (the signed-in person's menu kept), and
+//!   for a missing session a redirection to the sign-in page;
+//! - `/fhir` answers its own `OperationOutcome` (see `directory::fhir`).
+//!
+//! Internal causes are logged with the request id, never sent.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use crate::extract::CurrentUser;
+use crate::views::{self, Notice};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use msp_store::StoreError;
 use serde::Serialize;
+use std::sync::{Arc, Mutex};
 
 /// A place proposed instead of an unknown or ambiguous one.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -15,6 +29,17 @@ pub struct Suggestion {
     pub insee: String,
 }
 
+/// One field at fault and what to fix in it, in French.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Name of the field as sent (`nir`, `adresses[1].code_postal`, …).
+    pub champ: String,
+    /// What is wrong and how to fix it.
+    pub detail: String,
+}
+
+/// What went wrong, for people and programs: status, stable code, French message, the fields
+/// at fault and places to propose.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub status: StatusCode,
@@ -22,6 +47,7 @@ pub struct Problem {
     pub code: &'static str,
     /// French message for people.
     pub message: String,
+    pub fields: Vec<FieldError>,
     pub suggestions: Vec<Suggestion>,
 }
 
@@ -31,6 +57,7 @@ impl Problem {
             status,
             code,
             message: message.into(),
+            fields: Vec::new(),
             suggestions: Vec::new(),
         }
     }
@@ -49,13 +76,197 @@ impl Problem {
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "erreur_interne",
-            "Une erreur interne est survenue. Réessayez dans quelques instants.",
+            INTERNAL_MESSAGE,
         )
     }
 
     pub fn with_suggestions(mut self, suggestions: Vec<Suggestion>) -> Problem {
         self.suggestions = suggestions;
         self
+    }
+}
+
+const INTERNAL_MESSAGE: &str = "Une erreur interne est survenue. Réessayez dans quelques instants.";
+
+/// Why nobody counts as signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedOut {
+    /// No session cookie.
+    Missing,
+    /// A session that ended or that the store no longer knows.
+    Expired,
+    /// Signed in, but an administrator reset the password: it must be changed first.
+    MustChangePassword,
+}
+
+/// Every error of the web layer.
+#[derive(Debug, Clone)]
+pub enum AppError {
+    /// No usable session: pages go to the sign-in page, the API answers 401.
+    Unauthenticated(SignedOut),
+    /// Signed in, but not allowed (role, territory, someone else's data): 403.
+    Forbidden(Problem),
+    /// 404.
+    NotFound(Problem),
+    /// The request cannot be accepted as sent (400, 413, 415, 422, 429): the message and the
+    /// fields say what to fix.
+    Rejected(Problem),
+    /// The request is valid but the state does not allow it (already done, not the newest…): 409.
+    Conflict(Problem),
+    /// A failure of ours; the cause is logged with the request id, never shown.
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Forbidden(Problem::new(StatusCode::FORBIDDEN, code, message))
+    }
+
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::NotFound(Problem::new(StatusCode::NOT_FOUND, code, message))
+    }
+
+    /// 422: the content of the request is wrong.
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Rejected(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message,
+        ))
+    }
+
+    /// A refusal with another 4xx status (400, 413, 415, 429).
+    pub fn rejected(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> AppError {
+        AppError::Rejected(Problem::new(status, code, message))
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Conflict(Problem::new(StatusCode::CONFLICT, code, message))
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> AppError {
+        AppError::Internal(cause.to_string())
+    }
+
+    /// The field at fault (added to the problem's list).
+    pub fn field(self, champ: &str) -> AppError {
+        self.map_problem(|mut p| {
+            let detail = p.message.clone();
+            p.fields.push(FieldError {
+                champ: champ.to_owned(),
+                detail,
+            });
+            p
+        })
+    }
+
+    /// Every field at fault at once (forms and bodies are checked whole).
+    pub fn fields(self, fields: Vec<FieldError>) -> AppError {
+        self.map_problem(|mut p| {
+            p.fields.extend(fields);
+            p
+        })
+    }
+
+    fn map_problem(self, f: impl FnOnce(Problem) -> Problem) -> AppError {
+        match self {
+            AppError::Forbidden(p) => AppError::Forbidden(f(p)),
+            AppError::NotFound(p) => AppError::NotFound(f(p)),
+            AppError::Rejected(p) => AppError::Rejected(f(p)),
+            AppError::Conflict(p) => AppError::Conflict(f(p)),
+            other => other,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Forbidden(p)
+            | AppError::NotFound(p)
+            | AppError::Rejected(p)
+            | AppError::Conflict(p) => p.status,
+        }
+    }
+
+    /// The problem as people and programs read it (the cause of an internal error left out).
+    pub fn problem(&self) -> Problem {
+        match self {
+            AppError::Unauthenticated(why) => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "non_authentifie",
+                match why {
+                    SignedOut::MustChangePassword => {
+                        "Mot de passe provisoire : changez-le d’abord dans l’espace (/espace/mot-de-passe), puis reconnectez-vous."
+                    }
+                    SignedOut::Expired => {
+                        "Session expirée : connectez-vous de nouveau (/connexion ou POST /api/connexion)."
+                    }
+                    SignedOut::Missing => {
+                        "Pas de session ouverte : connectez-vous (/connexion ou POST /api/connexion)."
+                    }
+                },
+            ),
+            AppError::Internal(_) => Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "erreur_interne",
+                INTERNAL_MESSAGE,
+            ),
+            AppError::Forbidden(p)
+            | AppError::NotFound(p)
+            | AppError::Rejected(p)
+            | AppError::Conflict(p) => p.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::Internal(cause) => write!(f, "erreur interne : {cause}"),
+            other => f.write_str(&other.problem().message),
+        }
+    }
+}
+
+impl From<Problem> for AppError {
+    fn from(p: Problem) -> AppError {
+        match p.status {
+            StatusCode::FORBIDDEN => AppError::Forbidden(p),
+            StatusCode::NOT_FOUND => AppError::NotFound(p),
+            StatusCode::CONFLICT => AppError::Conflict(p),
+            StatusCode::UNAUTHORIZED => AppError::Unauthenticated(SignedOut::Missing),
+            s if s.is_server_error() => AppError::Internal(p.message),
+            _ => AppError::Rejected(p),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        match e {
+            StoreError::Conflict(m) => AppError::conflict("conflit", views::sentence(&m)),
+            StoreError::Invalid(m) => AppError::invalid("demande_invalide", views::sentence(&m)),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(e: r2d2::Error) -> AppError {
+        AppError::internal(e)
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> AppError {
+        AppError::internal(e)
     }
 }
 
@@ -83,45 +294,224 @@ impl From<msp_geo::PlaceError> for Problem {
     }
 }
 
-/// JSON body of an API error.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ApiErrorBody {
-    pub erreur: ApiErrorDetail,
+impl From<msp_geo::PlaceError> for AppError {
+    fn from(e: msp_geo::PlaceError) -> AppError {
+        Problem::from(e).into()
+    }
 }
 
+/// The error waiting in a response for [`render_errors`].
+#[derive(Clone)]
+struct Pending(Arc<AppError>);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut res = self.status().into_response();
+        res.extensions_mut().insert(Pending(Arc::new(self)));
+        res
+    }
+}
+
+// Lets `?` turn an error into the response of a handler that still answers `Response`.
+impl From<AppError> for Response {
+    fn from(e: AppError) -> Response {
+        e.into_response()
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        AppError::from(self).into_response()
+    }
+}
+
+/// The JSON body of every `/api` error (`application/problem+json`, RFC 9457).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ApiErrorDetail {
-    /// Stable code: `lieu_inconnu`, `lieu_ambigu`, `rayon_invalide`, `page_inexistante`, ...
+pub struct ProblemJson {
+    /// `urn:msp:probleme:` followed by the code.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short French title of the kind of problem (« Demande invalide », « Accès refusé »…).
+    pub title: String,
+    pub status: u16,
+    /// What is wrong and what to do, in French.
+    pub detail: String,
+    /// Stable machine code: `non_authentifie`, `acces_refuse`, `json_invalide`, `champ_inconnu`,
+    /// `lieu_inconnu`, `seance_invalide`…
     pub code: String,
-    /// Message in French, for people.
-    pub message: String,
+    /// The fields at fault, each with what to fix.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub erreurs: Vec<FieldError>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<Suggestion>,
+    /// The request's identifier (also in `X-Request-Id`), to quote to the support.
+    pub request_id: String,
 }
 
-/// A problem answered as JSON (`/api`).
-#[derive(Debug)]
-pub struct ApiError(pub Problem);
+pub const PROBLEM_JSON: &str = "application/problem+json";
 
-impl From<Problem> for ApiError {
-    fn from(p: Problem) -> Self {
-        ApiError(p)
+fn title_of(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNAUTHORIZED => "Connexion nécessaire",
+        StatusCode::FORBIDDEN => "Accès refusé",
+        StatusCode::NOT_FOUND => "Introuvable",
+        StatusCode::CONFLICT => "Action impossible",
+        StatusCode::TOO_MANY_REQUESTS => "Trop de tentatives",
+        StatusCode::PAYLOAD_TOO_LARGE => "Envoi trop volumineux",
+        s if s.is_server_error() => "Erreur interne",
+        _ => "Demande invalide",
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let p = self.0;
-        (
-            p.status,
-            axum::Json(ApiErrorBody {
-                erreur: ApiErrorDetail {
-                    code: p.code.to_owned(),
-                    message: p.message,
-                    suggestions: p.suggestions,
-                },
-            }),
-        )
-            .into_response()
+/// The `/api` rendering of an error.
+pub fn problem_response(error: &AppError, request_id: &str) -> Response {
+    let p = error.problem();
+    let body = ProblemJson {
+        type_: format!("urn:msp:probleme:{}", p.code),
+        title: title_of(p.status).to_owned(),
+        status: p.status.as_u16(),
+        detail: p.message,
+        code: p.code.to_owned(),
+        erreurs: p.fields,
+        suggestions: p.suggestions,
+        request_id: request_id.to_owned(),
+    };
+    (
+        p.status,
+        [
+            (header::CONTENT_TYPE, PROBLEM_JSON),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        serde_json::to_string(&body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// The page rendering of an error.
+fn page_response(error: &AppError, user: Option<&CurrentUser>, request_id: &str) -> Response {
+    if let AppError::Unauthenticated(why) = error {
+        return match why {
+            SignedOut::Missing => Redirect::to(crate::paths::SIGN_IN).into_response(),
+            SignedOut::MustChangePassword => Redirect::to(crate::paths::PASSWORD).into_response(),
+            SignedOut::Expired => {
+                let mut res = Redirect::to(crate::paths::SIGN_IN_EXPIRED).into_response();
+                res.headers_mut()
+                    .append(header::SET_COOKIE, crate::extract::expired_session_cookie());
+                res
+            }
+        };
     }
+    let p = error.problem();
+    let title = match p.status {
+        StatusCode::NOT_FOUND => "Page introuvable",
+        StatusCode::FORBIDDEN => "Accès refusé",
+        StatusCode::CONFLICT => "Action impossible",
+        s if s.is_server_error() => "Erreur",
+        _ => "Demande invalide",
+    };
+    let back = if user.is_some() {
+        (crate::paths::SPACE, "Retour à mon espace")
+    } else {
+        ("/", "Retour à l’accueil")
+    };
+    let body = html! {
+        h1 { (title) }
+        (views::notice(Notice::Error, html! {
+            p { (p.message) }
+            @if !p.fields.is_empty() {
+                ul { @for f in &p.fields { li { (f.detail) } } }
+            }
+            @if p.status.is_server_error() {
+                p class="hint" { "Référence à communiquer au support : " code { (request_id) } }
+            }
+        }))
+        p {
+            a href=(back.0) { (back.1) }
+            @if user.is_none() { " · " a href="/recherche" { "Rechercher un psychologue" } }
+        }
+    };
+    (
+        p.status,
+        [(header::CACHE_CONTROL, "no-store")],
+        views::layout(&views::Frame::new(user, title), body),
+    )
+        .into_response()
+}
+
+/// Where the signed-in person of a request is kept once an extractor has found them, so that an
+/// error page keeps their menu.
+#[derive(Clone, Default)]
+pub struct UserSlot(Arc<Mutex<Option<CurrentUser>>>);
+
+impl UserSlot {
+    pub fn set(&self, user: &CurrentUser) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(user.clone());
+    }
+
+    fn get(&self) -> Option<CurrentUser> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// The request's identifier: the proxy's `X-Request-Id` when it is a short plain token, else
+/// a new random one.
+#[derive(Clone)]
+pub struct RequestId(pub Arc<str>);
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+fn request_id_of(req: &Request) -> String {
+    req.headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| crate::security::random_token()[..16].to_owned())
+}
+
+/// Middleware: gives every request an id (echoed in `X-Request-Id`) and renders the
+/// [`AppError`] a handler or an extractor returned, as a problem for `/api` and as a page
+/// elsewhere. Internal causes are logged here, with the request id.
+pub async fn render_errors(mut req: Request, next: Next) -> Response {
+    let id = request_id_of(&req);
+    let api = {
+        let path = req.uri().path();
+        path == "/api" || path.starts_with("/api/")
+    };
+    let slot = UserSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    req.extensions_mut().insert(RequestId(id.as_str().into()));
+    let mut res = next.run(req).await;
+    if let Some(Pending(error)) = res.extensions_mut().remove::<Pending>() {
+        if let AppError::Internal(cause) = &*error {
+            tracing::error!(request_id = %id, %cause, "internal error");
+        }
+        let headers = std::mem::take(res.headers_mut());
+        res = if api {
+            problem_response(&error, &id)
+        } else {
+            page_response(&error, slot.get().as_ref(), &id)
+        };
+        // Headers set by the handler next to the error (cookies, cache) are kept.
+        for (name, value) in headers.iter() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                res.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    res
 }

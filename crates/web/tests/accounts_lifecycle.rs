@@ -32,7 +32,7 @@ fn account(db: &mut msp_store::Db, email: &str, role: Role, hash: &str) -> (i64,
 
 fn setup(db: TestDb) -> Setup {
     let mut conn = db.connect();
-    let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+    let hash = msp_web::pages::auth::hash_password_blocking(PASSWORD).unwrap();
     let admin = account(&mut conn, "admin@example.org", Role::Admin, &hash);
     let psy = account(&mut conn, "psy@example.org", Role::Psychologue, &hash);
     let cpam = account(&mut conn, "cpam@example.org", Role::AgentCpam, &hash);
@@ -142,7 +142,8 @@ fn changing_ones_password_checks_everything_and_closes_the_other_sessions() {
         let s = setup(db);
         let label = s.db.label;
         let (psy_id, cookie, csrf) = s.psy.clone();
-        let (other, _) = msp_web::auth::open_session_blocking(&mut s.db.connect(), psy_id).unwrap();
+        let (other, _) =
+            msp_web::pages::auth::open_session_blocking(&mut s.db.connect(), psy_id).unwrap();
         let before = hash_of(&s, psy_id);
 
         // Linked from the home page; the form names its three fields.
@@ -269,7 +270,7 @@ fn wrong_current_passwords_lock_the_account_like_failed_sign_ins() {
         let s = setup(db);
         let (psy_id, cookie, csrf) = s.psy.clone();
         let before = hash_of(&s, psy_id);
-        for _ in 0..msp_web::auth::MAX_FAILURES {
+        for _ in 0..msp_web::pages::auth::MAX_FAILURES {
             let a = post_form(
                 &s.state,
                 "/espace/mot-de-passe",
@@ -504,7 +505,7 @@ fn guards_own_account_last_admin_roles_and_csrf() {
         );
         assert!(active(admin_id) && works(&s, &admin));
         // With a second admin: still not oneself; the other may; then it is the last one.
-        let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+        let hash = msp_web::pages::auth::hash_password_blocking(PASSWORD).unwrap();
         let (admin2_id, admin2, admin2_csrf) = account(
             &mut s.db.connect(),
             "admin2@example.org",

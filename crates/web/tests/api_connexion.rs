@@ -27,7 +27,7 @@ fn session_of(set_cookie: &[String]) -> Option<String> {
 fn practice_software_signs_in_uses_the_api_and_signs_out() {
     for db in testing::all() {
         let label = db.label;
-        let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+        let hash = msp_web::pages::auth::hash_password_blocking(PASSWORD).unwrap();
         {
             let mut conn = db.connect();
             Account::new(Role::Psychologue, "psy@example.org")
@@ -107,7 +107,7 @@ fn practice_software_signs_in_uses_the_api_and_signs_out() {
         );
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         // The lockout: after repeated failures even the right password waits.
-        for _ in 0..msp_web::auth::MAX_FAILURES {
+        for _ in 0..msp_web::pages::auth::MAX_FAILURES {
             sign_in("psy@example.org", "still wrong");
         }
         let locked = sign_in("psy@example.org", PASSWORD);

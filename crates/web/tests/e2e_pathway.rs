@@ -39,7 +39,7 @@ const PATIENT: (&str, &str) = ("patient@example.org", "Élodie Martin");
 fn setup() -> (TestDb, AppState) {
     let db = testing::sqlite();
     let mut conn = db.connect();
-    let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+    let hash = msp_web::pages::auth::hash_password_blocking(PASSWORD).unwrap();
     let mut mk = |role: Role, (email, name): (&str, &str)| {
         Account::new(role, email)
             .named(name)
@@ -139,7 +139,7 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
             && code
                 .bytes()
                 .filter(|b| *b != b'-')
-                .all(|b| msp_web::adressages::CODE_ALPHABET.contains(&b)),
+                .all(|b| msp_web::pages::referrals::CODE_ALPHABET.contains(&b)),
         "verification code shown: {code:?}"
     );
     let row = d.text("main table tbody tr");
@@ -360,12 +360,12 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
 /// set in the page survives), the end is announced with a link to the report.
 #[test]
 fn a_cpam_agent_follows_a_batch_without_reloads() {
-    use msp_web::liquidation::{JobOutcome, JobState};
+    use msp_web::pages::claims::{JobOutcome, JobState};
     const AGENT: (&str, &str) = ("cpam@example.org", "Agent national");
     let (db, state) = setup();
     let agent = {
         let mut conn = db.connect();
-        let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+        let hash = msp_web::pages::auth::hash_password_blocking(PASSWORD).unwrap();
         Account::new(Role::AgentCpam, AGENT.0)
             .named(AGENT.1)
             .password_hash(&hash)
@@ -444,7 +444,7 @@ fn an_admin_resets_a_password_and_the_holder_chooses_a_new_one() {
     let (db, state) = setup();
     {
         let mut conn = db.connect();
-        let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+        let hash = msp_web::pages::auth::hash_password_blocking(PASSWORD).unwrap();
         Account::new(Role::Admin, ADMIN.0)
             .named(ADMIN.1)
             .password_hash(&hash)

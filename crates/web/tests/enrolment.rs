@@ -53,7 +53,7 @@ fn setup_blocking(db: TestDb) -> Setup {
                 .signed_in(conn);
             (cookie, csrf)
         };
-    let hash = msp_web::auth::hash_password_blocking(PASSWORD).unwrap();
+    let hash = msp_web::pages::auth::hash_password_blocking(PASSWORD).unwrap();
     for role in Role::ALL {
         let territory = match role {
             Role::AnalysteArs => Some("84"),

@@ -333,7 +333,7 @@ fn recording_sessions_on_both_databases() {
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         let j: serde_json::Value = serde_json::from_str(&a.body).unwrap();
         assert_eq!(j["code"], "seance_invalide");
-        assert!(j["message"].as_str().unwrap().contains("NIR invalide"));
+        assert!(j["detail"].as_str().unwrap().contains("NIR invalide"));
         let a = post_json(
             &s.state,
             "/api/seances",
@@ -420,7 +420,7 @@ fn recording_sessions_on_both_databases() {
                     .unwrap();
             assert!(leaked.is_empty());
         }
-        let pref = msp_web::seances::patient_ref(&msp_domain::Nir::parse(ADULT).unwrap());
+        let pref = msp_web::pages::sessions::patient_ref(&msp_domain::Nir::parse(ADULT).unwrap());
         let reads =
             s.db.connect()
                 .query(
@@ -446,12 +446,15 @@ fn record_ok_with(s: &Setup, nir: &str, birth: &str, day: &str, act: &str) -> (S
 
 #[test]
 fn date_parsing_accepts_both_forms() {
-    use msp_web::seances::parse_date;
+    use msp_web::pages::sessions::parse_date;
     assert_eq!(parse_date("2026-11-23"), Some(TODAY));
     assert_eq!(parse_date(" 23/11/2026 "), Some(TODAY));
     assert_eq!(parse_date("31/02/2026"), None);
     assert_eq!(parse_date("23/11/26"), None);
-    assert_eq!(msp_web::seances::euros(msp_domain::Cents(2050)), "20,50 €");
+    assert_eq!(
+        msp_web::pages::sessions::euros(msp_domain::Cents(2050)),
+        "20,50 €"
+    );
 }
 
 #[test]

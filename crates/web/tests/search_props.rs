@@ -4,7 +4,7 @@ use jiff::civil::{Date, date};
 use msp_domain::{Period, PsychologistRights, Rpps};
 use msp_geo::{Place, PlaceKind, distance_km, normalize};
 use msp_store::directory::{Contact, DirectoryCard, ListedCard, PracticeAddress, Public};
-use msp_web::index::{DirectoryIndex, Filters, SearchRequest, order_key};
+use msp_web::directory::index::{DirectoryIndex, Filters, SearchRequest, order_key};
 use proptest::prelude::*;
 
 const TODAY: Date = date(2026, 11, 23);

@@ -22,11 +22,11 @@ pub fn create_admin(db_url: &str, email: &str, name: Option<&str>) -> anyhow::Re
     };
     let name = name.unwrap_or(email);
     if let Err(m) =
-        msp_web::espace::validate_new_account(email, name, Some(Role::Admin), "", &password)
+        msp_web::pages::space::validate_new_account(email, name, Some(Role::Admin), "", &password)
     {
         bail!("{m}");
     }
-    let hash = msp_web::auth::hash_password_blocking(&password)
+    let hash = msp_web::security::hash_password_blocking(&password)
         .map_err(|e| anyhow::anyhow!("hachage du mot de passe : {e}"))?;
     let mut db = Db::connect(db_url)?;
     migrate(&mut db)?;

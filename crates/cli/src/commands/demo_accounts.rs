@@ -55,7 +55,7 @@ pub fn create(db: &mut Db, rules: &Rules, password: &str) -> anyhow::Result<Vec<
         );
     }
     load_samples(db, rules)?;
-    let hash = msp_web::auth::hash_password_blocking(password)
+    let hash = msp_web::security::hash_password_blocking(password)
         .map_err(|e| anyhow::anyhow!("hachage du mot de passe : {e}"))?;
     let now = jiff::Timestamp::now();
     let nir = Nir::parse(PATIENT_NIR).context("NIR de l'exemple")?;
@@ -114,12 +114,12 @@ pub fn create(db: &mut Db, rules: &Rules, password: &str) -> anyhow::Result<Vec<
 pub fn run(db_url: &str, rules: &Rules) -> anyhow::Result<Outcome> {
     let (password, generated) = match std::env::var("MSP_DEMO_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
-        _ => (msp_web::auth::temporary_password(), true),
+        _ => (msp_web::security::temporary_password(), true),
     };
-    if password.chars().count() < msp_web::auth::MIN_PASSWORD_CHARS {
+    if password.chars().count() < msp_web::security::MIN_PASSWORD_CHARS {
         bail!(
             "MSP_DEMO_PASSWORD : {} caractères au moins",
-            msp_web::auth::MIN_PASSWORD_CHARS
+            msp_web::security::MIN_PASSWORD_CHARS
         );
     }
     let mut db = Db::connect(db_url)?;
@@ -163,7 +163,7 @@ mod tests {
                 accounts::find_for_login(&mut db, &format!("psychologue@{DOMAIN}"))
                     .unwrap()
                     .unwrap();
-            assert!(msp_web::auth::verify_password_blocking(
+            assert!(msp_web::security::verify_password_blocking(
                 "mot de passe de démo",
                 &hash
             ));

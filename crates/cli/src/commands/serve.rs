@@ -40,7 +40,8 @@ pub fn state(
     if demo_if_empty {
         let mut db = pool.get()?;
         if msp_store::directory::count_cards(&mut db)? == 0 {
-            let n = msp_web::demo::load_directory_demo(&mut db, msp_web::system_today())?;
+            let n =
+                msp_web::directory::demo::load_directory_demo(&mut db, msp_web::system_today())?;
             tracing::info!(
                 cards = n,
                 "directory was empty: demo dataset loaded ({n} fictitious psychologists)"
@@ -87,7 +88,7 @@ mod tests {
             now,
         )
         .unwrap();
-        let (cookie, _) = msp_web::auth::open_session_blocking(db, id).unwrap();
+        let (cookie, _) = msp_web::pages::auth::open_session_blocking(db, id).unwrap();
         let rpps = format!("1000000042{}", msp_domain::ids::luhn_complete("1000000042"));
         for (sql, params) in [
             (

@@ -48,7 +48,7 @@ impl<'a> Account<'a> {
         Account { territory, ..self }
     }
 
-    /// For the tests that sign in with a password (`msp_web::auth::hash_password_blocking`).
+    /// For the tests that sign in with a password (`msp_web::pages::auth::hash_password_blocking`).
     pub fn password_hash(self, password_hash: &'a str) -> Self {
         Account {
             password_hash,
@@ -76,7 +76,7 @@ impl<'a> Account<'a> {
     /// Creates the account and opens a session: its id, session cookie and CSRF token.
     pub fn signed_in(&self, conn: &mut msp_store::Db) -> (i64, String, String) {
         let id = self.create(conn);
-        let (cookie, csrf) = msp_web::auth::open_session_blocking(conn, id).unwrap();
+        let (cookie, csrf) = msp_web::pages::auth::open_session_blocking(conn, id).unwrap();
         (id, cookie, csrf)
     }
 }

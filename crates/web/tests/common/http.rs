@@ -32,12 +32,20 @@ impl Answer {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
     }
 
-    /// The French message of a refusal, after checking its status and code.
+    /// The French `detail` of a refusal (`application/problem+json`), after checking its status
+    /// and code.
     pub fn problem(&self, status: StatusCode, code: &str) -> String {
         assert_eq!(self.status, status, "{}", self.body);
+        assert!(
+            self.content_type.starts_with("application/problem+json"),
+            "not a problem document: {} {}",
+            self.content_type,
+            self.body
+        );
         let j = self.json();
         assert_eq!(j["code"], code, "{}", self.body);
-        j["message"].as_str().unwrap().to_owned()
+        assert_eq!(j["status"], status.as_u16(), "{}", self.body);
+        j["detail"].as_str().unwrap().to_owned()
     }
 }
 

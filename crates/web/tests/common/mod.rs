@@ -30,7 +30,7 @@ pub fn demo_app() -> TestApp {
 
 pub fn demo_app_on(db: TestDb) -> TestApp {
     let mut conn = db.connect();
-    msp_web::demo::load_directory_demo(&mut conn, TODAY).expect("demo loads");
+    msp_web::directory::demo::load_directory_demo(&mut conn, TODAY).expect("demo loads");
     drop(conn);
     let state = fixtures::state_with(
         &db,

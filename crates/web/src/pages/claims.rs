@@ -16,9 +16,9 @@
 #![allow(clippy::result_large_err)]
 
 use crate::AppState;
-use crate::auth::{CurrentUser, blocking, capitalize};
-use crate::espace::{audit_blocking, layout, refusal};
-use crate::seances::{date_fr, patient_ref};
+use crate::pages::auth::{CurrentUser, blocking, capitalize};
+use crate::pages::sessions::{date_fr, patient_ref};
+use crate::pages::space::{audit_blocking, layout, refusal};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -584,8 +584,8 @@ async fn upload_batch(
             }
         }
     }
-    if let Err(r) = user.check_csrf(csrf.as_deref()) {
-        return r;
+    if let Err(e) = user.check_csrf(csrf.as_deref()) {
+        return e.into_response();
     }
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return batches_view(
@@ -614,7 +614,7 @@ async fn upload_batch(
             )
             .await;
         }
-        Err(e) => return crate::auth::internal(&e),
+        Err(e) => return crate::pages::auth::internal(&e),
     };
     let claims: Vec<Claim> = parsed.rows.into_iter().map(|(_, c)| c).collect();
     let errors: Vec<BatchError> = parsed
@@ -840,7 +840,7 @@ async fn batch_decisions(
     })();
     match written {
         Ok(out) => csv_download(&format!("decisions-lot-{id}.csv"), out),
-        Err(e) => crate::auth::internal(&e),
+        Err(e) => crate::pages::auth::internal(&e),
     }
 }
 
@@ -887,7 +887,7 @@ async fn batch_errors_csv(
     })();
     match written {
         Ok(out) => csv_download(&format!("erreurs-lot-{id}.csv"), out),
-        Err(e) => crate::auth::internal(&e),
+        Err(e) => crate::pages::auth::internal(&e),
     }
 }
 
@@ -914,7 +914,10 @@ mod tests {
             Timestamp::now(),
         )
         .unwrap();
-        (id, crate::auth::open_session_blocking(db, id).unwrap().0)
+        (
+            id,
+            crate::pages::auth::open_session_blocking(db, id).unwrap().0,
+        )
     }
 
     fn get(state: &AppState, uri: &str, cookie: &str) -> (StatusCode, String) {

@@ -14,9 +14,9 @@
 #![allow(clippy::result_large_err)]
 
 use crate::AppState;
-use crate::auth::{CurrentUser, MaybeUser, blocking};
-use crate::espace::refusal;
-use crate::seances::api_problem;
+use crate::pages::auth::{CurrentUser, MaybeUser, blocking};
+use crate::pages::sessions::api_problem;
+use crate::pages::space::refusal;
 use axum::Form;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -146,12 +146,12 @@ pub struct CancelledJson {
     security(("session" = [])),
     responses(
         (status = 200, description = "Séance annulée : elle ne compte plus dans l’année du patient ni dans les paiements", body = CancelledJson),
-        (status = 401, description = "Pas de session ouverte", body = crate::seances::ApiProblem),
-        (status = 403, description = "Ni le psychologue qui a saisi la séance, ni un agent de CPAM", body = crate::seances::ApiProblem),
-        (status = 404, description = "Aucune séance saisie en ligne ne porte ce numéro", body = crate::seances::ApiProblem),
-        (status = 409, description = "Séance refusée, déjà annulée, ou suivie d’autres séances acceptées la même année", body = crate::seances::ApiProblem),
-        (status = 415, description = "Corps qui n’est pas du JSON", body = crate::seances::ApiProblem),
-        (status = 422, description = "Motif absent, trop court ou contenant un NIR", body = crate::seances::ApiProblem),
+        (status = 401, description = "Pas de session ouverte", body = crate::pages::sessions::ApiProblem),
+        (status = 403, description = "Ni le psychologue qui a saisi la séance, ni un agent de CPAM", body = crate::pages::sessions::ApiProblem),
+        (status = 404, description = "Aucune séance saisie en ligne ne porte ce numéro", body = crate::pages::sessions::ApiProblem),
+        (status = 409, description = "Séance refusée, déjà annulée, ou suivie d’autres séances acceptées la même année", body = crate::pages::sessions::ApiProblem),
+        (status = 415, description = "Corps qui n’est pas du JSON", body = crate::pages::sessions::ApiProblem),
+        (status = 422, description = "Motif absent, trop court ou contenant un NIR", body = crate::pages::sessions::ApiProblem),
     )
 )]
 pub async fn cancel_api(
@@ -161,7 +161,7 @@ pub async fn cancel_api(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let user = match crate::api_pathway::signed_in(
+    let user = match crate::api::support::signed_in(
         user,
         &[Role::Psychologue, Role::AgentCpam],
         "aux psychologues et aux agents de CPAM",
@@ -169,7 +169,7 @@ pub async fn cancel_api(
         Ok(u) => u,
         Err(r) => return r,
     };
-    if let Err(r) = crate::seances::require_json(&headers) {
+    if let Err(r) = crate::pages::sessions::require_json(&headers) {
         return r;
     }
     let input: CancelInput = match serde_json::from_slice(&body) {

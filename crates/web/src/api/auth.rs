@@ -5,11 +5,11 @@
 //! cross-site form cannot send.
 
 use crate::AppState;
-use crate::auth::{
+use crate::pages::auth::{
     CurrentUser, MaybeUser, blocking, check_credentials, open_session, session_cookie,
     session_cookie_cleared,
 };
-use crate::seances::{ApiProblem, api_problem, require_json};
+use crate::pages::sessions::{ApiProblem, api_problem, require_json};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -129,4 +129,11 @@ pub async fn sign_out(
     res.headers_mut()
         .append(header::SET_COOKIE, session_cookie_cleared(&headers));
     res
+}
+
+/// This area's endpoints, each documented by its `#[utoipa::path]`.
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(sign_in))
+        .routes(utoipa_axum::routes!(sign_out))
 }

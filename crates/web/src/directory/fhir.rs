@@ -7,10 +7,10 @@
 //! `Location/loc-{rpps}-{1|2}`.
 
 use crate::AppState;
-use crate::api::commune_name;
+use crate::api::directory::commune_name;
+use crate::directory::index::{Entry, MAX_PER_PAGE, name_matches};
+use crate::directory::params::{Params, parse_number};
 use crate::error::Problem;
-use crate::index::{Entry, MAX_PER_PAGE, name_matches};
-use crate::params::{Params, parse_number};
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -153,7 +153,7 @@ pub fn practitioner(e: &Entry) -> Value {
     })];
     communication.extend(l.card.languages.iter().map(|code| {
         json!({ "coding": [{ "system": "urn:ietf:bcp:47", "code": code,
-            "display": crate::languages::name_fr(code).unwrap_or(code) }] })
+            "display": crate::directory::languages::name_fr(code).unwrap_or(code) }] })
     }));
     json!({
         "resourceType": "Practitioner",
@@ -236,7 +236,7 @@ pub fn practitioner_role(e: &Entry, today: Date) -> Value {
         "location": (0..c.addresses.len()).map(|n| json!({ "reference": format!("Location/{}", location_id(rpps, n)) })).collect::<Vec<_>>(),
         "telecom": telecom,
         "availabilityExceptions": format!("{}. Téléconsultation : {}.",
-            crate::api::availability_label(c, today),
+            crate::api::directory::availability_label(c, today),
             if c.teleconsultation { "oui" } else { "non" }),
     });
     if let Some(s) = &c.structure_name {
@@ -484,10 +484,12 @@ fn parse_near(v: &str) -> Result<(f64, f64, Option<f64>), Problem> {
         None => None,
         Some(d) => {
             let km = parse_number("la distance de near", d)?;
-            if !(crate::index::MIN_RADIUS_KM..=crate::index::MAX_RADIUS_KM).contains(&km) {
+            if !(crate::directory::index::MIN_RADIUS_KM..=crate::directory::index::MAX_RADIUS_KM)
+                .contains(&km)
+            {
                 return Err(bad(format!(
                     "La distance de near doit être comprise entre 0,5 et {} km (reçu « {d} »).",
-                    crate::index::MAX_RADIUS_KM
+                    crate::directory::index::MAX_RADIUS_KM
                 )));
             }
             Some(km)
@@ -511,7 +513,7 @@ async fn search_locations(
         let (lat, lon, km) = parse_near(near)?;
         let place = communes().place_at(lat, lon).map_err(Problem::from)?;
         // Search by psychologist with a large page, then expand to each address within reach.
-        let req = crate::index::SearchRequest {
+        let req = crate::directory::index::SearchRequest {
             place,
             radius_km: km,
             filters: Default::default(),

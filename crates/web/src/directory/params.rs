@@ -1,8 +1,10 @@
 //! Query-string parsing shared by the pages and the JSON API: every value is checked and every
 //! refusal explained in French.
 
+use crate::directory::index::{
+    DEFAULT_PER_PAGE, Filters, MAX_PER_PAGE, MAX_RADIUS_KM, MIN_RADIUS_KM,
+};
 use crate::error::Problem;
-use crate::index::{DEFAULT_PER_PAGE, Filters, MAX_PER_PAGE, MAX_RADIUS_KM, MIN_RADIUS_KM};
 use msp_geo::{Place, PlaceError, communes};
 
 /// The decoded `key=value` pairs of a query string, in order.
@@ -178,13 +180,13 @@ pub fn filters(p: &Params) -> Result<Filters, Problem> {
     let language = match p.non_empty("langue") {
         None => None,
         Some(l) => Some(
-            crate::languages::parse(l)
+            crate::directory::languages::parse(l)
                 .ok_or_else(|| {
                     Problem::bad_request(
                         "filtre_invalide",
                         format!(
                             "Langue inconnue « {l} ». Codes acceptés : {}.",
-                            crate::languages::codes_list()
+                            crate::directory::languages::codes_list()
                         ),
                     )
                 })?

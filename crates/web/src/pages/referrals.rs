@@ -13,9 +13,9 @@
 #![allow(clippy::result_large_err)]
 
 use crate::AppState;
-use crate::auth::{CurrentUser, blocking};
-use crate::espace::{audit_blocking, layout, refusal};
-use crate::seances::{date_fr, parse_date, patient_ref};
+use crate::pages::auth::{CurrentUser, blocking};
+use crate::pages::sessions::{date_fr, parse_date, patient_ref};
+use crate::pages::space::{audit_blocking, layout, refusal};
 use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -170,7 +170,7 @@ pub(crate) fn kind_of(role: Role) -> Option<ReferrerKind> {
 
 fn require_referrer(user: &CurrentUser) -> Result<ReferrerKind, Response> {
     user.require(&[Role::Medecin, Role::SageFemme])?;
-    kind_of(user.role()).ok_or_else(|| crate::auth::internal(&"rôle"))
+    kind_of(user.role()).ok_or_else(|| crate::pages::auth::internal(&"rôle"))
 }
 
 fn field(f: &HashMap<String, String>, k: &str) -> String {
@@ -457,7 +457,7 @@ async fn letter_pdf(
 
 /// The printable letter.
 pub fn letter_document(l: &Letter) -> Vec<u8> {
-    let mut p = crate::pdf::Page::new();
+    let mut p = crate::documents::pdf::Page::new();
     p.text(18.0, true, "Courrier d’adressage – Mon soutien psy")
         .skip(8.0)
         .text(

@@ -18,100 +18,30 @@
 #![allow(clippy::result_large_err)]
 
 use crate::AppState;
-use crate::espace::{layout, refusal};
+use crate::error::AppError;
+use crate::pages::space::layout;
 use axum::Form;
-use axum::extract::{FromRequestParts, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::{SignedDuration, Timestamp};
 use maud::html;
 use msp_domain::Role;
-use msp_store::accounts::{self, Account, SessionLookup};
+use msp_store::accounts;
 use msp_store::{Db, StoreError};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
-pub const SESSION_COOKIE: &str = "msp_session";
 pub const LOGIN_CSRF_COOKIE: &str = "msp_csrf";
 /// A session ends this many hours after sign-in.
 pub const SESSION_HOURS: i64 = 8;
 pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW_MINUTES: i64 = 15;
-/// Shortest password accepted for a new account.
-pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Where a signed-in person changes their password.
 pub const PASSWORD_PAGE: &str = "/espace/mot-de-passe";
-/// Length of a temporary password made by an admin's reset.
-pub const TEMPORARY_PASSWORD_CHARS: usize = 20;
-/// Letters and digits that cannot be mistaken for one another when read aloud or copied by
-/// hand (no 0/o, 1/l/i; lower case only).
-const UNAMBIGUOUS: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 /// What the sign-in page says to the holder of a deactivated account.
 pub const DEACTIVATED: &str = "Ce compte est désactivé : contactez l’administrateur.";
 
-/// A random temporary password of [`TEMPORARY_PASSWORD_CHARS`] characters from an unambiguous
-/// alphabet (about 99 bits).
-pub fn temporary_password() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    (0..TEMPORARY_PASSWORD_CHARS)
-        .map(|_| char::from(UNAMBIGUOUS[rng.random_range(0..UNAMBIGUOUS.len())]))
-        .collect()
-}
-
-/// A random token: 32 bytes, hex.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex(&bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
-pub fn sha256_hex(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
-}
-
-/// Equal strings, in a time that does not depend on where they differ.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-/// Argon2id hash of a password, as a PHC string (blocking: call it in `spawn_blocking`).
-pub fn hash_password_blocking(password: &str) -> Result<String, String> {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
-}
-
-/// Whether `password` matches `hash` (blocking).
-pub fn verify_password_blocking(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        argon2::Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
+pub use crate::security::*;
 
 pub async fn hash_password(password: String) -> Result<String, Response> {
     tokio::task::spawn_blocking(move || hash_password_blocking(&password))
@@ -120,21 +50,11 @@ pub async fn hash_password(password: String) -> Result<String, Response> {
         .map_err(|e| internal(&e))
 }
 
-/// A hash that no password matches cheaply: verifying against it for unknown emails makes
-/// them cost as much as known ones.
-fn dummy_hash() -> &'static str {
-    static CELL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    CELL.get_or_init(|| hash_password_blocking(&random_token()).unwrap_or_default())
-}
+pub use crate::extract::{CurrentUser, MaybeUser, SESSION_COOKIE, cookie, is_https, set_cookie};
 
+/// An unexpected failure, as a response (logged by the error middleware).
 pub fn internal(cause: &dyn std::fmt::Display) -> Response {
-    tracing::error!(%cause, "internal error");
-    refusal(
-        None,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Erreur",
-        "Une erreur interne est survenue. Réessayez dans quelques instants.",
-    )
+    AppError::internal(cause).into_response()
 }
 
 /// Runs store work on the blocking pool; store refusals become French pages.
@@ -142,27 +62,31 @@ pub async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut Db) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, Response> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut db = state.pool().get().map_err(|e| internal(&e))?;
-        f(&mut db).map_err(|e| match e {
-            StoreError::Conflict(m) => refusal(
-                None,
-                StatusCode::CONFLICT,
-                "Action impossible",
-                &capitalize(&m),
-            ),
-            StoreError::Invalid(m) => refusal(
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Demande invalide",
-                &capitalize(&m),
-            ),
-            other => internal(&other),
-        })
-    })
-    .await
-    .map_err(|e| internal(&e))?
+    state.db(f).await.map_err(IntoResponse::into_response)
+}
+
+impl CurrentUser {
+    /// Refuses (403) unless the account has one of these roles.
+    pub fn require(&self, roles: &[Role]) -> Result<(), Response> {
+        if roles.contains(&self.account.role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(
+                "acces_refuse",
+                format!(
+                    "Cette page n’est pas accessible avec un compte « {} ».",
+                    self.account.role.label_fr()
+                ),
+            )
+            .into_response())
+        }
+    }
+
+    /// [`CurrentUser::check_csrf`] on a parsed form.
+    pub fn check_form(&self, form: &HashMap<String, String>) -> Result<(), Response> {
+        self.check_csrf(form.get("_csrf").map(String::as_str))
+            .map_err(IntoResponse::into_response)
+    }
 }
 
 pub fn capitalize(s: &str) -> String {
@@ -180,171 +104,8 @@ pub fn capitalize(s: &str) -> String {
     }
 }
 
-/// Cookie value from the request headers.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
-
-/// Whether the request reached us over HTTPS (directly or through a proxy that says so).
-pub fn is_https(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
-}
-
-fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// The signed-in person.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub account: Account,
-    pub csrf: String,
-    token_hash: String,
-}
-
-impl CurrentUser {
-    /// « email (rôle) », as the histories and the audit log name people.
-    pub fn actor(&self) -> String {
-        format!("{} ({})", self.account.email, self.account.role.code())
-    }
-
-    pub fn role(&self) -> Role {
-        self.account.role
-    }
-
-    /// The SHA-256 of this session's token, as the store knows it.
-    pub fn session_hash(&self) -> &str {
-        &self.token_hash
-    }
-
-    /// Refuses (403) unless the account has one of these roles.
-    pub fn require(&self, roles: &[Role]) -> Result<(), Response> {
-        if roles.contains(&self.account.role) {
-            Ok(())
-        } else {
-            Err(refusal(
-                Some(self),
-                StatusCode::FORBIDDEN,
-                "Accès refusé",
-                &format!(
-                    "Cette page n’est pas accessible avec un compte « {} ».",
-                    self.account.role.label_fr()
-                ),
-            ))
-        }
-    }
-
-    /// Refuses (403) a POST whose `_csrf` is not this session's token.
-    pub fn check_csrf(&self, sent: Option<&str>) -> Result<(), Response> {
-        if sent.is_some_and(|t| constant_time_eq(t, &self.csrf)) {
-            Ok(())
-        } else {
-            Err(csrf_refusal(Some(self)))
-        }
-    }
-
-    /// [`CurrentUser::check_csrf`] on a parsed form.
-    pub fn check_form(&self, form: &HashMap<String, String>) -> Result<(), Response> {
-        self.check_csrf(form.get("_csrf").map(String::as_str))
-    }
-}
-
-pub fn csrf_refusal(user: Option<&CurrentUser>) -> Response {
-    refusal(
-        user,
-        StatusCode::FORBIDDEN,
-        "Formulaire refusé",
-        "Le jeton de sécurité du formulaire est absent ou invalide. Rechargez la page et recommencez.",
-    )
-}
-
-/// The session of the request, if any: `Ok(None)` when nobody is signed in.
-pub struct MaybeUser(pub Option<CurrentUser>);
-
-enum Lookup {
-    None,
-    Expired,
-    User(CurrentUser),
-    /// Signed in, but the password must be changed first and this path is not the way to it.
-    MustChange,
-}
-
-/// Paths an account that must change its password may still reach.
-fn allowed_before_change(path: &str) -> bool {
-    path == PASSWORD_PAGE || path == "/deconnexion"
-}
-
-async fn lookup(parts: &Parts, state: &AppState) -> Result<Lookup, Response> {
-    let Some(token) = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
-        return Ok(Lookup::None);
-    };
-    let token_hash = sha256_hex(&token);
-    let key = token_hash.clone();
-    let found = blocking(state, move |db| {
-        accounts::find_session(db, &key, Timestamp::now())
-    })
-    .await?;
-    Ok(match found {
-        SessionLookup::Valid(s)
-            if s.account.must_change_password && !allowed_before_change(parts.uri.path()) =>
-        {
-            Lookup::MustChange
-        }
-        SessionLookup::Valid(s) => Lookup::User(CurrentUser {
-            account: s.account,
-            csrf: s.csrf_token,
-            token_hash,
-        }),
-        SessionLookup::Expired => Lookup::Expired,
-        SessionLookup::Unknown => Lookup::Expired,
-    })
-}
-
-impl FromRequestParts<AppState> for MaybeUser {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        // An account that must change its password counts as signed out everywhere else (the
-        // JSON API answers 401).
-        Ok(MaybeUser(match lookup(parts, state).await? {
-            Lookup::User(u) => Some(u),
-            _ => None,
-        }))
-    }
-}
-
-impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        match lookup(parts, state).await? {
-            Lookup::User(u) => Ok(u),
-            Lookup::None => Err(Redirect::to("/connexion").into_response()),
-            Lookup::MustChange => Err(Redirect::to(PASSWORD_PAGE).into_response()),
-            Lookup::Expired => {
-                let mut res = Redirect::to("/connexion?expiree=1").into_response();
-                res.headers_mut().append(
-                    header::SET_COOKIE,
-                    set_cookie(SESSION_COOKIE, "", 0, is_https(&parts.headers)),
-                );
-                Err(res)
-            }
-        }
-    }
+pub fn csrf_refusal(_user: Option<&CurrentUser>) -> Response {
+    crate::extract::csrf_refused().into_response()
 }
 
 /// `GET /connexion`.
@@ -764,7 +525,7 @@ pub async fn change_password(
             accounts::set_password(db, id, &hash, false)?;
             let closed = accounts::close_sessions(db, id, Some(u.session_hash()))?;
             accounts::clear_login_failures(db, &email, day_ago)?;
-            crate::espace::audit_blocking(
+            crate::pages::space::audit_blocking(
                 db,
                 &u,
                 "modification",

@@ -6,7 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::AppState;
-use crate::auth::{
+use crate::pages::auth::{
     CurrentUser, MIN_PASSWORD_CHARS, PASSWORD_PAGE, blocking, hash_password, temporary_password,
 };
 use axum::Form;
@@ -16,7 +16,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use msp_domain::Role;
 use msp_store::StoreError;
 use msp_store::accounts::{self, Account, NewAccount};
@@ -28,13 +28,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/connexion",
-            get(crate::auth::login_page).post(crate::auth::login),
+            get(crate::pages::auth::login_page).post(crate::pages::auth::login),
         )
-        .route("/deconnexion", post(crate::auth::logout))
+        .route("/deconnexion", post(crate::pages::auth::logout))
         .route("/espace", get(home))
         .route(
             PASSWORD_PAGE,
-            get(crate::auth::password_page).post(crate::auth::change_password),
+            get(crate::pages::auth::password_page).post(crate::pages::auth::change_password),
         )
         .route(
             "/espace/admin/comptes",
@@ -54,124 +54,28 @@ pub fn router() -> Router<AppState> {
         )
         .route("/espace/admin/journal", get(audit_page))
         .route("/espace/ars/{region}", get(ars_region))
-        .merge(crate::conventionnement::router())
-        .merge(crate::seances::router())
-        .merge(crate::adressages::router())
-        .merge(crate::liquidation::router())
+        .merge(crate::pages::enrolment::router())
+        .merge(crate::pages::sessions::router())
+        .merge(crate::pages::referrals::router())
+        .merge(crate::pages::claims::router())
 }
 
-/// Menu entries of a role: (href, label).
-pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
-    match role {
-        None => vec![
-            ("/", "Accueil"),
-            ("/recherche", "Trouver un psychologue"),
-            ("/statistiques", "Statistiques"),
-            ("/connexion", "Se connecter"),
-        ],
-        Some(role) => {
-            let mut m = vec![("/espace", "Mon espace")];
-            m.extend(match role {
-                Role::Psychologue => vec![
-                    ("/espace/candidature", "Ma candidature"),
-                    ("/espace/seances", "Saisir une séance"),
-                    ("/espace/mes-seances", "Mes séances"),
-                    ("/espace/adressages/verifier", "Vérifier un courrier"),
-                ],
-                Role::Expert => vec![("/espace/commission", "Candidatures à examiner")],
-                Role::AgentCpam => vec![
-                    ("/espace/cpam", "Conventions"),
-                    ("/espace/cpam/rejets", "Séances rejetées"),
-                    ("/espace/cpam/lots", "Liquidation"),
-                ],
-                Role::AnalysteArs => vec![("/statistiques", "Statistiques")],
-                Role::Admin => vec![
-                    ("/espace/admin/comptes", "Comptes"),
-                    ("/espace/admin/journal", "Journal d’audit"),
-                ],
-                Role::Medecin | Role::SageFemme => {
-                    vec![("/espace/adressages", "Courriers d’adressage")]
-                }
-                Role::Patient => vec![("/espace/mon-suivi", "Mes séances et remboursements")],
-            });
-            m.push(("/recherche", "Annuaire"));
-            m
-        }
-    }
-}
+pub use crate::views::menu;
 
 /// The page frame of the signed-in space (and of the sign-in page).
 pub fn layout(user: Option<&CurrentUser>, title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="fr" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex";
-                title { (title) " – Mon soutien psy" }
-                link rel="stylesheet" href="/static/style.css";
-            }
-            body {
-                a class="skip" href="#contenu" { "Aller au contenu" }
-                header class="site-header" {
-                    div class="wrap header-inner" {
-                        a class="brand" href="/" {
-                            span class="brand-name" { "Mon soutien psy" }
-                            span class="brand-sub" {
-                                @if let Some(u) = user {
-                                    (u.account.display_name) " · " (u.account.role.label_fr())
-                                } @else { "Espace des professionnels et des assurés" }
-                            }
-                        }
-                        nav aria-label="Menu" {
-                            ul {
-                                @for (href, label) in menu(user.map(CurrentUser::role)) {
-                                    li { a href=(href) { (label) } }
-                                }
-                                @if let Some(u) = user {
-                                    li {
-                                        form method="post" action="/deconnexion" {
-                                            input type="hidden" name="_csrf" value=(u.csrf);
-                                            button type="submit" class="button-secondary" { "Se déconnecter" }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                main id="contenu" tabindex="-1" { div class="wrap" { (body) } }
-                footer class="site-footer" {
-                    div class="wrap" {
-                        p { "Vos données personnelles ne sont lues que par les personnes qui en ont besoin ; chaque consultation est tracée." }
-                    }
-                }
-            }
-        }
-    }
+    crate::views::layout(&crate::views::Frame::new(user, title), body)
 }
 
 /// A refusal or error page.
 pub fn refusal(
-    user: Option<&CurrentUser>,
+    _user: Option<&CurrentUser>,
     status: StatusCode,
-    title: &str,
+    _title: &str,
     message: &str,
 ) -> Response {
-    (
-        status,
-        layout(
-            user,
-            title,
-            html! {
-                h1 { (title) }
-                div class="alert" role="alert" { p { (message) } }
-                p { a href="/espace" { "Retour à mon espace" } }
-            },
-        ),
-    )
-        .into_response()
+    let p = crate::error::Problem::new(status, "refus", message);
+    crate::error::AppError::from(p).into_response()
 }
 
 /// `GET /espace`: what this role can do.
@@ -432,7 +336,7 @@ async fn create_account(
                     &u,
                     "creation",
                     "patient",
-                    &crate::seances::patient_ref(nir),
+                    &crate::pages::sessions::patient_ref(nir),
                     "compte patient rattaché à l’assuré",
                 )?;
             }
@@ -565,7 +469,11 @@ async fn set_active(
             true,
             format!("Compte de {} réactivé.", target.email),
         ),
-        Ok(Err(m)) => (StatusCode::CONFLICT, false, crate::auth::capitalize(&m)),
+        Ok(Err(m)) => (
+            StatusCode::CONFLICT,
+            false,
+            crate::pages::auth::capitalize(&m),
+        ),
         Err(r) => return r,
     };
     accounts_view(&state, &user, message.0, Some((message.1, message.2))).await

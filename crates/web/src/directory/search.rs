@@ -1,9 +1,9 @@
 //! A directory search from query parameters: shared by the pages and the JSON API.
 
 use crate::AppState;
+use crate::directory::index::{Filters, PageOutOfRange, SearchRequest, SearchResult};
+use crate::directory::params::{self, Params};
 use crate::error::Problem;
-use crate::index::{Filters, PageOutOfRange, SearchRequest, SearchResult};
-use crate::params::{self, Params};
 use msp_geo::Place;
 
 /// A search that ran.

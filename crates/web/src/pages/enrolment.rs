@@ -7,8 +7,8 @@
 #![allow(clippy::result_large_err)]
 
 use crate::AppState;
-use crate::auth::{CurrentUser, blocking, internal};
-use crate::espace::{audit_blocking, layout, refusal};
+use crate::pages::auth::{CurrentUser, blocking, internal};
+use crate::pages::space::{audit_blocking, layout, refusal};
 use axum::Form;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
@@ -495,8 +495,8 @@ async fn upload_document(
             Err(_) => return unprocessable(&user, "Formulaire d’envoi illisible : recommencez."),
         }
     }
-    if let Err(r) = user.check_csrf(csrf.as_deref()) {
-        return r;
+    if let Err(e) = user.check_csrf(csrf.as_deref()) {
+        return e.into_response();
     }
     let Some(kind) = kind else {
         return unprocessable(&user, "Choisissez le type de pièce.");

@@ -52,14 +52,14 @@ pub struct Entry {
     /// Normalized « prénom nom » for name search.
     pub name_key: String,
     /// The card's JSON search result, pre-rendered (rebuilt with the entry on every write).
-    pub json: crate::api::SummaryFragments,
+    pub json: crate::api::directory::SummaryFragments,
 }
 
 impl Entry {
     /// An entry for a card (computes its name key and JSON fragments).
     pub fn from_listed(listed: ListedCard) -> Entry {
         let name_key = normalize(&format!("{} {}", listed.first_name, listed.last_name));
-        let json = crate::api::SummaryFragments::render(&listed);
+        let json = crate::api::directory::SummaryFragments::render(&listed);
         Entry {
             listed,
             name_key,
@@ -263,7 +263,7 @@ fn initials(text: &str) -> u32 {
 }
 
 fn language_bit(code: &str) -> Option<u64> {
-    crate::languages::LANGUAGES
+    crate::directory::languages::LANGUAGES
         .iter()
         .position(|(c, _)| *c == code)
         .map(|k| 1u64 << k)

@@ -4,22 +4,22 @@
 //! the same set.
 
 use crate::AppState;
-use crate::error::{ApiError, ApiErrorBody, Problem, Suggestion};
-use crate::index::{Entry, Hit, SearchResult};
-use crate::params::{Params, SEARCH_PARAMS};
-use crate::search;
+use crate::directory::index::{Entry, Hit, SearchResult};
+use crate::directory::params::{Params, SEARCH_PARAMS};
+use crate::directory::search;
+use crate::error::{AppError, Problem, ProblemJson};
 use axum::Json;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, any, get, post, put};
 use msp_domain::{Date, Rpps};
 use msp_geo::{PlaceKind, communes};
 use msp_store::directory::{Contact, DirectoryCard, ListedCard, PracticeAddress, Public};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlaceJson {
@@ -231,7 +231,9 @@ pub fn languages_json(codes: &[String]) -> Vec<CodeLabel> {
         .iter()
         .map(|c| CodeLabel {
             code: c.clone(),
-            libelle: crate::languages::name_fr(c).unwrap_or(c).to_owned(),
+            libelle: crate::directory::languages::name_fr(c)
+                .unwrap_or(c)
+                .to_owned(),
         })
         .collect()
 }
@@ -502,14 +504,14 @@ pub fn search_body(place: &msp_geo::Place, r: &SearchResult, today: Date) -> Vec
     params(SearchParamsDoc),
     responses(
         (status = 200, description = "Psychologues listés dans le rayon, ordre équitable (tranche de distance puis rotation quotidienne)", body = SearchResponse),
-        (status = 400, description = "Paramètre invalide (rayon, filtre, coordonnées, lieu ambigu, paramètre inconnu)", body = ApiErrorBody),
-        (status = 404, description = "Lieu inconnu, ou page au-delà de la dernière", body = ApiErrorBody),
+        (status = 400, description = "Paramètre invalide (rayon, filtre, coordonnées, lieu ambigu, paramètre inconnu)", body = ProblemJson),
+        (status = 404, description = "Lieu inconnu, ou page au-delà de la dernière", body = ProblemJson),
     )
 )]
 pub async fn search_api(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let today = state.today();
     let key = raw.as_deref().unwrap_or("");
     if let Some(body) = state.cached_response(key, today) {
@@ -561,14 +563,14 @@ fn unlisted(rpps: Rpps) -> Problem {
     params(("rpps" = String, Path, description = "Numéro RPPS (11 chiffres)")),
     responses(
         (status = 200, description = "Fiche publique", body = CardJson),
-        (status = 400, description = "RPPS mal formé", body = ApiErrorBody),
-        (status = 404, description = "Psychologue absent de l’annuaire (inconnu, non conventionné, suspendu ou exclu)", body = ApiErrorBody),
+        (status = 400, description = "RPPS mal formé", body = ProblemJson),
+        (status = 404, description = "Psychologue absent de l’annuaire (inconnu, non conventionné, suspendu ou exclu)", body = ProblemJson),
     )
 )]
 pub async fn card_api(
     State(state): State<AppState>,
     Path(rpps): Path<String>,
-) -> Result<Json<CardJson>, ApiError> {
+) -> Result<Json<CardJson>, AppError> {
     let rpps = parse_rpps(&rpps)?;
     let today = state.today();
     let index = state.index();
@@ -658,10 +660,10 @@ pub fn card_from_input(
     })?;
     let mut languages = Vec::new();
     for l in &input.langues {
-        let code = crate::languages::parse(l).ok_or_else(|| {
+        let code = crate::directory::languages::parse(l).ok_or_else(|| {
             bad(format!(
                 "Langue inconnue « {l} ». Codes acceptés : {}.",
-                crate::languages::codes_list()
+                crate::directory::languages::codes_list()
             ))
         })?;
         if !languages.iter().any(|c| c == code) {
@@ -709,10 +711,10 @@ pub fn card_from_input(
     security(("jeton" = [])),
     responses(
         (status = 200, description = "Fiche enregistrée ; elle apparaît dans l’annuaire si le psychologue est conventionné ce jour", body = CardJson),
-        (status = 400, description = "Fiche invalide", body = ApiErrorBody),
-        (status = 401, description = "Jeton absent ou faux", body = ApiErrorBody),
-        (status = 403, description = "Modification des fiches désactivée sur ce serveur", body = ApiErrorBody),
-        (status = 422, description = "RPPS absent du répertoire des psychologues", body = ApiErrorBody),
+        (status = 400, description = "Fiche invalide", body = ProblemJson),
+        (status = 401, description = "Jeton absent ou faux", body = ProblemJson),
+        (status = 403, description = "Modification des fiches désactivée sur ce serveur", body = ProblemJson),
+        (status = 422, description = "RPPS absent du répertoire des psychologues", body = ProblemJson),
     )
 )]
 pub async fn put_card_api(
@@ -720,7 +722,7 @@ pub async fn put_card_api(
     Path(rpps): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<CardJson>, ApiError> {
+) -> Result<Json<CardJson>, AppError> {
     let Some(token) = state.options().edit_token.clone() else {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
@@ -763,10 +765,10 @@ pub async fn put_card_api(
     params(CompletionParamsDoc),
     responses(
         (status = 200, description = "Communes proposées", body = [CommuneJson]),
-        (status = 400, description = "Paramètre invalide", body = ApiErrorBody),
+        (status = 400, description = "Paramètre invalide", body = ProblemJson),
     )
 )]
-pub async fn communes_api(RawQuery(raw): RawQuery) -> Result<Json<Vec<CommuneJson>>, ApiError> {
+pub async fn communes_api(RawQuery(raw): RawQuery) -> Result<Json<Vec<CommuneJson>>, AppError> {
     let p = Params::parse(raw.as_deref())?;
     p.only(&["q", "limite"])?;
     let limit = match p.non_empty("limite") {
@@ -807,7 +809,7 @@ pub async fn communes_api(RawQuery(raw): RawQuery) -> Result<Json<Vec<CommuneJso
 )]
 pub async fn languages_api() -> Json<Vec<CodeLabel>> {
     Json(
-        crate::languages::LANGUAGES
+        crate::directory::languages::LANGUAGES
             .iter()
             .map(|(c, n)| CodeLabel {
                 code: (*c).to_owned(),
@@ -839,141 +841,12 @@ pub async fn radii_api(State(state): State<AppState>) -> Json<Vec<RadiusJson>> {
     Json(out)
 }
 
-/// This document.
-#[utoipa::path(
-    get,
-    path = "/api/openapi.json",
-    tag = "lieux",
-    responses((status = 200, description = "Document OpenAPI 3 de l’API", content_type = "application/json"))
-)]
-pub async fn openapi_api() -> Response {
-    let doc = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
-    ([(header::CONTENT_TYPE, "application/json")], doc).into_response()
-}
-
-struct TokenSecurity;
-
-impl utoipa::Modify for TokenSecurity {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "jeton",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-        components.add_security_scheme(
-            "session",
-            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
-                utoipa::openapi::security::ApiKeyValue::new(crate::auth::SESSION_COOKIE),
-            )),
-        );
-    }
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Annuaire Mon soutien psy",
-        description = "Annuaire public des psychologues conventionnés du dispositif Mon soutien psy : recherche géographique, fiches, communes. Les messages d’erreur sont en français, avec un code stable.",
-        version = "1"
-    ),
-    paths(search_api, card_api, put_card_api, communes_api, languages_api, radii_api, openapi_api, crate::api_connexion::sign_in, crate::api_connexion::sign_out, crate::seances::api_record, crate::annulation::cancel_api,
-        crate::api_pathway::issue_letter, crate::api_pathway::my_letters, crate::api_pathway::verify_letter,
-        crate::api_pathway::situation, crate::api_pathway::my_sessions,
-        crate::api_pathway::session, crate::api_pathway::follow_up, crate::api_pathway::rejects),
-    components(schemas(
-        SearchResponse, SummaryJson, PlaceJson, AddressJson, CodeLabel, AvailabilityJson, CardJson,
-        CommuneJson, RadiusJson, CardInput, AddressInput, ContactInput, ApiErrorBody, Suggestion,
-        crate::seances::SessionInput, crate::seances::ReferralInput, crate::seances::RecordedJson,
-        crate::seances::ReasonJson, crate::seances::AmountsJson, crate::seances::StandingJson,
-        crate::seances::ApiProblem, crate::api_connexion::SignInInput, crate::api_connexion::SignedInJson, crate::annulation::CancelInput, crate::annulation::CancelledJson,
-        crate::api_pathway::LetterInput, crate::api_pathway::LetterJson,
-        crate::api_pathway::ReferrerJson, crate::api_pathway::VerificationInput,
-        crate::api_pathway::VerificationJson, crate::api_pathway::SituationInput,
-        crate::api_pathway::SituationJson, crate::api_pathway::SessionLineJson,
-        crate::api_pathway::MySessionsJson, crate::api_pathway::SessionDetailJson,
-        crate::api_pathway::FollowUpJson, crate::api_pathway::RejectsJson,
-        crate::api_pathway::RejectCountJson, crate::api_pathway::RejectJson
-    )),
-    modifiers(&TokenSecurity),
-    tags(
-        (name = "annuaire", description = "Recherche et fiches publiques"),
-        (name = "fiches", description = "Écriture des fiches"),
-        (name = "lieux", description = "Communes, langues, rayons, ce document"),
-        (name = "connexion", description = "Ouvrir et fermer une session (cookie) pour utiliser l’API sans les pages"),
-        (name = "seances", description = "Séances saisies par les psychologues (session ouverte par /connexion)"),
-        (name = "parcours", description = "Parcours du patient : courriers d’adressage, situation de l’année, séances et décisions, suivi du patient, rejets pour la CPAM (session ouverte par /connexion ; jamais de NIR dans une adresse)")
-    )
-)]
-pub struct ApiDoc;
-
-/// Every route of the JSON API: (path, method, handler). The router is built from this list
-/// and a test compares it with the OpenAPI document.
-pub fn routes() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
-    vec![
-        ("/api/psychologues", "get", get(search_api)),
-        ("/api/psychologues/{rpps}", "get", get(card_api)),
-        ("/api/psychologues/{rpps}", "put", put(put_card_api)),
-        ("/api/communes", "get", get(communes_api)),
-        ("/api/langues", "get", get(languages_api)),
-        ("/api/rayons", "get", get(radii_api)),
-        ("/api/openapi.json", "get", get(openapi_api)),
-        (
-            "/api/connexion",
-            "post",
-            post(crate::api_connexion::sign_in),
-        ),
-        (
-            "/api/deconnexion",
-            "post",
-            post(crate::api_connexion::sign_out),
-        ),
-        ("/api/seances", "post", post(crate::seances::api_record)),
-        (
-            "/api/seances/{id}/annulation",
-            "post",
-            post(crate::annulation::cancel_api),
-        ),
-        ("/api/seances", "get", get(crate::api_pathway::my_sessions)),
-        ("/api/seances/{id}", "get", get(crate::api_pathway::session)),
-        (
-            "/api/adressages",
-            "post",
-            post(crate::api_pathway::issue_letter),
-        ),
-        (
-            "/api/adressages",
-            "get",
-            get(crate::api_pathway::my_letters),
-        ),
-        (
-            "/api/adressages/verification",
-            "post",
-            post(crate::api_pathway::verify_letter),
-        ),
-        (
-            "/api/situation",
-            "post",
-            post(crate::api_pathway::situation),
-        ),
-        ("/api/moi/suivi", "get", get(crate::api_pathway::follow_up)),
-        ("/api/cpam/rejets", "get", get(crate::api_pathway::rejects)),
-    ]
-}
-
-async fn api_not_found() -> ApiError {
-    Problem::not_found(
-        "route_inconnue",
-        "Cette adresse de l’API n’existe pas. Voir /api/openapi.json.",
-    )
-    .into()
-}
-
-pub fn router() -> Router<AppState> {
-    let mut r = Router::new();
-    for (path, _, handler) in routes() {
-        r = r.route(path, handler);
-    }
-    r.route("/api", any(api_not_found))
-        .route("/api/{*rest}", any(api_not_found))
+/// The directory's endpoints, each documented by its `#[utoipa::path]`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_api))
+        .routes(routes!(card_api, put_card_api))
+        .routes(routes!(communes_api))
+        .routes(routes!(languages_api))
+        .routes(routes!(radii_api))
 }

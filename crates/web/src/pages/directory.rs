@@ -2,73 +2,30 @@
 //! (landmarks, labels, skip link, visible focus, `lang="fr"`).
 
 use crate::AppState;
-use crate::api::{availability_label, commune_name, parse_rpps};
-use crate::error::Problem;
-use crate::index::{Entry, Filters, MAX_RADIUS_KM};
-use crate::params::Params;
-use crate::search::{self, Outcome, format_distance, format_km};
+use crate::api::directory::{availability_label, commune_name, parse_rpps};
+use crate::directory::index::{Entry, Filters, MAX_RADIUS_KM};
+use crate::directory::params::Params;
+use crate::directory::search::{self, Outcome, format_distance, format_km};
+use crate::error::{AppError, Problem};
+use crate::views::{Frame, Notice, layout, notice, plural};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 use msp_geo::communes;
 use std::sync::OnceLock;
 
 /// Radii offered in the form (km).
 const RADIUS_CHOICES: [u32; 8] = [2, 5, 10, 15, 20, 30, 50, 100];
 
-fn layout(title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="fr" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – Annuaire Mon soutien psy" }
-                meta name="description" content="Annuaire des psychologues conventionnés du dispositif Mon soutien psy : séances remboursées par l’Assurance Maladie.";
-                link rel="stylesheet" href="/static/style.css";
-                script src="/static/recherche.js" defer {}
-            }
-            body {
-                a class="skip" href="#contenu" { "Aller au contenu" }
-                header class="site-header" {
-                    div class="wrap header-inner" {
-                        a class="brand" href="/" {
-                            span class="brand-name" { "Mon soutien psy" }
-                            span class="brand-sub" { "Annuaire des psychologues conventionnés" }
-                        }
-                        nav aria-label="Navigation principale" {
-                            ul {
-                                li { a href="/" { "Accueil" } }
-                                li { a href="/recherche" { "Trouver un psychologue" } }
-                                li { a href="/connexion" { "Espace professionnel" } }
-                            }
-                        }
-                    }
-                }
-                main id="contenu" tabindex="-1" {
-                    div class="wrap" { (body) }
-                }
-                footer class="site-footer" {
-                    div class="wrap" {
-                        p {
-                            "En cas d’urgence ou de pensées suicidaires, appelez le "
-                            strong { "3114" } " (gratuit, 24 h/24, 7 j/7) ou le " strong { "15" } "."
-                        }
-                        p {
-                            "Données de démonstration possibles : vérifiez auprès du psychologue. "
-                            a href="/api/openapi.json" { "API ouverte (OpenAPI)" } " · "
-                            a href="/fhir/metadata" { "Annuaire FHIR" }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
+const DESCRIPTION: &str = "Annuaire des psychologues conventionnés du dispositif Mon soutien psy : séances remboursées par l’Assurance Maladie.";
 
+/// A public page of the directory (with the search's completion script).
 fn page(status: StatusCode, title: &str, body: Markup) -> Response {
-    (status, layout(title, body)).into_response()
+    let frame = Frame::public(title)
+        .description(DESCRIPTION)
+        .scripts(&["/static/recherche.js"]);
+    (status, layout(&frame, body)).into_response()
 }
 
 /// The most populated communes, offered by the `<datalist>` when JavaScript is off.
@@ -150,7 +107,7 @@ fn search_form(p: &Params, filters: &Filters, heading: bool) -> Markup {
                     label for="langue" { "Langue parlée en plus du français" }
                     select id="langue" name="langue" {
                         option value="" selected[langue.is_empty()] { "Indifférent" }
-                        @for (code, name) in crate::languages::LANGUAGES {
+                        @for (code, name) in crate::directory::languages::LANGUAGES {
                             option value=(code) selected[langue == *code] { (name) }
                         }
                     }
@@ -254,14 +211,6 @@ fn url_with(p: &Params, extra: &[(&str, String)], drop: &[&str]) -> String {
     )
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("{n} {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 fn result_item(e: &Entry, distance: f64, address: usize, today: msp_domain::Date) -> Markup {
     let c = &e.listed.card;
     let a = &c.addresses[address];
@@ -281,7 +230,7 @@ fn result_item(e: &Entry, distance: f64, address: usize, today: msp_domain::Date
                     li { (c.public.label_fr()) }
                     @if c.teleconsultation { li { "Téléconsultation" } }
                     @for l in &c.languages {
-                        li { (crate::languages::name_fr(l).unwrap_or(l)) }
+                        li { (crate::directory::languages::name_fr(l).unwrap_or(l)) }
                     }
                     li class=(match available { Some(true) => "tag-ok", Some(false) => "tag-no", None => "tag-unknown" }) {
                         (match available {
@@ -307,7 +256,7 @@ fn results(p: &Params, o: &Outcome, today: msp_domain::Date) -> Markup {
     } else {
         format!(
             "{} à moins de {} de {}",
-            plural(r.total, "psychologue", "psychologues"),
+            plural(r.total as i64, "psychologue", "psychologues"),
             format_km(r.radius_km),
             o.place.label
         )
@@ -349,7 +298,7 @@ fn results(p: &Params, o: &Outcome, today: msp_domain::Date) -> Markup {
 fn problem_box(p: &Params, problem: &Problem) -> Markup {
     let keep = keep_filters(p);
     html! {
-        div class="alert" role="alert" {
+        (notice(Notice::Error, html! {
             h2 { "Nous n’avons pas pu lancer la recherche" }
             p { (problem.message) }
             @if !problem.suggestions.is_empty() {
@@ -360,19 +309,19 @@ fn problem_box(p: &Params, problem: &Problem) -> Markup {
                     }
                 }
             }
-        }
+        }))
     }
 }
 
 /// `GET /recherche`: the form, and results when a place was given.
-pub async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let p = match Params::parse(raw.as_deref()) {
-        Ok(p) => p,
-        Err(problem) => return error_page(&problem),
-    };
-    let filters_for_form = crate::params::filters(&p).unwrap_or_default();
+pub async fn search_page(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let p = Params::parse(raw.as_deref())?;
+    let filters_for_form = crate::directory::params::filters(&p).unwrap_or_default();
     let today = state.today();
-    match search::run(&state, &p) {
+    Ok(match search::run(&state, &p) {
         Ok(None) => page(
             StatusCode::OK,
             "Rechercher un psychologue",
@@ -402,15 +351,15 @@ pub async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery)
                 (search_form(&p, &filters_for_form, false))
             },
         ),
-    }
+    })
 }
 
 /// `GET /psychologues/{rpps}`: a listed psychologist's card.
-pub async fn card_page(State(state): State<AppState>, Path(rpps): Path<String>) -> Response {
-    let rpps = match parse_rpps(&rpps) {
-        Ok(r) => r,
-        Err(problem) => return error_page(&problem),
-    };
+pub async fn card_page(
+    State(state): State<AppState>,
+    Path(rpps): Path<String>,
+) -> Result<Response, AppError> {
+    let rpps = parse_rpps(&rpps)?;
     let today = state.today();
     let entry = {
         let index = state.index();
@@ -419,12 +368,12 @@ pub async fn card_page(State(state): State<AppState>, Path(rpps): Path<String>) 
             .filter(|e| e.listed.is_listed_on(today))
             .cloned()
     };
-    let Some(e) = entry else {
-        return error_page(&Problem::not_found(
+    let e = entry.ok_or_else(|| {
+        AppError::not_found(
             "psychologue_inconnu",
             "Ce psychologue n’est pas (ou plus) dans l’annuaire des psychologues conventionnés.",
-        ));
-    };
+        )
+    })?;
     let c = &e.listed.card;
     let name = format!("{} {}", e.listed.first_name, e.listed.last_name);
     let available = c.availability_on(today);
@@ -470,38 +419,20 @@ pub async fn card_page(State(state): State<AppState>, Path(rpps): Path<String>) 
                 dt { "Téléconsultation" } dd { @if c.teleconsultation { "Oui (séances de suivi)" } @else { "Non" } }
                 dt { "Langues parlées" } dd {
                     "Français"
-                    @for l in &c.languages { ", " (crate::languages::name_fr(l).unwrap_or(l)) }
+                    @for l in &c.languages { ", " (crate::directory::languages::name_fr(l).unwrap_or(l)) }
                 }
                 dt { "Tarif" } dd { "50 € la séance, sans dépassement ; remboursée à 60 % par l’Assurance Maladie et 40 % par la complémentaire santé." }
             }
         }
         p { a href="/recherche" { "Nouvelle recherche" } }
     };
-    page(StatusCode::OK, &name, body)
-}
-
-/// A problem as a page of its own.
-pub fn error_page(problem: &Problem) -> Response {
-    let title = match problem.status {
-        StatusCode::NOT_FOUND => "Page introuvable",
-        s if s.is_client_error() => "Demande invalide",
-        _ => "Erreur",
-    };
-    page(
-        problem.status,
-        title,
-        html! {
-            h1 { (title) }
-            div class="alert" role="alert" { p { (problem.message) } }
-            p { a href="/" { "Retour à l’accueil" } " · " a href="/recherche" { "Rechercher un psychologue" } }
-        },
-    )
+    Ok(page(StatusCode::OK, &name, body))
 }
 
 /// Anything else: 404, as a page.
-pub async fn not_found() -> Response {
-    error_page(&Problem::not_found(
+pub async fn not_found() -> AppError {
+    AppError::not_found(
         "page_inconnue",
         "Cette page n’existe pas. Vérifiez l’adresse ou repartez de l’accueil.",
-    ))
+    )
 }

@@ -2,13 +2,13 @@
 //! `/api/stats`, both computed by `msp-stats` (counts from 1 to 10 masked).
 //!
 //! Query parameters: `date=YYYY-MM-DD` (default today) and `perimetre=france|region:CODE|
-//! departement:CODE`; `/api/stats` also takes `format=json|csv`. Analysts of an ARS are to see
-//! only their région once accounts exist: the scope is already a parameter, to be forced from
-//! the account then.
+//! departement:CODE`; `/api/stats` also takes `format=json|csv`. The page is drawn inside the
+//! one layout; its charts bring their own stylesheet.
 
 use crate::AppState;
-use crate::error::{ApiError, Problem};
-use crate::pages::error_page;
+use crate::error::{AppError, Problem};
+use crate::extract::MaybeUser;
+use crate::views::{Frame, layout};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -25,55 +25,51 @@ pub struct StatsQuery {
     format: Option<String>,
 }
 
+pub const STATS_CSS: &str = "/statistiques/style.css";
+
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/statistiques", get(page))
-        .route("/statistiques/style.css", get(css))
+        .route(crate::paths::STATISTICS, get(page))
+        .route(STATS_CSS, get(css))
         .route("/api/stats", get(api))
 }
 
-fn parse(state: &AppState, q: &StatsQuery) -> Result<(Date, Scope), Problem> {
+fn parse(state: &AppState, q: &StatsQuery) -> Result<(Date, Scope), AppError> {
     let date = match q.date.as_deref().filter(|d| !d.is_empty()) {
         None => state.today(),
         Some(d) => msp_domain::dates::parse_iso(d).ok_or_else(|| {
-            Problem::bad_request(
+            AppError::from(Problem::bad_request(
                 "date_invalide",
-                format!("date « {d} » illisible : attendu AAAA-MM-JJ"),
-            )
+                format!("Date « {d} » illisible : attendue sous la forme AAAA-MM-JJ."),
+            ))
+            .field("date")
         })?,
     };
-    let scope = Scope::parse(q.perimetre.as_deref().unwrap_or("france"))
-        .map_err(|m| Problem::bad_request("perimetre_invalide", m))?;
+    let scope = Scope::parse(q.perimetre.as_deref().unwrap_or("france")).map_err(|m| {
+        AppError::from(Problem::bad_request("perimetre_invalide", m)).field("perimetre")
+    })?;
     Ok((date, scope))
 }
 
-async fn compute(state: AppState, date: Date, scope: Scope) -> Result<Stats, Problem> {
-    tokio::task::spawn_blocking(move || {
-        let mut db = state.pool().get().map_err(|e| Problem::internal(&e))?;
-        msp_stats::load(&mut db, &Rules::standard(), date, &scope)
-            .map_err(|e| Problem::internal(&e))
-    })
-    .await
-    .map_err(|e| Problem::internal(&e))?
+async fn compute(state: &AppState, date: Date, scope: Scope) -> Result<Stats, AppError> {
+    state
+        .db(move |db| msp_stats::load(db, &Rules::standard(), date, &scope))
+        .await
 }
 
-async fn page(State(state): State<AppState>, Query(q): Query<StatsQuery>) -> Response {
-    let result = async {
-        let (date, scope) = parse(&state, &q)?;
-        compute(state, date, scope).await
-    }
-    .await;
-    match result {
-        Ok(stats) => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            dashboard::dashboard_html(
-                &stats,
-                dashboard::Styles::Links(&["/statistiques/style.css"]),
-            ),
-        )
-            .into_response(),
-        Err(p) => error_page(&p),
-    }
+async fn page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Query(q): Query<StatsQuery>,
+) -> Result<Response, AppError> {
+    let (date, scope) = parse(&state, &q)?;
+    let stats = compute(&state, date, scope).await?;
+    let frame = Frame::new(user.as_ref(), "Statistiques").styles(&[STATS_CSS]);
+    Ok(layout(
+        &frame,
+        maud::html! { div class="stats" { (dashboard::dashboard_body(&stats)) } },
+    )
+    .into_response())
 }
 
 async fn css() -> Response {
@@ -90,9 +86,9 @@ async fn css() -> Response {
 async fn api(
     State(state): State<AppState>,
     Query(q): Query<StatsQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, AppError> {
     let (date, scope) = parse(&state, &q)?;
-    let stats = compute(state, date, scope).await?;
+    let stats = compute(&state, date, scope).await?;
     Ok(match q.format.as_deref() {
         Some("csv") => (
             [

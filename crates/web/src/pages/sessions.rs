@@ -7,7 +7,7 @@
 //! | `GET /espace/seances` | psychologue: the form |
 //! | `POST /espace/seances` | psychologue: `etape=verifier` shows where the patient stands this year; `etape=enregistrer` records and redirects to the decision |
 //! | `GET /espace/seances/{id}` | the patient, the psychologists who saw the patient, CPAM agents |
-//! | `POST /espace/seances/{id}/annulation` | the psychologist who recorded it, CPAM agents (see [`crate::annulation`]) |
+//! | `POST /espace/seances/{id}/annulation` | the psychologist who recorded it, CPAM agents (see [`crate::pages::cancellation`]) |
 //! | `GET /espace/mon-suivi` | patient: this year's sessions, sessions left, reimbursements |
 //! | `GET /espace/seances/{id}/feuille.pdf`, `.../decompte.pdf` | as the session: the care sheet (fields of form S 3130), the patient's statement |
 //! | `GET /espace/mes-seances/releve.pdf?mois=AAAA-MM` | psychologue: monthly statement of what was paid to them |
@@ -23,8 +23,8 @@
 #![allow(clippy::result_large_err)]
 
 use crate::AppState;
-use crate::auth::{CurrentUser, MaybeUser, blocking};
-use crate::espace::{audit_blocking, layout, refusal};
+use crate::pages::auth::{CurrentUser, MaybeUser, blocking};
+use crate::pages::space::{audit_blocking, layout, refusal};
 use axum::Form;
 use axum::Router;
 use axum::body::Bytes;
@@ -50,7 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/espace/seances/{id}", get(session_page))
         .route(
             "/espace/seances/{id}/annulation",
-            axum::routing::post(crate::annulation::cancel_form),
+            axum::routing::post(crate::pages::cancellation::cancel_form),
         )
         .route("/espace/mes-seances", get(my_sessions))
         .route("/espace/mon-suivi", get(patient_space))
@@ -64,7 +64,7 @@ pub fn router() -> Router<AppState> {
 pub fn patient_ref(nir: &Nir) -> String {
     format!(
         "P-{}",
-        &crate::auth::sha256_hex(nir.as_str())[..12].to_uppercase()
+        &crate::pages::auth::sha256_hex(nir.as_str())[..12].to_uppercase()
     )
 }
 
@@ -256,7 +256,7 @@ impl SessionInput {
             .code_adressage
             .as_deref()
             .filter(|c| !c.trim().is_empty())
-            .map(crate::adressages::parse_code)
+            .map(crate::pages::referrals::parse_code)
             .transpose()?;
         let referral = match &self.adressage {
             _ if letter_code.is_some() => None,
@@ -307,7 +307,10 @@ pub(crate) fn identity_matches(db: &mut Db, who: &Identity) -> Result<bool, Stor
 
 /// A new claim id for a session recorded on line: `EN-` and 20 hex digits.
 fn new_claim_id() -> String {
-    format!("EN-{}", &crate::auth::random_token()[..20].to_uppercase())
+    format!(
+        "EN-{}",
+        &crate::pages::auth::random_token()[..20].to_uppercase()
+    )
 }
 
 /// What recording did.
@@ -414,7 +417,7 @@ fn record_blocking(
 /// The psychologist's RPPS (from the accepted application), or a French refusal.
 async fn psychologist_rpps(state: &AppState, user: &CurrentUser) -> Result<Rpps, Response> {
     user.require(&[Role::Psychologue])?;
-    crate::conventionnement::own_rpps(state, user)
+    crate::pages::enrolment::own_rpps(state, user)
         .await?
         .ok_or_else(|| {
             refusal(
@@ -727,7 +730,7 @@ pub(crate) async fn may_read(
         let id = user.account.id;
         blocking(state, move |db| pathway::patient_nir(db, id)).await? == Some(nir)
     } else {
-        match crate::conventionnement::own_rpps(state, user).await? {
+        match crate::pages::enrolment::own_rpps(state, user).await? {
             Some(r) if r == line.rpps => true,
             Some(r) => blocking(state, move |db| pathway::has_seen(db, r, &nir)).await?,
             None => false,
@@ -808,7 +811,7 @@ async fn session_page(
         @if let Some(a) = &attested {
             (attestations_view(a, &line, &standing, state.rules()))
         }
-        (crate::annulation::section(&user, &line, cancellation.as_ref(), recorder))
+        (crate::pages::cancellation::section(&user, &line, cancellation.as_ref(), recorder))
         h2 { "Où en est le patient" }
         (standing_view(&standing, line.session_date))
         @if !line.cancelled {
@@ -1122,7 +1125,7 @@ fn context_label(c: ClaimContext) -> &'static str {
 
 /// The care sheet of one session, with the fields of form S 3130.
 pub fn care_sheet(l: &SessionLine, psychologist: &str, birth: Option<Date>) -> Vec<u8> {
-    let mut p = crate::pdf::Page::new();
+    let mut p = crate::documents::pdf::Page::new();
     p.text(16.0, true, "Feuille de soins – Mon soutien psy")
         .text(
             10.0,
@@ -1210,7 +1213,7 @@ pub fn care_sheet(l: &SessionLine, psychologist: &str, birth: Option<Date>) -> V
 
 /// The patient's statement (décompte) of one session.
 pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
-    let mut p = crate::pdf::Page::new();
+    let mut p = crate::documents::pdf::Page::new();
     p.text(16.0, true, "Décompte de remboursement – Mon soutien psy")
         .text(11.0, false, format!("Assuré(e) : NIR {}", l.nir.masked()))
         .text(
@@ -1369,7 +1372,7 @@ async fn monthly_pdf(
 /// What was paid to the psychologist for the sessions of a month.
 pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: Date) -> Vec<u8> {
     let s = YearSummary::of(lines);
-    let mut p = crate::pdf::Page::new();
+    let mut p = crate::documents::pdf::Page::new();
     p.text(16.0, true, "Relevé mensuel – Mon soutien psy")
         .text(11.0, false, format!("{name}, RPPS {rpps}"))
         .text(
@@ -1603,7 +1606,7 @@ pub async fn api_record(
     if let Err(r) = require_json(&headers) {
         return r;
     }
-    let rpps = match crate::conventionnement::own_rpps(&state, &user).await {
+    let rpps = match crate::pages::enrolment::own_rpps(&state, &user).await {
         Ok(Some(r)) => r,
         Ok(None) => {
             return api_problem(

@@ -1,0 +1,9 @@
+//! The public directory: the in-memory index, search, query parameters, languages, the FHIR R4
+//! resources and the demonstration directory.
+
+pub mod demo;
+pub mod fhir;
+pub mod index;
+pub mod languages;
+pub mod params;
+pub mod search;

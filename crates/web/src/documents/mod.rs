@@ -1,0 +1,3 @@
+//! Printable documents (PDF): care sheets, statements, referral letters.
+
+pub mod pdf;

@@ -1,0 +1,11 @@
+//! French pages, rendered on the server, one module per area of the product.
+
+pub mod auth;
+pub mod cancellation;
+pub mod claims;
+pub mod directory;
+pub mod enrolment;
+pub mod referrals;
+pub mod sessions;
+pub mod space;
+pub mod stats;

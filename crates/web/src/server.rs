@@ -1,0 +1,151 @@
+//! Serving: the assets built into the binary, liveness, security headers, the listener and the
+//! background tasks (directory reload, expiry of applications).
+
+use crate::directory::demo;
+use crate::state::{AppState, Options, RELOAD_EVERY, system_today};
+use axum::http::{HeaderValue, Request, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use msp_store::StoreError;
+use msp_store::directory;
+use std::net::SocketAddr;
+
+const STYLE_CSS: &str = include_str!("../static/style.css");
+const SEARCH_JS: &str = include_str!("../static/recherche.js");
+const BATCH_JS: &str = include_str!("../static/suivi-lot.js");
+
+pub(crate) async fn style_css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE_CSS,
+    )
+        .into_response()
+}
+
+pub(crate) async fn batch_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        BATCH_JS,
+    )
+        .into_response()
+}
+
+pub(crate) async fn search_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SEARCH_JS,
+    )
+        .into_response()
+}
+
+/// Liveness probe (also the baseline of the load benchmark).
+pub(crate) async fn health() -> &'static str {
+    "ok"
+}
+
+pub(crate) async fn security_headers(req: Request<axum::body::Body>, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        ),
+    );
+    res
+}
+
+/// Opens the database, loads the demo directory if asked and the database has no card, builds
+/// the index and serves on `addr` until Ctrl-C.
+pub async fn serve(
+    db_url: &str,
+    addr: SocketAddr,
+    demo_if_empty: bool,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let url = db_url.to_owned();
+    let state = tokio::task::spawn_blocking(move || -> Result<AppState, StoreError> {
+        let pool = msp_store::open_pool(&url, 8)?;
+        if demo_if_empty {
+            let mut db = pool.get()?;
+            if directory::count_cards(&mut db)? == 0 {
+                let today = system_today();
+                let n = demo::load_directory_demo(&mut db, today)?;
+                tracing::info!(
+                    cards = n,
+                    "directory was empty: demo dataset loaded ({n} fictitious psychologists)"
+                );
+                eprintln!(
+                    "Annuaire vide : jeu de démonstration chargé ({n} psychologues fictifs)."
+                );
+            }
+        }
+        AppState::new(pool, Options::default())
+    })
+    .await??;
+    serve_state(state, addr).await
+}
+
+/// Serves an already built state (used by `serve`, tests and the benchmark).
+pub async fn serve_state(
+    state: AppState,
+    addr: SocketAddr,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_listener(state, listener).await
+}
+
+/// Serves on a bound listener (tests bind port 0 and read the address first).
+pub async fn serve_listener(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let local = listener.local_addr()?;
+    {
+        let today = state.today();
+        let index = state.index();
+        tracing::info!(
+            cards = index.len(),
+            listed = index.listed_count(today),
+            "directory index built"
+        );
+    }
+    let reloader = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(RELOAD_EVERY);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let s = reloader.clone();
+            match tokio::task::spawn_blocking(move || s.reload()).await {
+                Ok(Ok(n)) => tracing::debug!(cards = n, "directory index reloaded"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "directory index reload failed"),
+                Err(e) => tracing::warn!(error = %e, "directory index reload panicked"),
+            }
+        }
+    });
+    tokio::spawn(crate::pages::enrolment::expiry_job(state.clone()));
+    eprintln!("Annuaire disponible sur http://{local}/");
+    axum::serve(listener, crate::app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! Shared state of the server: the connection pool, the directory index and its answer cache,
+//! the rules, the web batches.
+
+use crate::directory::index::DirectoryIndex;
+use crate::error::{AppError, Problem};
+use msp_domain::Date;
+use msp_store::directory::{self, DirectoryCard, ListedCard};
+use msp_store::{Db, Pool, StoreError};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+/// How often the server reloads the index from the store, to see conventions and cards written
+/// by other processes (imports). Writes through the application update it at once.
+pub const RELOAD_EVERY: Duration = Duration::from_secs(300);
+
+/// Options of the application.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A fixed "today" (tests, demos); `None`: the calendar date in Paris.
+    pub today: Option<Date>,
+    /// Bearer token that allows `PUT /api/psychologues/{rpps}`; `None` disables edits (until
+    /// psychologists have accounts).
+    pub edit_token: Option<String>,
+    /// Disables the cache of JSON search answers (see [`SEARCH_CACHE_ENTRIES`]).
+    pub no_search_cache: bool,
+    /// The dated rules that judge sessions recorded on line; `None`: the shipped rules.
+    pub rules: Option<Arc<msp_domain::Rules>>,
+}
+
+/// JSON search answers kept in memory, keyed by query string; the cache is emptied when the
+/// index changes (card written, periodic reload), when the day changes, and when it is full.
+pub const SEARCH_CACHE_ENTRIES: usize = 20_000;
+
+#[derive(Default)]
+struct SearchCache {
+    generation: u64,
+    day: Option<Date>,
+    answers: std::collections::HashMap<String, axum::body::Bytes>,
+}
+
+struct Inner {
+    pool: Pool,
+    index: RwLock<DirectoryIndex>,
+    options: Options,
+    rules: Arc<msp_domain::Rules>,
+    /// Bumped whenever the index changes.
+    generation: std::sync::atomic::AtomicU64,
+    cache: RwLock<SearchCache>,
+    /// Batches judged from the web, in memory (see [`crate::pages::claims::Jobs`]).
+    jobs: crate::pages::claims::Jobs,
+}
+
+/// Shared state of the server: the connection pool and the directory index.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl AppState {
+    /// Loads every card from the store and builds the index (blocking: call it before serving
+    /// or inside `spawn_blocking`).
+    pub fn new(pool: Pool, options: Options) -> Result<AppState, StoreError> {
+        let today = options.today.unwrap_or_else(system_today);
+        let cards = directory::load_cards(&mut *pool.get()?)?;
+        let index = DirectoryIndex::build(cards, today);
+        let rules = options
+            .rules
+            .clone()
+            .unwrap_or_else(|| Arc::new(msp_domain::Rules::standard()));
+        Ok(AppState(Arc::new(Inner {
+            pool,
+            index: RwLock::new(index),
+            options,
+            rules,
+            generation: std::sync::atomic::AtomicU64::new(0),
+            cache: RwLock::new(SearchCache::default()),
+            jobs: crate::pages::claims::Jobs::default(),
+        })))
+    }
+
+    /// Changes whenever the index changes.
+    pub fn generation(&self) -> u64 {
+        self.0.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn bump(&self) {
+        self.0
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// A cached JSON search answer for this query string, if still valid.
+    pub fn cached_response(&self, query: &str, today: Date) -> Option<axum::body::Bytes> {
+        if self.0.options.no_search_cache {
+            return None;
+        }
+        let cache = self
+            .0
+            .cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.generation != self.generation() || cache.day != Some(today) {
+            return None;
+        }
+        cache.answers.get(query).cloned()
+    }
+
+    /// Keeps a JSON search answer computed from the index at `generation`.
+    pub fn cache_response(
+        &self,
+        query: &str,
+        today: Date,
+        generation: u64,
+        body: axum::body::Bytes,
+    ) {
+        if self.0.options.no_search_cache || generation != self.generation() {
+            return;
+        }
+        let mut cache = self
+            .0
+            .cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.generation != generation
+            || cache.day != Some(today)
+            || cache.answers.len() >= SEARCH_CACHE_ENTRIES
+        {
+            cache.answers.clear();
+            cache.generation = generation;
+            cache.day = Some(today);
+        }
+        cache.answers.insert(query.to_owned(), body);
+    }
+
+    /// The date that decides who is listed.
+    pub fn today(&self) -> Date {
+        self.0.options.today.unwrap_or_else(system_today)
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.0.pool
+    }
+
+    /// The dated rules sessions recorded on line are judged by.
+    pub fn rules(&self) -> &msp_domain::Rules {
+        &self.0.rules
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.0.options
+    }
+
+    /// Runs store work on the blocking pool, with a connection of the pool.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Db) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut db = state.pool().get()?;
+            Ok(f(&mut db)?)
+        })
+        .await?
+    }
+
+    /// The batches CPAM agents run from the web: progress and outcome, in memory.
+    pub fn jobs(&self) -> &crate::pages::claims::Jobs {
+        &self.0.jobs
+    }
+
+    /// Read access to the index.
+    pub fn index(&self) -> RwLockReadGuard<'_, DirectoryIndex> {
+        self.0
+            .index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Rebuilds the index from the store (blocking).
+    pub fn reload(&self) -> Result<usize, StoreError> {
+        let cards = directory::load_cards(&mut *self.0.pool.get()?)?;
+        let index = DirectoryIndex::build(cards, self.today());
+        let n = index.len();
+        *self
+            .0
+            .index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = index;
+        self.bump();
+        Ok(n)
+    }
+
+    /// Reloads one psychologist's card and rights from the store into the index (blocking):
+    /// after a signature, suspension, exclusion or withdrawal.
+    pub fn refresh_card(&self, rpps: msp_domain::Rpps) -> Result<(), StoreError> {
+        let Some(card) = directory::load_card(&mut *self.0.pool.get()?, rpps)? else {
+            return Ok(());
+        };
+        self.0
+            .index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .upsert(card);
+        self.bump();
+        Ok(())
+    }
+
+    /// Writes a card to the store and into the index (blocking).
+    pub fn upsert_card(&self, card: &DirectoryCard) -> Result<ListedCard, Problem> {
+        let mut db = self.0.pool.get().map_err(|e| Problem::internal(&e))?;
+        let stored = db
+            .transaction(|tx| {
+                if !directory::is_registered_psychologist(tx, card.rpps)? {
+                    return Ok(None);
+                }
+                directory::upsert_card(tx, card, jiff::Timestamp::now())?;
+                directory::load_card(tx, card.rpps)
+            })
+            .map_err(|e| match e {
+                StoreError::Invalid(m) => Problem::bad_request("fiche_invalide", m),
+                other => Problem::internal(&other),
+            })?
+            .ok_or_else(|| {
+                Problem::new(
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                    "rpps_hors_repertoire",
+                    format!(
+                        "Le RPPS {} n’est pas celui d’un psychologue du répertoire national.",
+                        card.rpps
+                    ),
+                )
+            })?;
+        self.0
+            .index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .upsert(stored.clone());
+        self.bump();
+        Ok(stored)
+    }
+}
+
+/// Today's date in France (Europe/Paris), falling back to UTC without a time-zone database.
+pub fn system_today() -> Date {
+    static PARIS: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    let tz = PARIS
+        .get_or_init(|| jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC));
+    jiff::Timestamp::now().to_zoned(tz.clone()).date()
+}

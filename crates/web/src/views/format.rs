@@ -1,0 +1,53 @@
+//! French formatting shared by pages and documents.
+
+use msp_domain::{Cents, Date};
+
+/// `12,50 €` (a non-breaking space before the sign).
+pub fn euros(c: Cents) -> String {
+    let sign = if c.0 < 0 { "-" } else { "" };
+    format!("{sign}{},{:02}\u{a0}€", c.0.abs() / 100, c.0.abs() % 100)
+}
+
+/// `23/11/2026`.
+pub fn date_fr(d: Date) -> String {
+    d.strftime("%d/%m/%Y").to_string()
+}
+
+/// « 1 séance », « 2 séances »: `n` and the singular or plural form given.
+pub fn plural(n: impl Into<i64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n}\u{a0}{}", if n.abs() <= 1 { one } else { many })
+}
+
+/// A message as a sentence: capital first letter, final full stop.
+pub fn sentence(s: &str) -> String {
+    let mut c = s.trim().chars();
+    match c.next() {
+        Some(f) => {
+            let mut out: String = f.to_uppercase().collect();
+            out.push_str(c.as_str());
+            if !out.ends_with(['.', '!', '?', '…']) {
+                out.push('.');
+            }
+            out
+        }
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_dates_and_sentences() {
+        assert_eq!(euros(Cents(3000)), "30,00\u{a0}€");
+        assert_eq!(euros(Cents(-5)), "-0,05\u{a0}€");
+        assert_eq!(date_fr(Date::new(2026, 11, 3).unwrap()), "03/11/2026");
+        assert_eq!(plural(1, "séance", "séances"), "1\u{a0}séance");
+        assert_eq!(plural(0, "séance", "séances"), "0\u{a0}séance");
+        assert_eq!(plural(12, "séance", "séances"), "12\u{a0}séances");
+        assert_eq!(sentence("déjà annulée"), "Déjà annulée.");
+        assert_eq!(sentence("Fini."), "Fini.");
+    }
+}

@@ -1,0 +1,11 @@
+//! What people see: one layout for every page ([`layout`]), components ([`notice`] by kind,
+//! definition lists, form fields that show their error) and French formatting of amounts and
+//! dates. Handlers build pages from these and never write a page frame of their own.
+
+mod components;
+mod format;
+mod layout;
+
+pub use components::{Field, Notice, field_error, form_errors, notice};
+pub use format::{date_fr, euros, plural, sentence};
+pub use layout::{Frame, layout, menu};
