@@ -49,6 +49,9 @@ pub struct Problem {
     pub message: String,
     pub fields: Vec<FieldError>,
     pub suggestions: Vec<Suggestion>,
+    /// The heading of the error page, when more precise than the status's (« Séance
+    /// introuvable »).
+    pub title: Option<String>,
 }
 
 impl Problem {
@@ -59,7 +62,14 @@ impl Problem {
             message: message.into(),
             fields: Vec::new(),
             suggestions: Vec::new(),
+            title: None,
         }
+    }
+
+    /// The heading of the error page.
+    pub fn titled(mut self, title: impl Into<String>) -> Problem {
+        self.title = Some(title.into());
+        self
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Problem {
@@ -174,6 +184,11 @@ impl AppError {
         })
     }
 
+    /// The heading of the error page (« Séance introuvable »).
+    pub fn titled(self, title: &str) -> AppError {
+        self.map_problem(|p| p.titled(title))
+    }
+
     fn map_problem(self, f: impl FnOnce(Problem) -> Problem) -> AppError {
         match self {
             AppError::Forbidden(p) => AppError::Forbidden(f(p)),
@@ -241,7 +256,6 @@ impl From<Problem> for AppError {
             StatusCode::FORBIDDEN => AppError::Forbidden(p),
             StatusCode::NOT_FOUND => AppError::NotFound(p),
             StatusCode::CONFLICT => AppError::Conflict(p),
-            StatusCode::UNAUTHORIZED => AppError::Unauthenticated(SignedOut::Missing),
             s if s.is_server_error() => AppError::Internal(p.message),
             _ => AppError::Rejected(p),
         }
@@ -402,13 +416,13 @@ fn page_response(error: &AppError, user: Option<&CurrentUser>, request_id: &str)
         };
     }
     let p = error.problem();
-    let title = match p.status {
+    let title = p.title.as_deref().unwrap_or(match p.status {
         StatusCode::NOT_FOUND => "Page introuvable",
         StatusCode::FORBIDDEN => "Accès refusé",
         StatusCode::CONFLICT => "Action impossible",
         s if s.is_server_error() => "Erreur",
         _ => "Demande invalide",
-    };
+    });
     let back = if user.is_some() {
         (crate::paths::SPACE, "Retour à mon espace")
     } else {

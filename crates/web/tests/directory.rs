@@ -428,7 +428,10 @@ async fn api_errors_are_french_json_with_the_right_status() {
     ] {
         let a = get(s, uri).await;
         assert_eq!(a.status.as_u16(), status, "{uri}: {}", a.body);
-        assert!(a.content_type.starts_with("application/json"), "{uri}");
+        assert!(
+            a.content_type.starts_with("application/problem+json"),
+            "{uri}"
+        );
         let j = a.json();
         assert_eq!(j["code"], code, "{uri}");
         assert!(!j["detail"].as_str().unwrap().is_empty());

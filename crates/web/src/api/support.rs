@@ -5,7 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::AppState;
-use crate::api::directory::CodeLabel;
+use crate::directory::json::CodeLabel;
 use crate::pages::auth::{CurrentUser, MaybeUser, capitalize};
 use crate::pages::referrals::{self as adressages, display_code, letter_validity, parse_code};
 use crate::pages::sessions::{

@@ -7,8 +7,8 @@
 //! `Location/loc-{rpps}-{1|2}`.
 
 use crate::AppState;
-use crate::api::directory::commune_name;
 use crate::directory::index::{Entry, MAX_PER_PAGE, name_matches};
+use crate::directory::json::commune_name;
 use crate::directory::params::{Params, parse_number};
 use crate::error::Problem;
 use axum::Router;
@@ -236,7 +236,7 @@ pub fn practitioner_role(e: &Entry, today: Date) -> Value {
         "location": (0..c.addresses.len()).map(|n| json!({ "reference": format!("Location/{}", location_id(rpps, n)) })).collect::<Vec<_>>(),
         "telecom": telecom,
         "availabilityExceptions": format!("{}. Téléconsultation : {}.",
-            crate::api::directory::availability_label(c, today),
+            crate::directory::json::availability_label(c, today),
             if c.teleconsultation { "oui" } else { "non" }),
     });
     if let Some(s) = &c.structure_name {

@@ -52,14 +52,14 @@ pub struct Entry {
     /// Normalized « prénom nom » for name search.
     pub name_key: String,
     /// The card's JSON search result, pre-rendered (rebuilt with the entry on every write).
-    pub json: crate::api::directory::SummaryFragments,
+    pub json: crate::directory::json::SummaryFragments,
 }
 
 impl Entry {
     /// An entry for a card (computes its name key and JSON fragments).
     pub fn from_listed(listed: ListedCard) -> Entry {
         let name_key = normalize(&format!("{} {}", listed.first_name, listed.last_name));
-        let json = crate::api::directory::SummaryFragments::render(&listed);
+        let json = crate::directory::json::SummaryFragments::render(&listed);
         Entry {
             listed,
             name_key,

@@ -4,6 +4,7 @@
 pub mod demo;
 pub mod fhir;
 pub mod index;
+pub mod json;
 pub mod languages;
 pub mod params;
 pub mod search;

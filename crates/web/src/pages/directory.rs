@@ -2,8 +2,8 @@
 //! (landmarks, labels, skip link, visible focus, `lang="fr"`).
 
 use crate::AppState;
-use crate::api::directory::{availability_label, commune_name, parse_rpps};
 use crate::directory::index::{Entry, Filters, MAX_RADIUS_KM};
+use crate::directory::json::{availability_label, commune_name, parse_rpps};
 use crate::directory::params::Params;
 use crate::directory::search::{self, Outcome, format_distance, format_km};
 use crate::error::{AppError, Problem};

@@ -1510,14 +1510,8 @@ pub(crate) fn api_problem(
     code: &'static str,
     message: impl Into<String>,
 ) -> Response {
-    (
-        status,
-        axum::Json(ApiProblem {
-            code,
-            message: message.into(),
-        }),
-    )
-        .into_response()
+    // Rendered as application/problem+json by the error middleware (temporary shim).
+    crate::error::AppError::from(crate::error::Problem::new(status, code, message)).into_response()
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

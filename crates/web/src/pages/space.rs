@@ -71,10 +71,10 @@ pub fn layout(user: Option<&CurrentUser>, title: &str, body: Markup) -> Markup {
 pub fn refusal(
     _user: Option<&CurrentUser>,
     status: StatusCode,
-    _title: &str,
+    title: &str,
     message: &str,
 ) -> Response {
-    let p = crate::error::Problem::new(status, "refus", message);
+    let p = crate::error::Problem::new(status, "refus", message).titled(title);
     crate::error::AppError::from(p).into_response()
 }
 

@@ -32,6 +32,16 @@ impl Answer {
             .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
     }
 
+    /// The JSON body without its `request_id` (which differs from one request to the next),
+    /// to compare two answers.
+    pub fn json_without_request_id(&self) -> Value {
+        let mut j = self.json();
+        if let Some(o) = j.as_object_mut() {
+            o.remove("request_id");
+        }
+        j
+    }
+
     /// The French `detail` of a refusal (`application/problem+json`), after checking its status
     /// and code.
     pub fn problem(&self, status: StatusCode, code: &str) -> String {
