@@ -26,7 +26,7 @@ pub mod testing;
 
 pub use db::{Backend, Db, Row, Value};
 pub use error::{StoreError, StoreResult};
-pub use migrate::{MIGRATIONS, migrate};
+pub use migrate::{MIGRATIONS, migrate, pending as pending_migrations};
 pub use pool::{Pool, open_pool};
 
 /// The database used when none is given: an SQLite file in the working directory.

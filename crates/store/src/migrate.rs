@@ -121,6 +121,22 @@ pub fn migrate(db: &mut Db) -> StoreResult<()> {
     Ok(())
 }
 
+/// How many of the shipped migrations this database has not applied (0 when up to date), for
+/// readiness checks; no table yet counts them all.
+pub fn pending(db: &mut Db) -> StoreResult<usize> {
+    let applied = match db.query("SELECT version FROM schema_migrations", &[]) {
+        Ok(rows) => rows
+            .iter()
+            .filter_map(|r| r.int(0).ok())
+            .collect::<std::collections::HashSet<i64>>(),
+        Err(_) => return Ok(MIGRATIONS.len()),
+    };
+    Ok(MIGRATIONS
+        .iter()
+        .filter(|(v, _, _)| !applied.contains(v))
+        .count())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

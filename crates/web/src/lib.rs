@@ -12,6 +12,7 @@ pub mod directory;
 pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod ops;
 pub mod pages;
 pub mod paths;
 pub mod security;
@@ -40,6 +41,8 @@ pub const MAX_JSON_BYTES: usize = 1024 * 1024;
 /// | `GET /psychologues/{rpps}` | a psychologist's public card |
 /// | `GET /static/style.css`, `GET /static/recherche.js`, `GET /static/suivi-lot.js` | assets, served from the binary |
 /// | `GET /health` | liveness |
+/// | `GET /ready` | readiness: database reachable, migrations applied, directory loaded (503 otherwise) |
+/// | `GET /metrics` | Prometheus text format: requests by route and status, latency, pool, reloads, batches |
 /// | `GET /statistiques`, `GET /api/stats` | public statistics page and payload, see [`stats`] |
 /// | `/api/...` | JSON API, see [`api::routes`] and `/api/openapi.json` |
 /// | `/fhir/...` | FHIR R4: `metadata`, `Practitioner`, `PractitionerRole`, `Location` |
@@ -52,12 +55,19 @@ pub fn app(state: AppState) -> Router {
         .route("/static/recherche.js", get(server::search_js))
         .route("/static/suivi-lot.js", get(server::batch_js))
         .route("/health", get(server::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
         .merge(api::router())
         .merge(pages::stats::router())
         .merge(pages::space::router())
         .nest("/fhir", directory::fhir::router())
+        .route_layer(axum::middleware::from_fn(ops::note_route))
         .fallback(pages::directory::not_found)
         .layer(axum::middleware::from_fn(server::security_headers))
         .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::observe,
+        ))
         .with_state(state)
 }

@@ -142,10 +142,49 @@ pub async fn serve_listener(
     });
     tokio::spawn(crate::pages::enrolment::expiry_job(state.clone()));
     eprintln!("Annuaire disponible sur http://{local}/");
-    axum::serve(listener, crate::app(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+    let told = stopping.clone();
+    let server = axum::serve(listener, crate::app(state)).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        eprintln!(
+            "Arrêt demandé : plus de nouvelle connexion, les requêtes en cours ont {} s pour finir.",
+            GRACE.as_secs()
+        );
+        told.notify_one();
+    });
+    tokio::select! {
+        served = server => served?,
+        () = async {
+            stopping.notified().await;
+            tokio::time::sleep(GRACE).await;
+        } => tracing::warn!("grace period over: requests still in flight are cut"),
+    }
+    // Batches judged in the background run on the blocking pool; the runtime waits for them
+    // before the process exits, so a batch transaction is never cut by a stop.
     Ok(())
+}
+
+/// How long requests in flight may take to finish after SIGTERM or SIGINT.
+pub const GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// SIGINT (Ctrl-C) or SIGTERM (what a service manager or a container runtime sends).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }

@@ -48,6 +48,7 @@ struct Inner {
     cache: RwLock<SearchCache>,
     /// Batches judged from the web, in memory (see [`crate::pages::claims::Jobs`]).
     jobs: crate::pages::claims::Jobs,
+    metrics: crate::ops::Metrics,
 }
 
 /// Shared state of the server: the connection pool and the directory index.
@@ -73,6 +74,7 @@ impl AppState {
             generation: std::sync::atomic::AtomicU64::new(0),
             cache: RwLock::new(SearchCache::default()),
             jobs: crate::pages::claims::Jobs::default(),
+            metrics: crate::ops::Metrics::default(),
         })))
     }
 
@@ -166,6 +168,11 @@ impl AppState {
         &self.0.jobs
     }
 
+    /// The counters `GET /metrics` shows.
+    pub fn metrics(&self) -> &crate::ops::Metrics {
+        &self.0.metrics
+    }
+
     /// Read access to the index.
     pub fn index(&self) -> RwLockReadGuard<'_, DirectoryIndex> {
         self.0
@@ -179,6 +186,7 @@ impl AppState {
         let cards = directory::load_cards(&mut *self.0.pool.get()?)?;
         let index = DirectoryIndex::build(cards, self.today());
         let n = index.len();
+        self.0.metrics.directory_reloaded();
         *self
             .0
             .index
