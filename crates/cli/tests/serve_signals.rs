@@ -89,3 +89,70 @@ fn serve_stops_cleanly_on_sigterm_and_sigint() {
         );
     }
 }
+
+/// An operator imports a suspension on the command line while the server runs: the card, the
+/// search hit and the FHIR resource disappear within a second, without a restart.
+#[test]
+fn a_suspension_imported_while_serving_disappears_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("msp.db").display());
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_msp"))
+        .args(["--db", &db, "serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while http_get(port, "/ready").is_none_or(|a| !a.starts_with("HTTP/1.1 200")) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let search = http_get(port, "/api/psychologues?q=Lyon&par_page=1").unwrap();
+    let body = &search[search.find("\r\n\r\n").unwrap() + 4..];
+    let body = &body[body.find('{').unwrap()..body.rfind('}').unwrap() + 1];
+    let j: serde_json::Value = serde_json::from_str(body).unwrap();
+    let rpps = j["resultats"][0]["rpps"].as_str().unwrap().to_owned();
+    let card = format!("/psychologues/{rpps}");
+    assert!(http_get(port, &card).unwrap().starts_with("HTTP/1.1 200"));
+    let file = dir.path().join("suspensions.csv");
+    std::fs::write(
+        &file,
+        format!("rpps,from,to,reason\n{rpps},2020-01-01,,contrôle\n"),
+    )
+    .unwrap();
+    let import = Command::new(env!("CARGO_BIN_EXE_msp"))
+        .args(["--db", &db, "import", "suspensions", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let imported = Instant::now();
+    loop {
+        if http_get(port, &card).is_some_and(|a| a.starts_with("HTTP/1.1 404")) {
+            break;
+        }
+        assert!(
+            imported.elapsed() < Duration::from_secs(1),
+            "the suspended card still shows after one second"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!(
+        "suspension imported on the command line gone from the server after {:?}",
+        imported.elapsed()
+    );
+    let fhir = http_get(port, &format!("/fhir/Practitioner/{rpps}")).unwrap();
+    assert!(fhir.starts_with("HTTP/1.1 404"), "{fhir}");
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}

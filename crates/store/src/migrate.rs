@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "account_lifecycle",
         include_str!("../migrations/0011_account_lifecycle.sql"),
     ),
+    (
+        12,
+        "directory_changes",
+        include_str!("../migrations/0012_directory_changes.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

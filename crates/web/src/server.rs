@@ -2,7 +2,7 @@
 //! background tasks (directory reload, expiry of applications).
 
 use crate::directory::demo;
-use crate::state::{AppState, Options, RELOAD_EVERY, system_today};
+use crate::state::{AppState, Options, system_today};
 use axum::http::{HeaderValue, Request, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -96,7 +96,13 @@ pub async fn serve(
                 );
             }
         }
-        AppState::new(pool, Options::default())
+        AppState::new(
+            pool,
+            Options {
+                db_url: Some(url),
+                ..Options::default()
+            },
+        )
     })
     .await??;
     serve_state(state, addr).await
@@ -126,20 +132,7 @@ pub async fn serve_listener(
             "directory index built"
         );
     }
-    let reloader = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(RELOAD_EVERY);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let s = reloader.clone();
-            match tokio::task::spawn_blocking(move || s.reload()).await {
-                Ok(Ok(n)) => tracing::debug!(cards = n, "directory index reloaded"),
-                Ok(Err(e)) => tracing::warn!(error = %e, "directory index reload failed"),
-                Err(e) => tracing::warn!(error = %e, "directory index reload panicked"),
-            }
-        }
-    });
+    state.watch_directory()?;
     tokio::spawn(crate::pages::enrolment::expiry_job(state.clone()));
     eprintln!("Annuaire disponible sur http://{local}/");
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());

@@ -9,9 +9,15 @@ use msp_store::{Db, Pool, StoreError};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-/// How often the server reloads the index from the store, to see conventions and cards written
-/// by other processes (imports). Writes through the application update it at once.
+/// The safety net: a full reload of the index this often, whatever the notifications said.
+/// Changes by anyone (this server, another one, an import on the command line) are seen within
+/// [`POLL_EVERY`] through the directory's change counter, or at once through PostgreSQL's
+/// notifications (see [`AppState::watch_directory`]).
 pub const RELOAD_EVERY: Duration = Duration::from_secs(300);
+
+/// How often the change counter is read when no notification can tell (SQLite), and the longest
+/// wait for one on PostgreSQL before reading it anyway.
+pub const POLL_EVERY: Duration = Duration::from_millis(200);
 
 /// Options of the application.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +27,9 @@ pub struct Options {
     /// Bearer token that allows `PUT /api/psychologues/{rpps}`; `None` disables edits (until
     /// psychologists have accounts).
     pub edit_token: Option<String>,
+    /// The database's URL, to listen to its notifications of directory changes (PostgreSQL);
+    /// `None`: the change counter is polled through the pool.
+    pub db_url: Option<String>,
     /// Disables the cache of JSON search answers (see [`SEARCH_CACHE_ENTRIES`]).
     pub no_search_cache: bool,
     /// The dated rules that judge sessions recorded on line; `None`: the shipped rules.
@@ -49,6 +58,8 @@ struct Inner {
     /// Batches judged from the web, in memory (see [`crate::pages::claims::Jobs`]).
     jobs: crate::pages::claims::Jobs,
     metrics: crate::ops::Metrics,
+    /// The directory's change counter when the index was first loaded.
+    loaded_version: Option<i64>,
 }
 
 /// Shared state of the server: the connection pool and the directory index.
@@ -60,7 +71,12 @@ impl AppState {
     /// or inside `spawn_blocking`).
     pub fn new(pool: Pool, options: Options) -> Result<AppState, StoreError> {
         let today = options.today.unwrap_or_else(system_today);
-        let cards = directory::load_cards(&mut *pool.get()?)?;
+        let (loaded_version, cards) = {
+            let mut db = pool.get()?;
+            // The counter before the cards: the index is at least as new as it.
+            let version = msp_store::changes::version(&mut db).ok();
+            (version, directory::load_cards(&mut db)?)
+        };
         let index = DirectoryIndex::build(cards, today);
         let rules = options
             .rules
@@ -75,6 +91,7 @@ impl AppState {
             cache: RwLock::new(SearchCache::default()),
             jobs: crate::pages::claims::Jobs::default(),
             metrics: crate::ops::Metrics::default(),
+            loaded_version,
         })))
     }
 
@@ -196,6 +213,34 @@ impl AppState {
         Ok(n)
     }
 
+    /// Rebuilds the index from the store after a change, keeping the default search radii
+    /// (blocking).
+    pub fn refresh(&self) -> Result<usize, StoreError> {
+        let cards = directory::load_cards(&mut *self.0.pool.get()?)?;
+        let index = DirectoryIndex::build_keeping_radii(cards, &self.index());
+        let n = index.len();
+        self.0.metrics.directory_reloaded();
+        *self
+            .0
+            .index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = index;
+        self.bump();
+        Ok(n)
+    }
+
+    /// Keeps the index in step with the database, whoever writes it, until this state is
+    /// dropped: on PostgreSQL a connection of its own listens to `msp_annuaire` (sent by triggers
+    /// at commit); on both engines the change counter is read every [`POLL_EVERY`], and the
+    /// whole index is reloaded every [`RELOAD_EVERY`] anyway.
+    pub fn watch_directory(&self) -> std::io::Result<std::thread::JoinHandle<()>> {
+        let weak = Arc::downgrade(&self.0);
+        let url = self.0.options.db_url.clone();
+        std::thread::Builder::new()
+            .name("annuaire".into())
+            .spawn(move || watch(weak, url))
+    }
+
     /// Reloads one psychologist's card and rights from the store into the index (blocking):
     /// after a signature, suspension, exclusion or withdrawal.
     pub fn refresh_card(&self, rpps: msp_domain::Rpps) -> Result<(), StoreError> {
@@ -243,6 +288,59 @@ impl AppState {
             .upsert(stored.clone());
         self.bump();
         Ok(stored)
+    }
+}
+
+fn watch(state: std::sync::Weak<Inner>, url: Option<String>) {
+    use msp_store::changes::{self, Listener};
+    let listen = |url: &Option<String>| {
+        url.as_deref().and_then(|u| {
+            Listener::connect(u)
+                .map_err(|e| tracing::warn!(error = %e, "directory notifications unavailable"))
+                .ok()
+                .flatten()
+        })
+    };
+    let mut listener = listen(&url);
+    let mut seen = match state.upgrade() {
+        Some(inner) => inner.loaded_version,
+        None => return,
+    };
+    let mut full = std::time::Instant::now();
+    loop {
+        let notified = match listener.as_mut() {
+            Some(l) => l.wait(POLL_EVERY).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "directory notifications lost: reconnecting");
+                false
+            }),
+            None => {
+                std::thread::sleep(POLL_EVERY);
+                false
+            }
+        };
+        if listener.as_ref().is_some_and(Listener::is_closed) {
+            listener = listen(&url);
+        }
+        let Some(inner) = state.upgrade() else { return };
+        let s = AppState(inner);
+        let version =
+            s.0.pool
+                .get()
+                .ok()
+                .and_then(|mut db| changes::version(&mut db).ok());
+        let changed = notified || (version.is_some() && version != seen);
+        let periodic = full.elapsed() >= RELOAD_EVERY;
+        if changed || periodic {
+            let reloaded = if periodic { s.reload() } else { s.refresh() };
+            match reloaded {
+                Ok(n) => tracing::debug!(cards = n, notified, "directory index reloaded"),
+                Err(e) => tracing::warn!(error = %e, "directory index reload failed"),
+            }
+            seen = version;
+            if periodic {
+                full = std::time::Instant::now();
+            }
+        }
     }
 }
 

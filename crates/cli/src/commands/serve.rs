@@ -53,6 +53,7 @@ pub fn state(
         pool,
         Options {
             rules: rules.map(Arc::new),
+            db_url: Some(db_url.to_owned()),
             ..Default::default()
         },
     )?)

@@ -292,6 +292,24 @@ impl DirectoryIndex {
     /// Builds the index from every card (listed or not); default radii count the cards listed
     /// on `today`.
     pub fn build(cards: Vec<ListedCard>, today: Date) -> DirectoryIndex {
+        let mut index = DirectoryIndex::build_without_radii(cards);
+        index.default_radius = index.compute_default_radii(today);
+        index
+    }
+
+    /// [`DirectoryIndex::build`] keeping the default radii of `previous`: they follow the
+    /// density of psychologists, which one change hardly moves, and computing them is most of
+    /// the cost of a build. The periodic full reload recomputes them.
+    pub fn build_keeping_radii(
+        cards: Vec<ListedCard>,
+        previous: &DirectoryIndex,
+    ) -> DirectoryIndex {
+        let mut index = DirectoryIndex::build_without_radii(cards);
+        index.default_radius = previous.default_radius.clone();
+        index
+    }
+
+    fn build_without_radii(cards: Vec<ListedCard>) -> DirectoryIndex {
         let entries: Vec<Arc<Entry>> = cards
             .into_iter()
             .map(|c| Arc::new(Entry::from_listed(c)))
@@ -312,7 +330,6 @@ impl DirectoryIndex {
         }
         index.entries = entries;
         index.rebuild_tree();
-        index.default_radius = index.compute_default_radii(today);
         index
     }
 
