@@ -21,6 +21,10 @@ pub fn run(
     let mut db = Db::connect(db_url)?;
     migrate(&mut db)?;
     let Parsed { rows, errors: bad } = read_all::<Claim>(file)?;
+    // Before judging: the batch commits whole, its files must be writable (issue 13).
+    for path in [out, errors].into_iter().flatten() {
+        crate::files::check_writable(path)?;
+    }
     let claims: Vec<Claim> = rows.into_iter().map(|(_, c)| c).collect();
     let outcome = judge_and_write(
         &mut db,
