@@ -68,7 +68,7 @@ pub fn state(
             let n = msp_web::demo::load_directory_demo(&mut db, msp_web::system_today())?;
             tracing::info!(
                 cards = n,
-                "directory was empty: demo dataset loaded ({n} fictitious psychologists)"
+                "database unused: demo directory loaded ({n} fictitious psychologists)"
             );
             eprintln!(
                 "Base vide : annuaire de démonstration chargé ({}).",
