@@ -65,6 +65,11 @@ pub fn number(n: i64) -> String {
     out
 }
 
+/// A decimal number with a decimal comma: `decimal(2.5, 1)` is « 2,5 ».
+pub fn decimal(value: f64, places: usize) -> String {
+    format!("{value:.places$}").replace('.', ",")
+}
+
 /// A count and its agreed words, joined by a no-break space: `count(2, "ligne importée",
 /// "lignes importées")` is « 2 lignes importées », `count(1, …)` « 1 ligne importée ».
 pub fn count(n: u64, one: &str, many: &str) -> String {
@@ -221,6 +226,13 @@ mod tests {
             count(129_200, "demande", "demandes"),
             "129\u{202f}200\u{a0}demandes"
         );
+    }
+
+    #[test]
+    fn decimals_take_a_comma() {
+        assert_eq!(decimal(2.5, 1), "2,5");
+        assert_eq!(decimal(0.123, 2), "0,12");
+        assert_eq!(decimal(3.0, 0), "3");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod audit;
 pub mod batch_errors;
 pub mod claims;
+pub mod controls;
 mod db;
 pub mod directory;
 pub mod enrolment;

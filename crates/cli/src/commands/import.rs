@@ -37,11 +37,11 @@ pub fn run(
         ImportKind::RppsExtract => super::rpps_extract::load(&mut db, file, errors)?,
     };
     eprintln!(
-        "{} : {}, {}, en {:.2}\u{a0}s",
+        "{} : {}, {}, en {}\u{a0}s",
         file.display(),
         count(read as u64, "ligne importée", "lignes importées"),
         count(bad as u64, "ligne illisible", "lignes illisibles"),
-        started.elapsed().as_secs_f64()
+        msp_domain::french::decimal(started.elapsed().as_secs_f64(), 2)
     );
     Ok(if bad == 0 {
         Outcome::Complete

@@ -1,7 +1,7 @@
 //! `msp synth`: deterministic synthetic input files for benchmarks and load tests.
 
 use crate::cli::Outcome;
-use msp_domain::french::count;
+use msp_domain::french::{count, decimal};
 use msp_interchange::synth::{SynthConfig, SynthSummary, generate_to_dir};
 use std::path::Path;
 use std::time::Instant;
@@ -34,7 +34,8 @@ pub fn describe(dir: &str, s: &SynthSummary, seconds: f64) -> String {
     let n = |v: usize| v as u64;
     let d = &s.deliberate;
     let mut text = format!(
-        "{dir} : fichiers écrits en {seconds:.1}\u{a0}s : {}, {}, {}, {}, {} et {}.\n",
+        "{dir} : fichiers écrits en {}\u{a0}s : {}, {}, {}, {}, {} et {}.\n",
+        decimal(seconds, 1),
         count(
             n(s.registry),
             "psychologue au registre",
