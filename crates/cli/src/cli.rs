@@ -1,8 +1,10 @@
 //! Command-line contract (SPEC §8). Exit status: 0 all rows read; 2 some rows unreadable (the
-//! others were processed); 1 nothing was done (fatal error, message on stderr).
+//! others were processed); 1 nothing was done (fatal error, message on stderr). A usage error
+//! (unknown option, bad value) is a case of « nothing was done »: status 1, never 2, which SPEC
+//! §8 reserves for unreadable rows. Help, usage and errors are in French ([`crate::french_cli`]).
 
 use crate::commands;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,15 +12,25 @@ use std::process::ExitCode;
 #[command(
     name = "msp",
     version,
-    about = "Système d'information du dispositif Mon soutien psy"
+    about = "Système d'information du dispositif Mon soutien psy",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    subcommand_value_name = "COMMANDE"
 )]
 pub struct Cli {
-    /// Base de données : sqlite://CHEMIN (par défaut sqlite://msp.db) ou postgres://…
-    #[arg(long, env = "MSP_DB", default_value = msp_store::DEFAULT_DB_URL, global = true)]
+    /// Base de données : sqlite://CHEMIN ou postgres://…
+    #[arg(long, env = "MSP_DB", default_value = msp_store::DEFAULT_DB_URL, global = true, value_name = "URL")]
     pub db: String,
     /// Fichier de règles datées (par défaut, les règles livrées : rules/regimes.toml).
-    #[arg(long, env = "MSP_RULES", global = true)]
+    #[arg(long, env = "MSP_RULES", global = true, value_name = "FICHIER")]
     pub rules: Option<PathBuf>,
+    /// Affiche cette aide (aussi --help).
+    #[arg(short = 'h', long = "aide", alias = "help", action = ArgAction::Help, global = true)]
+    pub aide: Option<bool>,
+    /// Affiche la version.
+    #[arg(short = 'V', long = "version", action = ArgAction::Version)]
+    pub version: Option<bool>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -38,27 +50,36 @@ pub enum ImportKind {
 pub enum Command {
     /// Importe un fichier de référence (ré-importer le même fichier ne change rien).
     Import {
+        /// Type de fichier.
+        #[arg(value_name = "TYPE")]
         kind: ImportKind,
+        /// Fichier à importer (CSV de la SPEC §8, ou extraction RPPS).
+        #[arg(value_name = "FICHIER")]
         file: PathBuf,
         /// Rapport des lignes illisibles (line,column,message) ; sinon sur la sortie d'erreur.
-        #[arg(long)]
+        #[arg(long, value_name = "FICHIER")]
         errors: Option<PathBuf>,
     },
     /// Juge un lot de demandes de remboursement (claims.csv).
     Adjudicate {
+        /// Fichier des demandes (claims.csv).
+        #[arg(value_name = "DEMANDES")]
         claims: PathBuf,
-        /// Fichier des décisions ; sinon sur la sortie standard.
-        #[arg(long)]
+        /// Fichier des décisions ; sinon sur la sortie standard. Vérifié avant le jugement.
+        #[arg(long, value_name = "FICHIER")]
         out: Option<PathBuf>,
         /// Rapport des lignes illisibles (line,column,message) ; sinon sur la sortie d'erreur.
-        #[arg(long)]
+        #[arg(long, value_name = "FICHIER")]
         errors: Option<PathBuf>,
     },
-    /// Lance le serveur web (annuaire, API JSON, FHIR).
+    /// Lance le serveur web (annuaire, API JSON, FHIR). Une base vide (ni registre, ni
+    /// convention, ni fiche, ni bénéficiaire, ni demande, ni séance, ni compte) reçoit un
+    /// annuaire de démonstration, après l'ouverture du port ; une base déjà utilisée, jamais.
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        /// Adresse IP et port d'écoute.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "IP:PORT", value_parser = crate::french_cli::socket_addr)]
         addr: std::net::SocketAddr,
-        /// Ne pas charger de données de démonstration dans une base vide.
+        /// Ne pas charger l'annuaire de démonstration, même dans une base vide.
         #[arg(long)]
         no_demo: bool,
     },
@@ -67,12 +88,13 @@ pub enum Command {
     /// par l'import et le jugement réels, lot par lot (un lot par mois de réception).
     Demo {
         /// samples (fichiers d'exemple), small, medium ou national.
-        #[arg(long, default_value = "samples")]
+        #[arg(long, default_value = "samples", value_name = "TAILLE")]
         size: String,
-        #[arg(long, default_value_t = 2022)]
+        /// Graine du générateur : la même graine donne la même démonstration.
+        #[arg(long, default_value_t = 2022, value_name = "N", value_parser = crate::french_cli::integer::<u64>)]
         seed: u64,
         /// Le « jour » de la démonstration (par défaut aujourd'hui) : rien n'est reçu après.
-        #[arg(long)]
+        #[arg(long, value_name = "AAAA-MM-JJ", value_parser = crate::french_cli::date)]
         as_of: Option<jiff::civil::Date>,
     },
     /// Comptes de démonstration, un par rôle, rattachés aux fichiers d'exemple (importés au
@@ -81,16 +103,18 @@ pub enum Command {
     #[command(name = "demo-comptes", alias = "demo-accounts")]
     DemoComptes,
     /// Statistiques (SPEC §11) à une date, pour la France, une région ou un département.
-    /// Les effectifs de 1 à 10 sont masqués (<11). Les analystes d'une ARS n'auront accès
-    /// qu'à leur région quand les comptes existeront ; le périmètre est déjà un paramètre.
+    /// Les effectifs de 1 à 10 sont masqués (<11). Dans l'espace professionnel, un compte
+    /// d'analyste d'ARS ne voit que sa région ; ici, commande d'exploitation, le périmètre est
+    /// un paramètre.
     Stats {
         /// Date d'observation (par défaut aujourd'hui).
-        #[arg(long)]
+        #[arg(long, value_name = "AAAA-MM-JJ", value_parser = crate::french_cli::date)]
         as_of: Option<jiff::civil::Date>,
+        /// Format de sortie.
         #[arg(long, value_enum, default_value = "json")]
         format: commands::stats::Format,
         /// france, region:CODE (ex. region:84) ou departement:CODE (ex. departement:69).
-        #[arg(long, default_value = "france")]
+        #[arg(long, default_value = "france", value_name = "PÉRIMÈTRE")]
         scope: String,
         /// Effectifs non masqués (usage interne uniquement, jamais pour une publication).
         #[arg(long)]
@@ -100,47 +124,70 @@ pub enum Command {
     #[command(alias = "published")]
     Compare {
         /// text (tableau lisible), json ou csv.
-        #[arg(long, default_value = "text")]
+        #[arg(long, default_value = "text", value_name = "FORMAT")]
         format: String,
     },
     /// Génère des fichiers d'entrée synthétiques réalistes (déterministes pour une graine).
     Synth {
-        #[arg(long, default_value_t = 42)]
+        /// Graine du générateur : la même graine donne les mêmes fichiers.
+        #[arg(long, default_value_t = 42, value_name = "N", value_parser = crate::french_cli::integer::<u64>)]
         seed: u64,
-        #[arg(long, default_value_t = 2_000)]
+        /// Nombre de psychologues.
+        #[arg(long, default_value_t = 2_000, value_name = "N", value_parser = crate::french_cli::integer::<usize>)]
         psychologists: usize,
-        #[arg(long, default_value_t = 300_000)]
+        /// Nombre de patients.
+        #[arg(long, default_value_t = 300_000, value_name = "N", value_parser = crate::french_cli::integer::<usize>)]
         patients: usize,
-        #[arg(long, default_value_t = 2_000_000)]
+        /// Nombre de demandes.
+        #[arg(long, default_value_t = 2_000_000, value_name = "N", value_parser = crate::french_cli::integer::<usize>)]
         claims: usize,
-        #[arg(long)]
+        /// Répertoire où écrire les fichiers (créé au besoin).
+        #[arg(long, value_name = "RÉPERTOIRE")]
         out: PathBuf,
     },
     /// Crée un compte administrateur (le premier, ou un de plus). Le mot de passe est lu dans
     /// MSP_ADMIN_PASSWORD, sinon sur l'entrée standard (une ligne).
     CreateAdmin {
-        #[arg(long)]
+        /// Adresse électronique du compte (son identifiant de connexion).
+        #[arg(long, value_name = "ADRESSE")]
         email: String,
         /// Nom affiché (par défaut : l'adresse).
-        #[arg(long)]
+        #[arg(long, value_name = "NOM")]
         name: Option<String>,
     },
     /// Refuse les candidatures restées sans décision 4 mois après le dossier complet (le
     /// serveur le fait aussi toutes les heures).
     ExpireApplications {
         /// Date du jour à retenir (par défaut aujourd'hui).
-        #[arg(long)]
+        #[arg(long, value_name = "AAAA-MM-JJ", value_parser = crate::french_cli::date)]
         as_of: Option<jiff::civil::Date>,
+    },
+    /// Contrôle des séances en visio (SPEC §3) : les psychologues dont les séances PSS dépassent
+    /// 20 % (règles datées) de leurs séances acceptées de l'année civile, en CSV (rpps,
+    /// last_name, first_name, sessions, remote_sessions, remote_share_percent), de la plus forte
+    /// part à la plus faible. Un signalement pour contrôle, jamais un rejet.
+    #[command(name = "controle-visio", alias = "remote-share")]
+    ControleVisio {
+        /// Année civile des séances (ex. 2025).
+        #[arg(long, value_name = "AAAA", value_parser = crate::french_cli::year)]
+        annee: i16,
+        /// Fichier CSV à écrire ; sinon sur la sortie standard.
+        #[arg(long, value_name = "FICHIER")]
+        out: Option<PathBuf>,
     },
     /// Mesure le débit de bout en bout (CSV → jugement → enregistrement → décisions) et du moteur seul.
     Bench {
         /// Répertoire produit par `msp synth`.
+        #[arg(value_name = "RÉPERTOIRE")]
         input: PathBuf,
     },
 }
 
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match crate::french_cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let rules = match load_rules(cli.rules.as_deref()) {
         Ok(r) => r,
         Err(e) => {
@@ -196,6 +243,9 @@ pub fn run() -> ExitCode {
             commands::accounts::create_admin(&cli.db, &email, name.as_deref())
         }
         Command::ExpireApplications { as_of } => commands::accounts::expire(&cli.db, as_of),
+        Command::ControleVisio { annee, out } => {
+            commands::controls::remote_share(&cli.db, &rules, annee, out.as_deref())
+        }
         Command::Bench { input } => commands::bench::run(&cli.db, &rules, &input),
     };
     match result {

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod files;
+mod french_cli;
 mod progress;
 
 use std::process::ExitCode;

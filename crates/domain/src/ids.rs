@@ -270,24 +270,58 @@ macro_rules! from_str_via_parse {
 }
 from_str_via_parse!(Nir, Rpps, Adeli, Siret);
 
-/// Whether the text, spaces ignored, has a run of 13 digits or more (`A` and `B` count too, for
-/// Corsica's `2A`/`2B`, when the run has 11 digits at least): a NIR, valid or not, or most of one.
+/// Whether the text could hold a NIR, valid or not, or most of one: a run of 13 figures or more
+/// (`A` and `B` count too, for Corsica's `2A`/`2B`, when the run has 11 figures at least).
+///
+/// People write a NIR in groups, so between two characters of a run any white space is ignored,
+/// with at most one separator (`-`, `.`, `/`, `_`, a dash, a middle dot, or their full-width
+/// forms): `1 78 08 69 123 045 67`, `1-78-08-69-123-045-67`, `1 - 78 - 08 …`. Full-width figures
+/// (`０`–`９`) and other Unicode digits count as figures. Two dates side by side
+/// (`02/11/2026 - 03/11/2026`) trigger it too: for a privacy check, refusing or masking too much
+/// is the safe side; a comma or a word between them is enough. This is the one check behind every refused or masked value (cancellation motives,
+/// values echoed in error messages and reports).
 pub fn could_hold_nir(text: &str) -> bool {
-    let (mut run, mut digits) = (0, 0);
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
-        if c.is_ascii_digit() {
+    let (mut run, mut digits) = (0u32, 0u32);
+    // Separators seen since the last character of the run.
+    let mut separators = 0u32;
+    for c in text.chars() {
+        if let Some(is_digit) = nir_character(c) {
+            if separators > 1 {
+                (run, digits) = (0, 0);
+            }
             run += 1;
-            digits += 1;
-        } else if matches!(c, 'A' | 'B' | 'a' | 'b') {
-            run += 1;
+            digits += u32::from(is_digit);
+            separators = 0;
+            if run >= 13 && digits >= 11 {
+                return true;
+            }
+        } else if c.is_whitespace() {
+        } else if is_group_separator(c) {
+            separators += 1;
         } else {
-            (run, digits) = (0, 0);
-        }
-        if run >= 13 && digits >= 11 {
-            return true;
+            (run, digits, separators) = (0, 0, 0);
         }
     }
     false
+}
+
+/// `Some(true)` for a figure (any Unicode digit), `Some(false)` for `A`/`B` in any case or width.
+fn nir_character(c: char) -> Option<bool> {
+    if c.is_ascii_digit() || c.is_numeric() {
+        Some(true)
+    } else if matches!(c, 'A' | 'B' | 'a' | 'b' | 'Ａ' | 'Ｂ' | 'ａ' | 'ｂ') {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn is_group_separator(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '.' | '/' | '_' | '\u{2010}'
+            ..='\u{2015}' | '\u{2212}' | '·' | '•' | '－' | '．' | '／' | '＿' | '・'
+    )
 }
 
 #[cfg(test)]
@@ -436,6 +470,64 @@ mod tests {
         }
     }
 
+    /// A NIR (valid key or not) written as people write one: grouped 1·2·2·2·3·3·2, each gap
+    /// empty, spaces or one separator, figures possibly full-width, inside other text.
+    fn written_nir() -> impl Strategy<Value = String> {
+        let gap = prop::sample::select(vec![
+            "", " ", "  ", "-", ".", "/", "_", " - ", "\u{a0}", "\u{202f}", "–", "·", "－", "．",
+        ]);
+        (
+            nir_body(),
+            0u64..100,
+            prop::collection::vec(gap, 6),
+            any::<bool>(),
+            "[c-zé ,;:«»]{0,20}",
+            "[c-zé ,;:«»]{0,20}",
+        )
+            .prop_map(|(body, key, gaps, wide, before, after)| {
+                let nir = format!("{body}{key:02}");
+                let mut out = before;
+                // Keep the text around from touching the number.
+                out.push(' ');
+                let mut at = 0;
+                for (i, len) in [1, 2, 2, 2, 3, 3, 2].into_iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(gaps[i - 1]);
+                    }
+                    for c in nir[at..at + len].chars() {
+                        out.push(match (wide, c) {
+                            (true, '0'..='9') => {
+                                char::from_u32(0xFF10 + (c as u32 - 0x30)).unwrap()
+                            }
+                            (true, 'A' | 'B') => {
+                                char::from_u32(0xFF21 + (c as u32 - 0x41)).unwrap()
+                            }
+                            _ => c,
+                        });
+                    }
+                    at += len;
+                }
+                out.push(' ');
+                out.push_str(&after);
+                out
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn a_nir_however_written_is_seen(text in written_nir()) {
+            prop_assert!(could_hold_nir(&text), "{}", text);
+        }
+
+        #[test]
+        fn text_with_fewer_than_eleven_figures_is_never_taken_for_one(
+            text in "[0-9a-zA-Z \\-./_]{0,40}"
+        ) {
+            prop_assume!(text.chars().filter(char::is_ascii_digit).count() < 11);
+            prop_assert!(!could_hold_nir(&text));
+        }
+    }
+
     #[test]
     fn text_that_could_hold_a_nir() {
         assert!(could_hold_nir("patient 206127511100564"));
@@ -443,5 +535,23 @@ mod tests {
         assert!(could_hold_nir("1 85 05 2A 123 456 78"));
         assert!(!could_hold_nir("séance du 2026-11-02, rang 12"));
         assert!(!could_hold_nir("erreur de patient"));
+        // Issue 13: separators and full-width figures.
+        for written in [
+            "1-78-08-69-123-045-67",
+            "1.78.08.69.123.045.67",
+            "1/78/08/69/123/045/67",
+            "1_78_08_69_123_045_67",
+            "1–78–08–69–123–045–67",
+            "１７８０８６９１２３０４５６７",
+            "１ ７８ ０８ ６９ １２３ ０４５ ６７",
+            "acte « 1 85 05 2A 123 456 78 » inconnu",
+            "1  78\u{a0}08\u{202f}69 123 045 67",
+            "1 - 78 - 08 - 69 - 123 - 045 - 67",
+        ] {
+            assert!(could_hold_nir(written), "{written}");
+        }
+        assert!(!could_hold_nir("séance du 02/11/2026, rang 12"));
+        assert!(!could_hold_nir("rang 12, 50.00 €, 2026-11-02"));
+        assert!(!could_hold_nir("1--78--08--69--123--045--67"));
     }
 }

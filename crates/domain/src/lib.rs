@@ -12,6 +12,7 @@ pub mod dates;
 pub mod decision;
 pub mod enrolment;
 pub mod fixtures;
+pub mod french;
 pub mod ids;
 pub mod inclusion;
 pub mod ledger;

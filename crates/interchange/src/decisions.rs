@@ -45,7 +45,10 @@ impl<W: Write> DecisionWriter<W> {
         })
     }
 
+    /// One row. The claim id, which came from the claims file, is written through
+    /// [`crate::cells::neutralise`] (a spreadsheet must not run it).
     pub fn write(&mut self, claim_id: &str, decision: &Decision) -> io::Result<()> {
+        let claim_id = &*crate::cells::neutralise(claim_id);
         match decision {
             Decision::Rejected(reason) => {
                 self.csv.write_record([
@@ -122,11 +125,12 @@ impl<W: Write> ErrorReportWriter<W> {
         Ok(Self { csv })
     }
 
+    /// One row; column and message go through [`crate::cells::neutralise`].
     pub fn write(&mut self, error: &RowError) -> io::Result<()> {
         self.csv.write_record([
             error.line.to_string().as_str(),
-            error.column.as_str(),
-            error.message.as_str(),
+            &crate::cells::neutralise(&error.column),
+            &crate::cells::neutralise(&error.message),
         ])?;
         Ok(())
     }
@@ -153,7 +157,8 @@ impl InputRecord for DecisionRecord {
     const COLUMNS: &'static [&'static str] = &DECISION_COLUMNS;
 
     fn from_row(row: &Row<'_>) -> Result<Self, RowError> {
-        let claim_id = row.required(0)?.to_string();
+        // Written through `cells::neutralise`: read back the original id.
+        let claim_id = crate::cells::restore(row.required(0)?).to_string();
         let status = row.required(1)?;
         let decision = match status {
             "rejected" => {

@@ -32,6 +32,27 @@ pub enum FileError {
     },
 }
 
+impl FileError {
+    /// The usual name of the file the error is about (`claims.csv`).
+    pub fn file(&self) -> &'static str {
+        match self {
+            FileError::Empty { file, .. }
+            | FileError::Header { file, .. }
+            | FileError::BadHeader { file, .. }
+            | FileError::Io { file, .. } => file,
+        }
+    }
+
+    /// The message without its leading « claims.csv : », for a caller that names the real path
+    /// (`msp adjudicate /tmp/x.png` must say « /tmp/x.png : … »).
+    pub fn detail(&self) -> String {
+        let full = self.to_string();
+        full.strip_prefix(self.file())
+            .and_then(|rest| rest.strip_prefix(" : "))
+            .map_or_else(|| full.clone(), str::to_owned)
+    }
+}
+
 fn header_message(
     file: &str,
     unknown: &[String],

@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cells;
 pub mod decisions;
 pub mod error;
 pub mod reader;

@@ -221,9 +221,16 @@ pub struct Row<'a> {
     line: u64,
 }
 
-/// Shortens a value echoed in a message.
-pub(crate) fn shown(text: &str) -> String {
+/// What a message shows instead of an echoed value that could hold a NIR.
+pub const MASKED: &str = "valeur masquée : elle pourrait contenir un NIR";
+
+/// A cell's value as a message may echo it: shortened, and masked when it could hold a NIR
+/// (SPEC §2: no NIR in logs or reports, even typed into the wrong column).
+pub fn shown(text: &str) -> String {
     const MAX: usize = 40;
+    if msp_domain::ids::could_hold_nir(text) {
+        return MASKED.to_string();
+    }
     if text.chars().count() <= MAX {
         text.to_string()
     } else {

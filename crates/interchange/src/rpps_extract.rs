@@ -154,7 +154,8 @@ pub fn read_rpps_extract<R: BufRead>(
                     line_no,
                     ID_TYPE,
                     format!(
-                        "type d'identifiant « {other} » inconnu : 8 (RPPS) ou 0 (ADELI) attendu"
+                        "type d'identifiant « {} » inconnu : 8 (RPPS) ou 0 (ADELI) attendu",
+                        crate::reader::shown(other)
                     ),
                 ));
                 continue;
@@ -172,7 +173,10 @@ pub fn read_rpps_extract<R: BufRead>(
             out.errors.push(RowError::new(
                 line_no,
                 MODE,
-                format!("mode d'exercice « {mode} » inconnu : L, S ou B attendu"),
+                format!(
+                    "mode d'exercice « {} » inconnu : L, S ou B attendu",
+                    crate::reader::shown(mode)
+                ),
             ));
             continue;
         }

@@ -644,3 +644,28 @@ fn readers_type_aliases_exist() {
     let _ = SuspensionReader::new("rpps,from,to,reason\n".as_bytes()).unwrap();
     let _ = BeneficiaryReader::new(format!("{BEN_HEADER}\n").as_bytes()).unwrap();
 }
+
+/// Issue 13 (17): a NIR typed into the wrong column is not echoed in the message, however it
+/// is written.
+#[test]
+fn a_nir_in_the_wrong_column_is_masked_in_messages() {
+    let header = "claim_id,received_date,rpps,nir,session_date,act,amount,context,tiers_payant,referral_date,referrer_id,referrer_kind";
+    for written in [
+        "185057500100117",
+        "1-85-05-75-001-001-17",
+        "１８５０５７５００１００１１７",
+    ] {
+        let text = format!(
+            "{header}\nc1,2024-07-02,{RPPS},{NIR},2024-07-01,{written},50.00,maladie,0,,,\n\
+             c2,2024-07-02,{RPPS},{NIR},{written},EEP,50.00,maladie,0,,,\n\
+             c3,2024-07-02,{RPPS},{NIR},2024-07-01,EEP,50.00,{written},0,,,\n"
+        );
+        let parsed = read::<Claim>(&text);
+        assert_eq!(parsed.errors.len(), 3, "{:?}", parsed.errors);
+        for e in &parsed.errors {
+            let digits: String = e.message.chars().filter(|c| c.is_numeric()).collect();
+            assert!(!digits.contains("0500100"), "{written}: {e}");
+            assert!(e.message.contains("masquée"), "{written}: {e}");
+        }
+    }
+}

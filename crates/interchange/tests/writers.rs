@@ -137,3 +137,46 @@ fn errors_report_exact_text() {
          12,referrer_id,\"texte \"\"cité\"\"\"\n"
     );
 }
+
+/// Issue 13 (18): a claim id a spreadsheet would run is written with a leading `'`, and reads
+/// back as the original; the errors report neutralises its cells too.
+#[test]
+fn formula_cells_are_neutralised_and_read_back() {
+    let ids = [
+        "=HYPERLINK(\"http://x.example\",\"clic\")",
+        "+33",
+        "@SUM(A1)",
+        "-2",
+        "'x",
+        "C1",
+    ];
+    let mut w = DecisionWriter::new(Vec::new()).unwrap();
+    for id in ids {
+        w.write(id, &Decision::Rejected(Reason::Doublon)).unwrap();
+    }
+    let bytes = w.finish().unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    for line in text.lines().skip(1) {
+        let first = line.trim_start_matches('"').chars().next().unwrap();
+        assert!(!matches!(first, '=' | '+' | '-' | '@'), "{line}");
+    }
+    assert!(text.contains("\"'=HYPERLINK("), "{text}");
+    assert!(text.contains("\n''x,"), "{text}");
+    assert!(text.contains("\nC1,"), "{text}");
+    let back: Vec<String> = DecisionReader::new(&bytes[..])
+        .unwrap()
+        .read_all()
+        .unwrap()
+        .rows
+        .into_iter()
+        .map(|(_, d)| d.claim_id)
+        .collect();
+    assert_eq!(back, ids);
+
+    let mut report = ErrorReportWriter::new(Vec::new()).unwrap();
+    report
+        .write(&RowError::new(2, "=cmd|' /C calc'!A0", "@bad"))
+        .unwrap();
+    let text = String::from_utf8(report.finish().unwrap()).unwrap();
+    assert_eq!(text, "line,column,message\n2,'=cmd|' /C calc'!A0,'@bad\n");
+}

@@ -296,7 +296,7 @@ impl Db {
             let c = if path == ":memory:" || path.is_empty() {
                 rusqlite::Connection::open_in_memory()?
             } else {
-                rusqlite::Connection::open(path)?
+                rusqlite::Connection::open(path).map_err(|e| sqlite_open_error(path, &e))?
             };
             // WAL lets readers run beside the writer; NORMAL sync is durable at each commit in WAL.
             c.execute_batch(
@@ -306,7 +306,8 @@ impl Db {
             c.set_prepared_statement_cache_capacity(256);
             Conn::Sqlite(c)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+            let mut client = postgres::Client::connect(url, postgres::NoTls)
+                .map_err(|e| postgres_connect_error(url, &e))?;
             client.batch_execute("SET client_min_messages = warning")?;
             Conn::Postgres(client)
         } else {
@@ -522,6 +523,68 @@ fn multi_row_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String 
         sql.push_str(tail);
     }
     sql
+}
+
+/// « base SQLite CHEMIN : raison », in French.
+fn sqlite_open_error(path: &str, e: &rusqlite::Error) -> StoreError {
+    let why = match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::CannotOpen => {
+            "impossible de l'ouvrir ou de la créer (le répertoire existe-t-il, est-il accessible en écriture ?)"
+        }
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+            "ce fichier n'est pas une base SQLite"
+        }
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::PermissionDenied => {
+            "accès refusé"
+        }
+        _ => return StoreError::Unreachable(format!("base SQLite {path} : {e}")),
+    };
+    StoreError::Unreachable(format!("base SQLite {path} : {why}"))
+}
+
+/// One French sentence for a failed PostgreSQL connection, naming the server as host:port and
+/// the database, never the password.
+fn postgres_connect_error(url: &str, e: &postgres::Error) -> StoreError {
+    let (server, dbname) = match url.parse::<postgres::Config>() {
+        Ok(config) => {
+            let host = config
+                .get_hosts()
+                .first()
+                .map(|h| match h {
+                    postgres::config::Host::Tcp(name) => name.clone(),
+                    postgres::config::Host::Unix(path) => path.display().to_string(),
+                })
+                .unwrap_or_else(|| "localhost".into());
+            let port = config.get_ports().first().copied().unwrap_or(5432);
+            (
+                format!("{host}:{port}"),
+                config.get_dbname().map(str::to_owned),
+            )
+        }
+        Err(_) => ("(adresse illisible)".into(), None),
+    };
+    let base = dbname
+        .map(|d| format!(" (base « {d} »)"))
+        .unwrap_or_default();
+    let io = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    let why = if let Some(db) = e.as_db_error() {
+        match db.code().code() {
+            "28P01" | "28000" => "identifiants refusés (utilisateur ou mot de passe)".to_owned(),
+            "3D000" => "cette base n'existe pas sur le serveur".to_owned(),
+            _ => format!("le serveur refuse la connexion : {}", db.message()),
+        }
+    } else if let Some(io) = io {
+        match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                "connexion refusée (le serveur est-il démarré, sur ce port ?)".to_owned()
+            }
+            std::io::ErrorKind::TimedOut => "le serveur ne répond pas (délai dépassé)".to_owned(),
+            _ => "serveur injoignable (nom d'hôte ou réseau)".to_owned(),
+        }
+    } else {
+        "connexion impossible".to_owned()
+    };
+    StoreError::Unreachable(format!("PostgreSQL {server}{base} : {why}"))
 }
 
 /// Never print a password from a connection URL.

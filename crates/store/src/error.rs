@@ -6,6 +6,10 @@ pub enum StoreError {
         "adresse de base de données non reconnue « {0} » : sqlite://CHEMIN ou postgres://… attendu"
     )]
     BadUrl(String),
+    /// The database cannot be reached or opened: one French sentence naming the server
+    /// (host:port, never the password) or the file.
+    #[error("{0}")]
+    Unreachable(String),
     #[error("SQLite : {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("PostgreSQL : {0}")]

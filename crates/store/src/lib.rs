@@ -14,6 +14,7 @@ pub mod audit;
 pub mod batch_errors;
 pub mod changes;
 pub mod claims;
+pub mod controls;
 mod db;
 pub mod directory;
 pub mod enrolment;

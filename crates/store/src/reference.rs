@@ -135,6 +135,33 @@ pub fn upsert_exclusions(db: &mut Db, rows: &[Exclusion]) -> StoreResult<u64> {
     )
 }
 
+/// The tables whose rows mean someone has begun to use the database: the national registry,
+/// conventions, directory cards, beneficiaries, claims, sessions recorded on line and
+/// accounts. See [`is_unused`].
+pub const USE_TABLES: [&str; 7] = [
+    "registry",
+    "conventions",
+    "directory_cards",
+    "beneficiaries",
+    "claims",
+    "session_records",
+    "accounts",
+];
+
+/// Whether the database is *empty* in the sense of `msp serve`'s demonstration: none of
+/// [`USE_TABLES`] holds a row. Only such a database may receive the demo directory, so that
+/// fictitious psychologists never mix with imported or typed-in records (issue 13).
+pub fn is_unused(db: &mut Db) -> StoreResult<bool> {
+    for table in USE_TABLES {
+        // Table names come from the constant above, never from input.
+        let any = db.query(&format!("SELECT 1 FROM {table} LIMIT 1"), &[])?;
+        if !any.is_empty() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Number of rows in a core table (for summaries and tests).
 pub fn count(db: &mut Db, table: &str) -> StoreResult<i64> {
     const TABLES: [&str; 9] = [

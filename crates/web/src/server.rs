@@ -7,7 +7,6 @@ use axum::http::{HeaderValue, Request, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use msp_store::StoreError;
-use msp_store::directory;
 use std::net::SocketAddr;
 
 const STYLE_CSS: &str = include_str!("../static/style.css");
@@ -72,19 +71,21 @@ pub(crate) async fn security_headers(req: Request<axum::body::Body>, next: Next)
     res
 }
 
-/// Opens the database, loads the demo directory if asked and the database has no card, builds
-/// the index and serves on `addr` until Ctrl-C.
+/// Binds `addr` first (a busy port writes nothing), opens the database, loads the demo
+/// directory if asked and the database is unused ([`msp_store::reference::is_unused`]), builds
+/// the index and serves until SIGTERM or Ctrl-C.
 pub async fn serve(
     db_url: &str,
     addr: SocketAddr,
     demo_if_empty: bool,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
     let url = db_url.to_owned();
     let state = tokio::task::spawn_blocking(move || -> Result<AppState, StoreError> {
         let pool = msp_store::open_pool(&url, 8)?;
         if demo_if_empty {
             let mut db = pool.get()?;
-            if directory::count_cards(&mut db)? == 0 {
+            if msp_store::reference::is_unused(&mut db)? {
                 let today = system_today();
                 let n = demo::load_directory_demo(&mut db, today)?;
                 tracing::info!(
@@ -105,7 +106,7 @@ pub async fn serve(
         )
     })
     .await??;
-    serve_state(state, addr).await
+    serve_listener(state, listener).await
 }
 
 /// Serves an already built state (used by `serve`, tests and the benchmark).

@@ -3,6 +3,7 @@
 use crate::cli::Outcome;
 use crate::files::{read_all, report_errors, write_output};
 use crate::progress;
+use msp_domain::french::count;
 use msp_domain::{Claim, ComplementaryPayer, Decision, Reason, Rules};
 use msp_interchange::{DecisionWriter, Parsed};
 use msp_store::{Db, claims::BatchOutcome, migrate};
@@ -21,6 +22,10 @@ pub fn run(
     let mut db = Db::connect(db_url)?;
     migrate(&mut db)?;
     let Parsed { rows, errors: bad } = read_all::<Claim>(file)?;
+    // Before judging: the batch commits whole, its files must be writable (issue 13).
+    for path in [out, errors].into_iter().flatten() {
+        crate::files::check_writable(path)?;
+    }
     let claims: Vec<Claim> = rows.into_iter().map(|(_, c)| c).collect();
     let outcome = judge_and_write(
         &mut db,
@@ -126,12 +131,13 @@ pub fn summary(
         }
     }
     let euros = |c: i64| msp_domain::Cents(c).to_string();
+    let n = |v: usize| v as u64;
     let mut s = format!(
-        "Lot n° {} : {} demandes lues ({} déjà jugées auparavant), {} lignes illisibles\n  acceptées : {accepted}\n  rejetées : {}\n",
+        "Lot n°\u{a0}{} : {} ({} auparavant), {}\n  acceptées : {accepted}\n  rejetées : {}\n",
         outcome.batch_id,
-        claims.len(),
-        outcome.already_judged,
-        unreadable,
+        count(n(claims.len()), "demande lue", "demandes lues"),
+        count(n(outcome.already_judged), "déjà jugée", "déjà jugées"),
+        count(n(unreadable), "ligne illisible", "lignes illisibles"),
         claims.len() - accepted
     );
     for (r, n) in &by_reason {
@@ -152,7 +158,9 @@ pub fn summary(
         0.0
     };
     s.push_str(&format!(
-        "  durée : {seconds:.2} s ({rate:.0} demandes/s)\n"
+        "  durée : {}\u{a0}s ({}\u{a0}demandes/s)\n",
+        msp_domain::french::decimal(seconds, 2),
+        msp_domain::french::number(rate.round() as i64)
     ));
     s
 }

@@ -2,6 +2,7 @@
 
 use crate::cli::{ImportKind, Outcome};
 use crate::files::{read_all, report_errors};
+use msp_domain::french::count;
 use msp_domain::{Beneficiary, Convention, Exclusion, RegistryEntry, Suspension};
 use msp_interchange::{InputRecord, Parsed};
 use msp_store::{Db, StoreResult, migrate, reference};
@@ -36,9 +37,11 @@ pub fn run(
         ImportKind::RppsExtract => super::rpps_extract::load(&mut db, file, errors)?,
     };
     eprintln!(
-        "{} : {read} lignes importées, {bad} lignes illisibles, en {:.2} s",
+        "{} : {}, {}, en {}\u{a0}s",
         file.display(),
-        started.elapsed().as_secs_f64()
+        count(read as u64, "ligne importée", "lignes importées"),
+        count(bad as u64, "ligne illisible", "lignes illisibles"),
+        msp_domain::french::decimal(started.elapsed().as_secs_f64(), 2)
     );
     Ok(if bad == 0 {
         Outcome::Complete
@@ -55,6 +58,9 @@ pub fn load<T: InputRecord>(
     upsert: fn(&mut Db, &[T]) -> StoreResult<u64>,
 ) -> anyhow::Result<(usize, usize)> {
     let Parsed { rows, errors: bad } = read_all::<T>(file)?;
+    if let Some(path) = errors {
+        crate::files::check_writable(path)?;
+    }
     let records: Vec<T> = rows.into_iter().map(|(_, r)| r).collect();
     db.transaction(|tx| upsert(tx, &records))?;
     report_errors(&bad, errors)?;

@@ -1,6 +1,7 @@
 pub mod accounts;
 pub mod adjudicate;
 pub mod bench;
+pub mod controls;
 pub mod demo;
 pub mod demo_accounts;
 pub mod import;

@@ -19,18 +19,43 @@ pub fn run(
         )
         .with_writer(std::io::stderr)
         .init();
-    // Built before the runtime starts: the PostgreSQL client is synchronous.
-    let state = state(db_url, demo_if_empty, rules)?;
     let runtime = tokio::runtime::Runtime::new()?;
+    // The port first: a server that cannot listen must not have written anything (issue 13).
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(addr))
+        .map_err(|e| anyhow::anyhow!("{}", bind_error(addr, &e)))?;
+    // Built outside the runtime: the PostgreSQL client is synchronous.
+    let state = state(db_url, demo_if_empty, rules)?;
     runtime
-        .block_on(msp_web::serve_state(state, addr))
+        .block_on(msp_web::serve_listener(state, listener))
         .map_err(|e| anyhow::anyhow!("serveur : {e}"))?;
     Ok(Outcome::Complete)
 }
 
+/// Why the server cannot listen on `addr`, in one French sentence.
+fn bind_error(addr: std::net::SocketAddr, e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::AddrInUse => format!(
+            "l'adresse {addr} est déjà utilisée (un autre serveur y écoute-t-il ?) : choisissez-en une autre avec --addr ; rien n'a été écrit dans la base"
+        ),
+        ErrorKind::PermissionDenied => format!(
+            "écoute sur {addr} refusée (port réservé à l'administrateur ?) : choisissez un port au-delà de 1024 avec --addr"
+        ),
+        ErrorKind::AddrNotAvailable => format!(
+            "l'adresse {addr} n'appartient pas à cette machine : choisissez-en une autre avec --addr"
+        ),
+        _ => format!(
+            "impossible d'écouter sur {addr} : {}",
+            crate::files::io_message(e)
+        ),
+    }
+}
+
 /// The server's state (blocking): a pool of 8 connections on an up-to-date schema, the demo
-/// directory loaded into an empty one if asked, sessions judged under `rules` (the shipped rules
-/// when `None`).
+/// directory loaded if asked and the database is unused ([`msp_store::reference::is_unused`]:
+/// no registry row, convention, card, beneficiary, claim, recorded session nor account), sessions
+/// judged under `rules` (the shipped rules when `None`).
 pub fn state(
     db_url: &str,
     demo_if_empty: bool,
@@ -39,14 +64,17 @@ pub fn state(
     let pool = msp_store::open_pool(db_url, 8)?;
     if demo_if_empty {
         let mut db = pool.get()?;
-        if msp_store::directory::count_cards(&mut db)? == 0 {
+        if msp_store::reference::is_unused(&mut db)? {
             let n =
                 msp_web::directory::demo::load_directory_demo(&mut db, msp_web::system_today())?;
             tracing::info!(
                 cards = n,
-                "directory was empty: demo dataset loaded ({n} fictitious psychologists)"
+                "database unused: demo directory loaded ({n} fictitious psychologists)"
             );
-            eprintln!("Annuaire vide : jeu de démonstration chargé ({n} psychologues fictifs).");
+            eprintln!(
+                "Base vide : annuaire de démonstration chargé ({}).",
+                msp_domain::french::count(n as u64, "psychologue fictif", "psychologues fictifs")
+            );
         }
     }
     Ok(AppState::new(
