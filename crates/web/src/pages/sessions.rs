@@ -17,14 +17,13 @@
 //! The JSON API of sessions is in [`crate::api::sessions`].
 
 use crate::AppState;
+use crate::documents::sessions as documents;
 use crate::error::{AppError, AppResult};
 use crate::extract::{CsrfForm, Patient, Psychologist, SessionReader};
 use crate::paths;
 use crate::services::audit::Via;
-use crate::services::sessions::{
-    self as service, FollowUp, PsychologistYear, SessionRead, summary_of,
-};
-use crate::views::sessions::{context_label, decision_view, standing_view};
+use crate::services::sessions::{self as service, FollowUp, PsychologistYear, SessionRead};
+use crate::views::sessions::{decision_view, standing_view};
 use crate::views::{self, Field, Frame, Notice, field_error, form_errors, notice};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -33,14 +32,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 use msp_domain::session::ReferralInput;
-use msp_domain::{Act, AmcRoute, AmoPayee, Cents, Date, Decision, InclusionCriterion, Role, Rpps};
-use msp_store::pathway::{Consents, SessionLine};
+use msp_domain::{Act, Date, Decision, InclusionCriterion, Role};
+use msp_store::pathway::Consents;
 use serde::Deserialize;
 
 // Names other areas still import from here (they move with their conversion).
 pub use crate::api::sessions::{AmountsJson, ReasonJson, StandingJson, standing_json};
 pub use crate::api::support::ApiProblem;
 pub(crate) use crate::api::support::{api_problem, require_json};
+pub use crate::documents::sessions::{care_sheet, monthly_statement, patient_statement};
 pub use crate::services::audit::patient_ref;
 pub use crate::services::sessions::{UNKNOWN_PATIENT, identity_matches};
 pub use crate::views::date_fr;
@@ -575,7 +575,7 @@ async fn care_sheet_pdf(
     let d = service::session_document(&state, &reader, &id, "feuille de soins").await?;
     Ok(pdf_response(
         &format!("feuille-de-soins-{}.pdf", d.line.claim_id),
-        care_sheet(&d.line, &d.psychologist, d.birth),
+        documents::care_sheet(&d.line, &d.psychologist, d.birth),
     ))
 }
 
@@ -587,7 +587,7 @@ async fn statement_pdf(
     let d = service::session_document(&state, &reader, &id, "décompte").await?;
     Ok(pdf_response(
         &format!("decompte-{}.pdf", d.line.claim_id),
-        patient_statement(&d.line, &d.psychologist),
+        documents::patient_statement(&d.line, &d.psychologist),
     ))
 }
 
@@ -605,226 +605,6 @@ async fn monthly_pdf(
     let m = service::psychologist_month(&state, &who, q.mois.as_deref()).await?;
     Ok(pdf_response(
         &format!("releve-{}.pdf", m.month.strftime("%Y-%m")),
-        monthly_statement(&m.lines, &m.psychologist, who.rpps, m.month),
+        documents::monthly_statement(&m.lines, &m.psychologist, who.rpps, m.month),
     ))
-}
-
-/// The care sheet of one session, with the fields of form S 3130.
-pub fn care_sheet(l: &SessionLine, psychologist: &str, birth: Option<Date>) -> Vec<u8> {
-    let mut p = crate::documents::pdf::Page::new();
-    p.text(16.0, true, "Feuille de soins – Mon soutien psy")
-        .text(
-            10.0,
-            false,
-            "Champs du formulaire S 3130 (psychologue conventionné)",
-        )
-        .skip(6.0)
-        .text(12.0, true, "Personne recevant les soins et assuré(e)")
-        .text(
-            11.0,
-            false,
-            format!("Numéro d’immatriculation (NIR) : {}", l.nir.as_str()),
-        )
-        .text(
-            11.0,
-            false,
-            format!(
-                "Date de naissance : {}",
-                birth.map(date_fr).unwrap_or_else(|| "—".into())
-            ),
-        )
-        .skip(6.0)
-        .text(12.0, true, "Psychologue")
-        .text(
-            11.0,
-            false,
-            format!("Identification : {psychologist}, RPPS {}", l.rpps),
-        )
-        .skip(6.0)
-        .text(12.0, true, "Conditions de prise en charge")
-        .text(11.0, false, context_label(l.context));
-    p.text(
-        11.0,
-        false,
-        "Accès : dispositif Mon soutien psy (accès direct ou courrier d’adressage selon la date)",
-    )
-    .skip(6.0)
-    .text(12.0, true, "Acte")
-    .text(
-        11.0,
-        false,
-        format!(
-            "Date : {}   Code : {}   Montant des honoraires : {}",
-            date_fr(l.session_date),
-            l.act.code(),
-            euros(l.amount)
-        ),
-    )
-    .text(11.0, false, format!("Libellé : {}", l.act.label_fr()))
-    .skip(6.0)
-    .text(12.0, true, "Paiement")
-    .text(
-        11.0,
-        false,
-        format!(
-            "L’assuré n’a pas payé la part obligatoire (tiers payant AMO) : {}",
-            // As paid: the rules may impose the tiers payant whatever was asked.
-            if l.paid()
-                .map_or(l.tiers_payant, |p| p.amo_payee == AmoPayee::Psychologue)
-            {
-                "oui"
-            } else {
-                "non"
-            }
-        ),
-    )
-    .text(11.0, false, format!("Montant total : {}", euros(l.amount)))
-    .text(
-        11.0,
-        false,
-        format!(
-            "Reçue le {} sous le numéro {}",
-            date_fr(l.received_date),
-            l.claim_id
-        ),
-    )
-    .skip(24.0)
-    .text(
-        11.0,
-        false,
-        "Signature du psychologue :                    Signature de l’assuré(e) :",
-    );
-    p.render()
-}
-
-/// The patient's statement (décompte) of one session.
-pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
-    let mut p = crate::documents::pdf::Page::new();
-    p.text(16.0, true, "Décompte de remboursement – Mon soutien psy")
-        .text(11.0, false, format!("Assuré(e) : NIR {}", l.nir.masked()))
-        .text(
-            11.0,
-            false,
-            format!(
-                "Séance du {} avec {psychologist} (RPPS {}) : {} ({})",
-                date_fr(l.session_date),
-                l.rpps,
-                l.act.label_fr(),
-                l.act.code()
-            ),
-        )
-        .skip(6.0);
-    match &l.decision {
-        Decision::Rejected(r) => {
-            p.text(
-                12.0,
-                true,
-                format!("Séance non remboursée (motif {})", r.code()),
-            )
-            .text(10.0, false, r.explanation_fr());
-        }
-        Decision::Accepted(pay) => {
-            p.text(
-                12.0,
-                true,
-                format!("Séance remboursée : {}ᵉ séance de l’année", pay.rank),
-            )
-            .text(11.0, false, format!("Tarif : {}", euros(pay.tariff)))
-            .text(
-                11.0,
-                false,
-                format!(
-                    "Assurance maladie : {} ({})",
-                    euros(pay.amo),
-                    amo_payee_fr(pay.amo_payee)
-                ),
-            )
-            .text(
-                11.0,
-                false,
-                format!(
-                    "Complémentaire : {} ({})",
-                    euros(pay.complementary),
-                    complementary_fr(pay.complementary_payer, pay.complementary_route)
-                ),
-            );
-            if pay.state.0 > 0 {
-                p.text(11.0, false, format!("État (AME) : {}", euros(pay.state)));
-            }
-            p.text(
-                11.0,
-                false,
-                format!("Reste à votre charge : {}", euros(pay.patient)),
-            );
-            if pay.complementary_route == AmcRoute::Decompte {
-                p.skip(6.0).text(
-                    11.0,
-                    true,
-                    "Envoyez ce décompte à votre complémentaire pour le remboursement du ticket modérateur.",
-                );
-            }
-        }
-    }
-    p.render()
-}
-
-/// What was paid to the psychologist for the sessions of a month.
-pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: Date) -> Vec<u8> {
-    let s = summary_of(lines);
-    let mut p = crate::documents::pdf::Page::new();
-    p.text(16.0, true, "Relevé mensuel – Mon soutien psy")
-        .text(11.0, false, format!("{name}, RPPS {rpps}"))
-        .text(
-            11.0,
-            false,
-            format!("Séances du mois : {}", month.strftime("%m/%Y")),
-        )
-        .skip(6.0)
-        .at(56.0, 10.0, true, "Date")
-        .at(120.0, 10.0, true, "Patient")
-        .at(230.0, 10.0, true, "Acte")
-        .at(280.0, 10.0, true, "Décision")
-        .at(400.0, 10.0, true, "Versé au psychologue")
-        .skip(16.0);
-    for l in lines {
-        let (decision, paid) = match &l.decision {
-            Decision::Accepted(_) if l.cancelled => ("annulée".to_owned(), "—".to_owned()),
-            Decision::Accepted(pay) => {
-                let mut paid = pay.state.0;
-                if pay.amo_payee == AmoPayee::Psychologue {
-                    paid += pay.amo.0;
-                }
-                if pay.complementary_route == AmcRoute::TiersPayant {
-                    paid += pay.complementary.0;
-                }
-                (format!("acceptée ({}ᵉ)", pay.rank), euros(Cents(paid)))
-            }
-            Decision::Rejected(r) => (format!("rejetée {}", r.code()), "—".into()),
-        };
-        p.at(56.0, 10.0, false, date_fr(l.session_date))
-            .at(120.0, 10.0, false, l.nir.masked())
-            .at(230.0, 10.0, false, l.act.code())
-            .at(280.0, 10.0, false, decision)
-            .at(400.0, 10.0, false, paid)
-            .skip(16.0);
-    }
-    let total = s.paid_to_psychologist();
-    p.skip(8.0)
-        .text(
-            11.0,
-            false,
-            format!("{} séance(s) acceptée(s), {} rejetée(s)", s.accepted, s.rejected),
-        )
-        .text(
-            11.0,
-            false,
-            format!(
-                "Assurance maladie (tiers payant) : {} ; complémentaires (tiers payant) : {} ; État (AME) : {}",
-                euros(s.amo_to_psychologist),
-                euros(s.complementary_to_psychologist),
-                euros(s.state)
-            ),
-        )
-        .text(12.0, true, format!("Total versé au psychologue : {}", euros(total)));
-    p.render()
 }
