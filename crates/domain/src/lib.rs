@@ -21,6 +21,7 @@ pub mod psychologist;
 pub mod records;
 pub mod roles;
 pub mod rules;
+pub mod session;
 
 pub use adjudication::{Facts, FactsMap, judge, judge_batch, judge_batch_refs};
 pub use beneficiary::{Beneficiary, InsuranceRegime, Sex};
@@ -36,6 +37,7 @@ pub use psychologist::PsychologistRights;
 pub use records::{Convention, Exclusion, PracticeMode, RegistryEntry, Suspension};
 pub use roles::Role;
 pub use rules::{Regime, Rules, RulesError};
+pub use session::{CheckedSession, InputError, SessionInput, YearSummary};
 
 /// Hash map with a fast, non-cryptographic hasher: the keys (NIR, RPPS, claim ids) come from
 /// the insurer's own files, and hashing dominates batch judging with the default hasher.

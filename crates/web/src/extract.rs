@@ -440,8 +440,11 @@ fn json_refusal(path: &str, e: &serde_json::Error) -> AppError {
         let names = quoted(rest);
         let unknown = names.first().cloned().unwrap_or_default();
         let accepted = names.get(1..).map(|n| n.join(", ")).unwrap_or_default();
+        // serde_path_to_error's path already ends with the unknown field.
         let champ = if path.is_empty() || path == "." {
             unknown.clone()
+        } else if path == unknown || path.ends_with(&format!(".{unknown}")) {
+            path.to_owned()
         } else {
             format!("{path}.{unknown}")
         };

@@ -18,3 +18,32 @@ pub fn card(rpps: impl std::fmt::Display) -> String {
 pub fn session(claim_id: &str) -> String {
     format!("/espace/seances/{claim_id}")
 }
+
+/// The session form (psychologists).
+pub const SESSION_FORM: &str = "/espace/seances";
+/// A psychologist's sessions of the year.
+pub const MY_SESSIONS: &str = "/espace/mes-seances";
+/// A psychologist's monthly statement (`?mois=AAAA-MM`).
+pub const MONTHLY_STATEMENT: &str = "/espace/mes-seances/releve.pdf";
+/// The patient's follow-up.
+pub const FOLLOW_UP: &str = "/espace/mon-suivi";
+
+/// The cancellation form of a session.
+pub fn cancellation(claim_id: &str) -> String {
+    format!("/espace/seances/{claim_id}/annulation")
+}
+
+/// The care sheet of a session (PDF).
+pub fn care_sheet(claim_id: &str) -> String {
+    format!("/espace/seances/{claim_id}/feuille.pdf")
+}
+
+/// The patient's statement of a session (PDF).
+pub fn statement(claim_id: &str) -> String {
+    format!("/espace/seances/{claim_id}/decompte.pdf")
+}
+
+/// A session in the JSON API.
+pub fn api_session(claim_id: &str) -> String {
+    format!("/api/seances/{claim_id}")
+}

@@ -212,8 +212,8 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     d.set_value("#naissance", BIRTH);
     d.set_value("#date", "2026-11-09");
     d.click_on("button[name=etape][value=verifier]");
-    d.wait_for("main .alert[role=status]");
-    let standing = d.text("main .alert[role=status]");
+    d.wait_for("main .notice-info");
+    let standing = d.text("main .notice-info");
     assert!(
         standing.contains("0 séance(s) remboursée(s)")
             && standing.contains("12 restante(s)")
@@ -313,7 +313,7 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     d.wait_for_url("the patient's space", |u| u.ends_with("/espace/mon-suivi"));
     d.wait_for("main table");
     assert_eq!(d.text("main h1"), "Mon suivi 2026");
-    let standing = d.text("main .alert[role=status]");
+    let standing = d.text("main .notice-info");
     assert!(
         standing.contains("1 séance(s) remboursée(s)")
             && standing.contains("11 restante(s)")

@@ -1231,3 +1231,115 @@ fn inclusion_criterion_and_report_to_the_gp_on_both_databases() {
         );
     }
 }
+
+#[test]
+fn the_form_shows_every_error_at_once_and_the_api_names_each_field_on_both_databases() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let (c, t) = s.psy.clone();
+        // A bad NIR, a session in the future, an unknown act and no consent: four errors, each
+        // under its field, the form kept as typed.
+        let a = post_form(
+            &s.state,
+            "/espace/seances",
+            Some(&c),
+            &[
+                ("_csrf", t.as_str()),
+                ("etape", "enregistrer"),
+                ("nir", "206127511100563"),
+                ("naissance", ADULT_BIRTH),
+                ("date", "2026-11-24"),
+                ("acte", "XYZ"),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{label}");
+        for expected in [
+            "NIR invalide",
+            "dans le futur",
+            "Acte invalide",
+            "consentement du patient",
+            "id=\"nir-erreur\"",
+            "id=\"date-erreur\"",
+            "aria-describedby=\"consentement-erreur\"",
+            "value=\"206127511100563\"",
+        ] {
+            assert!(a.body.contains(expected), "{label} {expected}: {}", a.body);
+        }
+        assert!(a.body.contains("notice-error") && !a.body.contains("class=\"alert\""));
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM claims"), 0);
+
+        // The API: the same checks, every field in `erreurs`; unknown fields refused.
+        let j = post_json(
+            &s.state,
+            "/api/seances",
+            Some(&c),
+            serde_json::json!({
+                "nir": "206127511100563", "date_naissance": ADULT_BIRTH,
+                "date_seance": "2026-11-24", "acte": "XYZ"
+            }),
+        );
+        j.problem(StatusCode::UNPROCESSABLE_ENTITY, "seance_invalide");
+        let fields: Vec<String> = j.json()["erreurs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["champ"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            fields,
+            ["nir", "date_seance", "acte", "consentement"],
+            "{label}"
+        );
+        let m = post_json(
+            &s.state,
+            "/api/seances",
+            Some(&c),
+            serde_json::json!({
+                "nir": ADULT, "date_naissance": ADULT_BIRTH, "acte": "APS",
+                "consentement": true, "nombre_seances": 3
+            }),
+        )
+        .problem(StatusCode::UNPROCESSABLE_ENTITY, "champ_inconnu");
+        assert!(m.contains("« nombre_seances »"), "{m}");
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM claims"), 0);
+
+        // Once the year's sessions are used up, the form warns that the next would be refused.
+        for (i, act) in std::iter::once("EEP")
+            .chain(std::iter::repeat_n("APS", 11))
+            .enumerate()
+        {
+            // Eleven months of TODAY's year, then a second session in November.
+            let day = if i < 11 {
+                format!("2026-{:02}-10", i + 1)
+            } else {
+                "2026-11-20".to_owned()
+            };
+            let a = record(&s, ADULT, ADULT_BIRTH, &day, act, &[]);
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{label} {day}: {}", a.body);
+        }
+        let v = post_form(
+            &s.state,
+            "/espace/seances",
+            Some(&c),
+            &[
+                ("_csrf", t.as_str()),
+                ("etape", "verifier"),
+                ("nir", ADULT),
+                ("naissance", ADULT_BIRTH),
+                ("date", "2026-11-21"),
+            ],
+        );
+        assert_eq!(v.status, StatusCode::OK, "{label}");
+        assert!(
+            v.body.contains("notice-info") && v.body.contains("0 restante(s)"),
+            "{}",
+            v.body
+        );
+        assert!(
+            v.body.contains("notice-warning") && v.body.contains("serait refusée"),
+            "{label}: {}",
+            v.body
+        );
+    }
+}

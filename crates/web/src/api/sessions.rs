@@ -1,42 +1,407 @@
-//! JSON API of sessions: a patient's year before recording, a psychologist's sessions, one
-//! session, the patient's follow-up.
-
-#![allow(unused_imports)]
-// Handlers refuse with a ready JSON answer (temporary, until converted to AppError).
-#![allow(clippy::result_large_err)]
+//! JSON API of sessions: recording a session, a patient's year before recording, a
+//! psychologist's sessions, one session, the patient's follow-up, cancelling a session. The
+//! same services as the pages ([`crate::services::sessions`],
+//! [`crate::services::cancellation`]); errors are problem documents.
 
 use crate::AppState;
-use crate::directory::json::CodeLabel;
-use crate::pages::auth::{CurrentUser, MaybeUser, capitalize};
-use crate::pages::referrals::{self as adressages, display_code, letter_validity, parse_code};
-use crate::pages::sessions::{
-    self as seances, AmountsJson, ApiProblem, ReasonJson, SessionInput, StandingJson,
-    UNKNOWN_PATIENT, YearSummary, amo_payee_fr, api_problem, complementary_fr, date_fr,
-    identity_matches, parse_date, patient_ref, standing_json,
-};
-use crate::pages::space::audit_blocking;
-use axum::body::Bytes;
+use crate::error::{AppError, AppResult, ProblemJson};
+use crate::extract::{ApiJson, CurrentUser, Patient, Psychologist, SessionReader};
+use crate::paths;
+use crate::services::audit::{Via, patient_ref};
+use crate::services::cancellation;
+use crate::services::sessions::{self as service, Recorded};
+use crate::views::date_fr;
+use crate::views::sessions::{amo_payee_fr, complementary_fr, next_session_fr};
+use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use msp_domain::{AmcRoute, AmoPayee, Date, Payment, Reason, Role, Rpps, dates};
-use msp_store::live::{YearStanding, next_act, year_standing};
-use msp_store::pathway::{self, Letter, SessionLine};
-use msp_store::{Db, StoreError};
-use serde::de::DeserializeOwned;
+use axum::http::StatusCode;
+use msp_domain::session::ReferralInput;
+use msp_domain::{Date, Payment, Reason, SessionInput};
+use msp_store::live::{YearStanding, next_act};
+use msp_store::pathway::SessionLine;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
 use utoipa::ToSchema;
 
-/// An answer, or the JSON refusal that replaces it.
-pub(crate) type ApiResult<T> = Result<T, Response>;
+/// The body, with this API's code for a body that is not JSON (`type_invalide`, as documented
+/// since the first version).
+fn body<T>(read: Result<ApiJson<T>, AppError>) -> AppResult<T> {
+    read.map(|ApiJson(v)| v).map_err(|e| match e {
+        AppError::Rejected(mut p) if p.status == StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            p.code = "type_invalide";
+            AppError::Rejected(p)
+        }
+        other => other,
+    })
+}
 
-use crate::api::support::*;
+impl From<SessionBody> for SessionInput {
+    fn from(b: SessionBody) -> SessionInput {
+        SessionInput {
+            nir: b.nir,
+            date_naissance: b.date_naissance,
+            date_seance: b.date_seance,
+            acte: b.acte,
+            contexte: b.contexte,
+            tiers_payant: b.tiers_payant,
+            consentement: b.consentement,
+            consentement_parental: b.consentement_parental,
+            adressage: b.adressage.map(|r| ReferralInput {
+                date: r.date,
+                type_prescripteur: r.type_prescripteur,
+                identifiant_prescripteur: r.identifiant_prescripteur,
+            }),
+            code_adressage: b.code_adressage,
+            critere: b.critere,
+            compte_rendu_medecin: b.compte_rendu_medecin,
+        }
+    }
+}
 
-// ------------------------------------------------------------------ a patient's year
+/// The one JSON form of a recorded session.
+impl From<Recorded> for RecordedJson {
+    fn from(r: Recorded) -> RecordedJson {
+        let p = r.decision.payment();
+        RecordedJson {
+            id: r.claim_id,
+            statut: if r.decision.is_accepted() {
+                "acceptee"
+            } else {
+                "refusee"
+            },
+            motif: r.decision.reason().map(reason_json),
+            rang: p.map(|p| p.rank),
+            montants: p.map(amounts_json),
+            avant: standing_json(&r.before, r.on),
+            apres: standing_json(&r.after, r.on),
+        }
+    }
+}
+
+/// `POST /api/seances`: records a session for the signed-in psychologist (session cookie; the
+/// body must be `application/json`, which a cross-site form cannot send).
+#[utoipa::path(
+    post,
+    path = "/api/seances",
+    tag = "seances",
+    request_body = SessionBody,
+    security(("session" = [])),
+    responses(
+        (status = 201, description = "Séance enregistrée et jugée aussitôt (acceptée ou refusée, avec le motif en français) ; séances de l’année avant et après", body = RecordedJson),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson),
+        (status = 403, description = "Compte qui n’est pas celui d’un psychologue conventionné", body = ProblemJson),
+        (status = 415, description = "Corps qui n’est pas du JSON", body = ProblemJson),
+        (status = 422, description = "Saisie invalide (NIR, dates, acte, consentements ; chaque champ en cause dans `erreurs`), courrier d’adressage inconnu ou d’un autre patient, ou assuré inconnu pour ce NIR et cette date de naissance : rien n’est enregistré", body = ProblemJson),
+    )
+)]
+pub async fn api_record(
+    State(state): State<AppState>,
+    who: Psychologist,
+    read: Result<ApiJson<SessionBody>, AppError>,
+) -> AppResult<(StatusCode, Json<RecordedJson>)> {
+    let input = SessionInput::from(body(read)?);
+    let recorded = service::record_session(&state, &who, &input).await?;
+    Ok((StatusCode::CREATED, Json(recorded.into())))
+}
+
+/// Where a patient stands this calendar year, before recording a session.
+#[utoipa::path(
+    post,
+    path = "/api/situation",
+    tag = "parcours",
+    request_body = SituationInput,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Séances remboursées et restantes de l’année, EEP à faire ou non", body = SituationJson),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson),
+        (status = 403, description = "Compte qui n’est pas celui d’un psychologue conventionné", body = ProblemJson),
+        (status = 415, description = "Corps qui n’est pas du JSON", body = ProblemJson),
+        (status = 422, description = "NIR ou dates invalides, ou aucun assuré pour ce NIR et cette date de naissance (même réponse dans les deux cas)", body = ProblemJson),
+    )
+)]
+pub async fn situation(
+    State(state): State<AppState>,
+    who: Psychologist,
+    read: Result<ApiJson<SituationInput>, AppError>,
+) -> AppResult<Json<SituationJson>> {
+    let input = body(read)?;
+    let input = SessionInput {
+        nir: input.nir,
+        date_naissance: input.date_naissance,
+        date_seance: input.date.unwrap_or_default(),
+        ..SessionInput::default()
+    };
+    let s = service::situation(&state, &who, &input, Via::Api).await?;
+    Ok(Json(SituationJson {
+        date: s.on.to_string(),
+        situation: standing_json(&s.year, s.on),
+        acte_suivant: next_act(&s.year).code(),
+        explication: standing_sentence(&s.year, s.on),
+    }))
+}
+
+fn standing_sentence(s: &YearStanding, on: Date) -> String {
+    format!(
+        "En {}, tous psychologues confondus : {} séance(s) remboursée(s), {} restante(s) à la date du {}. {}",
+        on.year(),
+        s.used,
+        s.remaining,
+        date_fr(on),
+        next_session_fr(s)
+    )
+}
+
+/// `?annee=AAAA`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct YearParams {
+    /// Calendar year (`AAAA`), from the programme's first year; default the current year.
+    annee: Option<String>,
+}
+
+/// The signed-in psychologist's sessions of a calendar year.
+#[utoipa::path(
+    get,
+    path = "/api/seances",
+    tag = "parcours",
+    params(YearParams),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Séances de l’année avec décisions, montants et payeurs ; part des séances en visio face au repère de 20 %", body = MySessionsJson),
+        (status = 400, description = "Année invalide", body = ProblemJson),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson),
+        (status = 403, description = "Compte qui n’est pas celui d’un psychologue conventionné", body = ProblemJson),
+    )
+)]
+pub async fn my_sessions(
+    State(state): State<AppState>,
+    who: Psychologist,
+    Query(q): Query<YearParams>,
+) -> AppResult<Json<MySessionsJson>> {
+    let year = service::year_asked(&state, q.annee.as_deref())?;
+    let y = service::psychologist_sessions(&state, &who, year, Via::Api).await?;
+    let s = y.summary;
+    let share = s.remote_share_percent();
+    Ok(Json(MySessionsJson {
+        annee: y.year,
+        acceptees: s.accepted,
+        refusees: s.rejected,
+        annulees: s.cancelled,
+        en_visio: s.remote,
+        part_visio_pourcent: (share * 10.0).round() / 10.0,
+        repere_visio_pourcent: y.remote_threshold,
+        repere_depasse: y.over_threshold(),
+        amo_versee_au_psychologue_centimes: s.amo_to_psychologist.0,
+        complementaire_versee_au_psychologue_centimes: s.complementary_to_psychologist.0,
+        etat_centimes: s.state.0,
+        seances: y.lines.iter().map(|l| line_json(l, None)).collect(),
+    }))
+}
+
+/// One session and its decision.
+#[utoipa::path(
+    get,
+    path = "/api/seances/{id}",
+    tag = "parcours",
+    params(("id" = String, Path, description = "Numéro de la séance (ex. EN-…)")),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "La séance, sa décision et la situation du patient dans l’année", body = SessionDetailJson),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson),
+        (status = 403, description = "Ni le patient, ni un psychologue qui l’a reçu, ni un agent de CPAM", body = ProblemJson),
+        (status = 404, description = "Aucune séance ne porte ce numéro", body = ProblemJson),
+    )
+)]
+pub async fn session(
+    State(state): State<AppState>,
+    reader: SessionReader,
+    Path(id): Path<String>,
+) -> AppResult<Json<SessionDetailJson>> {
+    let r = service::session(&state, &reader, &id, Via::Api).await?;
+    Ok(Json(SessionDetailJson {
+        situation: standing_json(&r.standing, r.line.session_date),
+        feuille_de_soins: paths::care_sheet(&r.line.claim_id),
+        decompte: paths::statement(&r.line.claim_id),
+        seance: line_json(&r.line, r.psychologist),
+    }))
+}
+
+/// The signed-in patient's sessions this year, sessions left, reimbursements.
+#[utoipa::path(
+    get,
+    path = "/api/moi/suivi",
+    tag = "parcours",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Séances de l’année, séances restantes, remboursements avec payeur et voie", body = FollowUpJson),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson),
+        (status = 403, description = "Compte qui n’est pas un compte patient", body = ProblemJson),
+        (status = 404, description = "Compte patient rattaché à aucun assuré", body = ProblemJson),
+    )
+)]
+pub async fn follow_up(
+    State(state): State<AppState>,
+    patient: Patient,
+) -> AppResult<Json<FollowUpJson>> {
+    let f = service::follow_up(&state, &patient).await?.ok_or_else(|| {
+        AppError::not_found(
+            "assure_non_rattache",
+            "Votre compte n’est rattaché à aucun assuré : contactez votre caisse d’assurance maladie.",
+        )
+    })?;
+    Ok(Json(FollowUpJson {
+        annee: f.year,
+        situation: standing_json(&f.standing, state.today()),
+        rembourse_par_l_assurance_maladie_centimes: f.reimbursed_by_amo.0,
+        a_demander_a_la_complementaire_centimes: f.to_claim_from_complementary.0,
+        seances: f
+            .lines
+            .iter()
+            .map(|l| line_json(l, f.names.get(&l.rpps).cloned()))
+            .collect(),
+    }))
+}
+
+/// `POST /api/seances/{id}/annulation`: cancels a session recorded by mistake (JSON body,
+/// session cookie).
+#[utoipa::path(
+    post,
+    path = "/api/seances/{id}/annulation",
+    tag = "seances",
+    params(("id" = String, Path, description = "Numéro de la séance")),
+    request_body = CancelInput,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Séance annulée : elle ne compte plus dans l’année du patient ni dans les paiements", body = CancelledJson),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson),
+        (status = 403, description = "Ni le psychologue qui a saisi la séance, ni un agent de CPAM", body = ProblemJson),
+        (status = 404, description = "Aucune séance saisie en ligne ne porte ce numéro", body = ProblemJson),
+        (status = 409, description = "Séance refusée, déjà annulée, ou suivie d’autres séances acceptées la même année", body = ProblemJson),
+        (status = 415, description = "Corps qui n’est pas du JSON", body = ProblemJson),
+        (status = 422, description = "Motif absent, trop court ou contenant un NIR", body = ProblemJson),
+    )
+)]
+pub async fn cancel_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    read: Result<ApiJson<CancelInput>, AppError>,
+) -> AppResult<Json<CancelledJson>> {
+    let input = body(read)?;
+    let c = cancellation::cancel_session(&state, &user, &id, &input.motif).await?;
+    Ok(Json(CancelledJson {
+        id: c.claim_id,
+        statut: "annulee",
+        annee: c.year,
+        utilisees: c.used,
+    }))
+}
+
+/// This area's endpoints, each documented by its `#[utoipa::path]`.
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(api_record, my_sessions))
+        .routes(utoipa_axum::routes!(session))
+        .routes(utoipa_axum::routes!(cancel_api))
+        .routes(utoipa_axum::routes!(situation))
+        .routes(utoipa_axum::routes!(follow_up))
+}
+
+/// A session as typed in the form or sent to the API, not yet checked. Dates are `AAAA-MM-JJ`
+/// or `JJ/MM/AAAA`; `acte` is EEP, APS or PSS; `contexte` maladie (default), ald, maternite or
+/// atmp.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionBody {
+    pub nir: String,
+    pub date_naissance: String,
+    #[serde(default)]
+    pub date_seance: String,
+    #[serde(default)]
+    pub acte: String,
+    #[serde(default)]
+    pub contexte: String,
+    #[serde(default)]
+    pub tiers_payant: bool,
+    #[serde(default)]
+    pub consentement: bool,
+    #[serde(default)]
+    pub consentement_parental: bool,
+    #[serde(default)]
+    pub adressage: Option<ReferralBody>,
+    /// Verification code of a referral letter issued in the system (`ABCD-EFGH`); takes the
+    /// place of `adressage`.
+    #[serde(default)]
+    pub code_adressage: Option<String>,
+    /// Clinical inclusion criterion assessed (usually at the EEP): `anxiete`, `depression`,
+    /// `tabac`, `alcool`, `cannabis`, `alimentaire` (adults) or `souffrance_enfant` (3–17 years).
+    #[serde(default)]
+    pub critere: Option<String>,
+    /// The patient agrees that a short report be sent to their médecin traitant.
+    #[serde(default)]
+    pub compte_rendu_medecin: bool,
+}
+
+/// The referral letter a session refers to (required for the EEP in the 2022 regime);
+/// `type_prescripteur` is medecin or sage_femme.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralBody {
+    pub date: String,
+    #[serde(default)]
+    pub type_prescripteur: String,
+    #[serde(default)]
+    pub identifiant_prescripteur: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StandingJson {
+    pub annee: i16,
+    pub utilisees: u32,
+    pub restantes: u32,
+    pub eep_due: bool,
+}
+
+pub fn standing_json(s: &YearStanding, on: Date) -> StandingJson {
+    StandingJson {
+        annee: on.year(),
+        utilisees: s.used,
+        restantes: s.remaining,
+        eep_due: s.eep_due,
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReasonJson {
+    pub code: &'static str,
+    pub explication: &'static str,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AmountsJson {
+    pub tarif_centimes: i64,
+    pub amo_centimes: i64,
+    pub amo_versee_a: &'static str,
+    pub complementaire_centimes: i64,
+    pub complementaire_payeur: &'static str,
+    pub complementaire_voie: &'static str,
+    pub etat_centimes: i64,
+    pub patient_centimes: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RecordedJson {
+    pub id: String,
+    pub statut: &'static str,
+    pub motif: Option<ReasonJson>,
+    pub rang: Option<u32>,
+    pub montants: Option<AmountsJson>,
+    pub avant: StandingJson,
+    pub apres: StandingJson,
+}
 
 /// Who the patient is, and on which date to count.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SituationInput {
     /// The patient's NIR (15 characters; spaces allowed).
     pub nir: String,
@@ -57,97 +422,6 @@ pub struct SituationJson {
     /// The same in a French sentence.
     pub explication: String,
 }
-
-fn standing_sentence(s: &YearStanding, on: Date) -> String {
-    format!(
-        "En {}, tous psychologues confondus : {} séance(s) remboursée(s), {} restante(s) à la date du {}. {}",
-        on.year(),
-        s.used,
-        s.remaining,
-        date_fr(on),
-        if s.eep_due {
-            "La prochaine séance de l’année doit être un entretien d’évaluation (EEP)."
-        } else {
-            "L’entretien d’évaluation de l’année a déjà été fait : la prochaine séance est un suivi (APS au cabinet, PSS en visio)."
-        }
-    )
-}
-
-/// Where a patient stands this calendar year, before recording a session.
-#[utoipa::path(
-    post,
-    path = "/api/situation",
-    tag = "parcours",
-    request_body = SituationInput,
-    security(("session" = [])),
-    responses(
-        (status = 200, description = "Séances remboursées et restantes de l’année, EEP à faire ou non", body = SituationJson),
-        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
-        (status = 403, description = "Compte qui n’est pas celui d’un psychologue conventionné", body = ApiProblem),
-        (status = 415, description = "Corps qui n’est pas du JSON", body = ApiProblem),
-        (status = 422, description = "NIR ou dates invalides, ou aucun assuré pour ce NIR et cette date de naissance (même réponse dans les deux cas)", body = ApiProblem),
-    )
-)]
-pub async fn situation(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    either(situation_in(state, user, headers, body).await)
-}
-
-async fn situation_in(
-    state: AppState,
-    user: Option<CurrentUser>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let user = signed_in(user, &[Role::Psychologue], "aux psychologues")?;
-    let input: SituationInput = json_body(&headers, &body, &["nir", "date_naissance", "date"], "")?;
-    own_rpps(&state, &user).await?;
-    let who = SessionInput {
-        nir: input.nir,
-        date_naissance: input.date_naissance,
-        date_seance: input.date.unwrap_or_default(),
-        ..SessionInput::default()
-    }
-    .identity(state.today())
-    .map_err(|m| api_problem(StatusCode::UNPROCESSABLE_ENTITY, "saisie_invalide", m))?;
-    let (s, u) = (state.clone(), user.clone());
-    let on = who.session_date;
-    let standing = store(&state, move |db| {
-        if !identity_matches(db, &who)? {
-            return Ok(None);
-        }
-        let standing = year_standing(db, s.rules(), &who.nir, who.session_date)?;
-        audit_blocking(
-            db,
-            &u,
-            "lecture",
-            "patient",
-            &patient_ref(&who.nir),
-            "séances de l’année avant la saisie d’une séance (API)",
-        )?;
-        Ok(Some(standing))
-    })
-    .await?
-    .ok_or_else(|| {
-        api_problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "assure_inconnu",
-            UNKNOWN_PATIENT,
-        )
-    })?;
-    Ok(ok(SituationJson {
-        date: on.to_string(),
-        situation: standing_json(&standing, on),
-        acte_suivant: next_act(&standing).code(),
-        explication: standing_sentence(&standing, on),
-    }))
-}
-
-// ------------------------------------------------------------------ sessions
 
 /// A recorded session and its decision.
 #[derive(Debug, Serialize, ToSchema)]
@@ -208,7 +482,7 @@ pub(crate) fn reason_json(r: Reason) -> ReasonJson {
     }
 }
 
-fn line_json(l: &SessionLine, psychologist: Option<String>) -> SessionLineJson {
+pub(crate) fn line_json(l: &SessionLine, psychologist: Option<String>) -> SessionLineJson {
     let p = l.paid();
     SessionLineJson {
         id: l.claim_id.clone(),
@@ -236,7 +510,7 @@ fn line_json(l: &SessionLine, psychologist: Option<String>) -> SessionLineJson {
         amo_libelle: p.map(|p| amo_payee_fr(p.amo_payee)),
         complementaire_libelle: p
             .map(|p| complementary_fr(p.complementary_payer, p.complementary_route)),
-        url: format!("/api/seances/{}", l.claim_id),
+        url: paths::api_session(&l.claim_id),
     }
 }
 
@@ -266,101 +540,6 @@ pub struct MySessionsJson {
     pub seances: Vec<SessionLineJson>,
 }
 
-#[derive(Debug, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct YearParamsDoc {
-    /// Calendar year (`AAAA`), from the programme's first year; default the current year.
-    annee: Option<i16>,
-}
-
-/// The signed-in psychologist's sessions of a calendar year.
-#[utoipa::path(
-    get,
-    path = "/api/seances",
-    tag = "parcours",
-    params(YearParamsDoc),
-    security(("session" = [])),
-    responses(
-        (status = 200, description = "Séances de l’année avec décisions, montants et payeurs ; part des séances en visio face au repère de 20 %", body = MySessionsJson),
-        (status = 400, description = "Année invalide", body = ApiProblem),
-        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
-        (status = 403, description = "Compte qui n’est pas celui d’un psychologue conventionné", body = ApiProblem),
-    )
-)]
-pub async fn my_sessions(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    either(my_sessions_in(state, user, q).await)
-}
-
-async fn my_sessions_in(
-    state: AppState,
-    user: Option<CurrentUser>,
-    q: HashMap<String, String>,
-) -> ApiResult<Response> {
-    let user = signed_in(user, &[Role::Psychologue], "aux psychologues")?;
-    let today = state.today();
-    let first = state.rules().programme_start.year();
-    let year = match q.get("annee").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => today.year(),
-        Some(y) => y
-            .parse::<i16>()
-            .ok()
-            .filter(|y| (first..=today.year()).contains(y))
-            .ok_or_else(|| {
-                api_problem(
-                    StatusCode::BAD_REQUEST,
-                    "annee_invalide",
-                    format!(
-                        "Année (annee) invalide : une année de {first} à {} (reçu « {y} »).",
-                        today.year()
-                    ),
-                )
-            })?,
-    };
-    let rpps = own_rpps(&state, &user).await?;
-    let u = user.clone();
-    let lines = store(&state, move |db| {
-        let lines = pathway::sessions_of_psychologist(db, rpps, year)?;
-        let patients: BTreeSet<String> = lines.iter().map(|l| patient_ref(&l.nir)).collect();
-        for p in patients {
-            audit_blocking(
-                db,
-                &u,
-                "lecture",
-                "patient",
-                &p,
-                &format!("liste des séances {year} du psychologue (API)"),
-            )?;
-        }
-        Ok(lines)
-    })
-    .await?;
-    // Cancelled sessions count for nothing and pay nothing.
-    let kept: Vec<SessionLine> = lines.iter().filter(|l| !l.cancelled).cloned().collect();
-    let s = YearSummary::of(&kept);
-    let cancelled = lines.len() - kept.len();
-    let threshold = state.rules().remote_share_control_percent;
-    let share = s.remote_share_percent();
-    Ok(ok(MySessionsJson {
-        annee: year,
-        acceptees: s.accepted,
-        refusees: s.rejected,
-        annulees: u32::try_from(cancelled).unwrap_or(u32::MAX),
-        en_visio: s.remote,
-        part_visio_pourcent: (share * 10.0).round() / 10.0,
-        repere_visio_pourcent: threshold,
-        repere_depasse: share > f64::from(threshold),
-        amo_versee_au_psychologue_centimes: s.amo_to_psychologist.0,
-        complementaire_versee_au_psychologue_centimes: s.complementary_to_psychologist.0,
-        etat_centimes: s.state.0,
-        seances: lines.iter().map(|l| line_json(l, None)).collect(),
-    }))
-}
-
 /// One session, with where the patient stands in that year.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionDetailJson {
@@ -371,82 +550,6 @@ pub struct SessionDetailJson {
     pub feuille_de_soins: String,
     /// The patient's statement, PDF.
     pub decompte: String,
-}
-
-/// One session and its decision.
-#[utoipa::path(
-    get,
-    path = "/api/seances/{id}",
-    tag = "parcours",
-    params(("id" = String, Path, description = "Numéro de la séance (ex. EN-…)")),
-    security(("session" = [])),
-    responses(
-        (status = 200, description = "La séance, sa décision et la situation du patient dans l’année", body = SessionDetailJson),
-        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
-        (status = 403, description = "Ni le patient, ni un psychologue qui l’a reçu, ni un agent de CPAM", body = ApiProblem),
-        (status = 404, description = "Aucune séance ne porte ce numéro", body = ApiProblem),
-    )
-)]
-pub async fn session(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    Path(id): Path<String>,
-) -> Response {
-    either(session_in(state, user, id).await)
-}
-
-async fn session_in(state: AppState, user: Option<CurrentUser>, id: String) -> ApiResult<Response> {
-    let user = signed_in(
-        user,
-        &[Role::Psychologue, Role::AgentCpam, Role::Patient],
-        "au patient, aux psychologues qui l’ont reçu et aux agents de CPAM",
-    )?;
-    let line = store(&state, move |db| pathway::get_session(db, &id))
-        .await?
-        .ok_or_else(|| {
-            api_problem(
-                StatusCode::NOT_FOUND,
-                "seance_inconnue",
-                "Aucune séance ne porte ce numéro.",
-            )
-        })?;
-    seances::may_read(&state, &user, &line)
-        .await
-        .map_err(|r| {
-            if r.status() == StatusCode::FORBIDDEN {
-                api_problem(
-                    StatusCode::FORBIDDEN,
-                    "acces_refuse",
-                    "Seuls le patient, les psychologues qui l’ont reçu et les agents de CPAM peuvent consulter ses séances.",
-                )
-            } else {
-                internal(&r.status())
-            }
-        })?;
-    let (s, u, l) = (state.clone(), user.clone(), line.clone());
-    let (standing, name) = store(&state, move |db| {
-        if u.role() != Role::Patient {
-            audit_blocking(
-                db,
-                &u,
-                "lecture",
-                "patient",
-                &patient_ref(&l.nir),
-                &format!("séance {} (API)", l.claim_id),
-            )?;
-        }
-        Ok((
-            year_standing(db, s.rules(), &l.nir, l.session_date)?,
-            pathway::psychologist_name(db, l.rpps)?,
-        ))
-    })
-    .await?;
-    Ok(ok(SessionDetailJson {
-        situation: standing_json(&standing, line.session_date),
-        feuille_de_soins: format!("/espace/seances/{}/feuille.pdf", line.claim_id),
-        decompte: format!("/espace/seances/{}/decompte.pdf", line.claim_id),
-        seance: line_json(&line, name),
-    }))
 }
 
 /// A patient's year.
@@ -463,86 +566,21 @@ pub struct FollowUpJson {
     pub seances: Vec<SessionLineJson>,
 }
 
-/// The signed-in patient's sessions this year, sessions left, reimbursements.
-#[utoipa::path(
-    get,
-    path = "/api/moi/suivi",
-    tag = "parcours",
-    security(("session" = [])),
-    responses(
-        (status = 200, description = "Séances de l’année, séances restantes, remboursements avec payeur et voie", body = FollowUpJson),
-        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
-        (status = 403, description = "Compte qui n’est pas un compte patient", body = ApiProblem),
-        (status = 404, description = "Compte patient rattaché à aucun assuré", body = ApiProblem),
-    )
-)]
-pub async fn follow_up(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Response {
-    either(follow_up_in(state, user).await)
+/// Body of `POST /api/seances/{id}/annulation`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// Why the session is cancelled (5 characters at least, no NIR).
+    pub motif: String,
 }
 
-async fn follow_up_in(state: AppState, user: Option<CurrentUser>) -> ApiResult<Response> {
-    let user = signed_in(user, &[Role::Patient], "aux patients")?;
-    let today = state.today();
-    let (id, s) = (user.account.id, state.clone());
-    let (lines, names, standing) = store(&state, move |db| {
-        let Some(nir) = pathway::patient_nir(db, id)? else {
-            return Ok(None);
-        };
-        let lines = pathway::sessions_of_patient(db, &nir, today.year())?;
-        let mut names = HashMap::new();
-        for l in &lines {
-            if let std::collections::hash_map::Entry::Vacant(e) = names.entry(l.rpps) {
-                e.insert(pathway::psychologist_name(db, l.rpps)?);
-            }
-        }
-        let standing = year_standing(db, s.rules(), &nir, today)?;
-        Ok(Some((lines, names, standing)))
-    })
-    .await?
-    .ok_or_else(|| {
-        api_problem(
-            StatusCode::NOT_FOUND,
-            "assure_non_rattache",
-            "Votre compte n’est rattaché à aucun assuré : contactez votre caisse d’assurance maladie.",
-        )
-    })?;
-    let payments = || lines.iter().filter_map(SessionLine::paid);
-    let to_me = payments()
-        .filter(|p| p.amo_payee == AmoPayee::Assure)
-        .map(|p| p.amo.0)
-        .sum();
-    let to_claim = payments()
-        .filter(|p| p.complementary_route == AmcRoute::Decompte)
-        .map(|p| p.complementary.0)
-        .sum();
-    Ok(ok(FollowUpJson {
-        annee: today.year(),
-        situation: standing_json(&standing, today),
-        rembourse_par_l_assurance_maladie_centimes: to_me,
-        a_demander_a_la_complementaire_centimes: to_claim,
-        seances: lines
-            .iter()
-            .map(|l| {
-                let name = names
-                    .get(&l.rpps)
-                    .cloned()
-                    .flatten()
-                    .unwrap_or_else(|| format!("RPPS {}", l.rpps));
-                line_json(l, Some(name))
-            })
-            .collect(),
-    }))
-}
-
-/// This area's endpoints, each documented by its `#[utoipa::path]`.
-pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
-    utoipa_axum::router::OpenApiRouter::new()
-        .routes(utoipa_axum::routes!(
-            crate::pages::sessions::api_record,
-            my_sessions
-        ))
-        .routes(utoipa_axum::routes!(session))
-        .routes(utoipa_axum::routes!(crate::pages::cancellation::cancel_api))
-        .routes(utoipa_axum::routes!(situation))
-        .routes(utoipa_axum::routes!(follow_up))
+/// Answer of a cancellation: the patient's year as it now stands.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CancelledJson {
+    pub id: String,
+    /// Always `annulee`.
+    pub statut: &'static str,
+    pub annee: i16,
+    /// Sessions accepted this year after the cancellation.
+    pub utilisees: u32,
 }

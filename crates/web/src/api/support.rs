@@ -9,8 +9,7 @@ use crate::directory::json::CodeLabel;
 use crate::pages::auth::{CurrentUser, MaybeUser, capitalize};
 use crate::pages::referrals::{self as adressages, display_code, letter_validity, parse_code};
 use crate::pages::sessions::{
-    self as seances, AmountsJson, ApiProblem, ReasonJson, SessionInput, StandingJson,
-    UNKNOWN_PATIENT, YearSummary, amo_payee_fr, api_problem, complementary_fr, date_fr,
+    AmountsJson, ReasonJson, SessionInput, StandingJson, UNKNOWN_PATIENT, YearSummary, date_fr,
     identity_matches, parse_date, patient_ref, standing_json,
 };
 use crate::pages::space::audit_blocking;
@@ -79,7 +78,7 @@ pub(crate) fn json_body<T: DeserializeOwned>(
     fields: &[&str],
     hint: &str,
 ) -> ApiResult<T> {
-    crate::pages::sessions::require_json(headers)?;
+    require_json(headers)?;
     let unreadable = |m: String| api_problem(StatusCode::UNPROCESSABLE_ENTITY, "json_invalide", m);
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| unreadable(format!("Corps JSON illisible : {e}.")))?;
@@ -129,19 +128,6 @@ pub(crate) async fn store<T: Send + 'static>(
     .map_err(|e| internal(&e))?
 }
 
-/// The signed-in psychologist's RPPS (accepted application), 403 without one.
-pub(crate) async fn own_rpps(state: &AppState, user: &CurrentUser) -> ApiResult<Rpps> {
-    match crate::pages::enrolment::own_rpps(state, user).await {
-        Ok(Some(r)) => Ok(r),
-        Ok(None) => Err(api_problem(
-            StatusCode::FORBIDDEN,
-            "sans_rpps",
-            "Votre compte n’est rattaché à aucun RPPS : candidature au conventionnement non acceptée.",
-        )),
-        Err(r) => Err(internal(&r.status())),
-    }
-}
-
 pub(crate) fn either(r: ApiResult<Response>) -> Response {
     r.unwrap_or_else(|e| e)
 }
@@ -152,4 +138,39 @@ pub(crate) fn created<T: Serialize>(value: T) -> Response {
 
 pub(crate) fn ok<T: Serialize>(value: T) -> Response {
     (StatusCode::OK, axum::Json(value)).into_response()
+}
+
+// ------------------------------------------------------------------ shims of the old JSON errors
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApiProblem {
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// 415 unless the body is declared `application/json`: a cross-site form cannot send that
+/// content type, which is what protects the cookie-authenticated JSON API from CSRF.
+pub(crate) fn require_json(headers: &axum::http::HeaderMap) -> Result<(), Response> {
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json {
+        Ok(())
+    } else {
+        Err(api_problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "type_invalide",
+            "Le corps de la requête doit être du JSON (Content-Type: application/json).",
+        ))
+    }
+}
+
+pub(crate) fn api_problem(
+    status: StatusCode,
+    code: &'static str,
+    message: impl Into<String>,
+) -> Response {
+    // Rendered as application/problem+json by the error middleware (temporary shim).
+    crate::error::AppError::from(crate::error::Problem::new(status, code, message)).into_response()
 }

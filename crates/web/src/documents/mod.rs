@@ -1,3 +1,4 @@
 //! Printable documents (PDF): care sheets, statements, referral letters.
 
 pub mod pdf;
+pub mod sessions;

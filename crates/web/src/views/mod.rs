@@ -5,6 +5,7 @@
 mod components;
 mod format;
 mod layout;
+pub mod sessions;
 
 pub use components::{Field, Notice, field_error, form_errors, notice};
 pub use format::{date_fr, euros, plural, sentence};

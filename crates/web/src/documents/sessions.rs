@@ -1,0 +1,228 @@
+//! The PDF documents of a session: the care sheet (fields of form S 3130), the patient's
+//! statement (décompte), the psychologist's monthly statement.
+
+use crate::services::sessions::summary_of;
+use crate::views::date_fr;
+use crate::views::sessions::{amo_payee_fr, complementary_fr, context_label, euros};
+use msp_domain::{AmcRoute, AmoPayee, Cents, Date, Decision, Rpps};
+use msp_store::pathway::SessionLine;
+
+/// The care sheet of one session, with the fields of form S 3130.
+pub fn care_sheet(l: &SessionLine, psychologist: &str, birth: Option<Date>) -> Vec<u8> {
+    let mut p = crate::documents::pdf::Page::new();
+    p.text(16.0, true, "Feuille de soins – Mon soutien psy")
+        .text(
+            10.0,
+            false,
+            "Champs du formulaire S 3130 (psychologue conventionné)",
+        )
+        .skip(6.0)
+        .text(12.0, true, "Personne recevant les soins et assuré(e)")
+        .text(
+            11.0,
+            false,
+            format!("Numéro d’immatriculation (NIR) : {}", l.nir.as_str()),
+        )
+        .text(
+            11.0,
+            false,
+            format!(
+                "Date de naissance : {}",
+                birth.map(date_fr).unwrap_or_else(|| "—".into())
+            ),
+        )
+        .skip(6.0)
+        .text(12.0, true, "Psychologue")
+        .text(
+            11.0,
+            false,
+            format!("Identification : {psychologist}, RPPS {}", l.rpps),
+        )
+        .skip(6.0)
+        .text(12.0, true, "Conditions de prise en charge")
+        .text(11.0, false, context_label(l.context));
+    p.text(
+        11.0,
+        false,
+        "Accès : dispositif Mon soutien psy (accès direct ou courrier d’adressage selon la date)",
+    )
+    .skip(6.0)
+    .text(12.0, true, "Acte")
+    .text(
+        11.0,
+        false,
+        format!(
+            "Date : {}   Code : {}   Montant des honoraires : {}",
+            date_fr(l.session_date),
+            l.act.code(),
+            euros(l.amount)
+        ),
+    )
+    .text(11.0, false, format!("Libellé : {}", l.act.label_fr()))
+    .skip(6.0)
+    .text(12.0, true, "Paiement")
+    .text(
+        11.0,
+        false,
+        format!(
+            "L’assuré n’a pas payé la part obligatoire (tiers payant AMO) : {}",
+            // As paid: the rules may impose the tiers payant whatever was asked.
+            if l.paid()
+                .map_or(l.tiers_payant, |p| p.amo_payee == AmoPayee::Psychologue)
+            {
+                "oui"
+            } else {
+                "non"
+            }
+        ),
+    )
+    .text(11.0, false, format!("Montant total : {}", euros(l.amount)))
+    .text(
+        11.0,
+        false,
+        format!(
+            "Reçue le {} sous le numéro {}",
+            date_fr(l.received_date),
+            l.claim_id
+        ),
+    )
+    .skip(24.0)
+    .text(
+        11.0,
+        false,
+        "Signature du psychologue :                    Signature de l’assuré(e) :",
+    );
+    p.render()
+}
+
+/// The patient's statement (décompte) of one session.
+pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
+    let mut p = crate::documents::pdf::Page::new();
+    p.text(16.0, true, "Décompte de remboursement – Mon soutien psy")
+        .text(11.0, false, format!("Assuré(e) : NIR {}", l.nir.masked()))
+        .text(
+            11.0,
+            false,
+            format!(
+                "Séance du {} avec {psychologist} (RPPS {}) : {} ({})",
+                date_fr(l.session_date),
+                l.rpps,
+                l.act.label_fr(),
+                l.act.code()
+            ),
+        )
+        .skip(6.0);
+    match &l.decision {
+        Decision::Rejected(r) => {
+            p.text(
+                12.0,
+                true,
+                format!("Séance non remboursée (motif {})", r.code()),
+            )
+            .text(10.0, false, r.explanation_fr());
+        }
+        Decision::Accepted(pay) => {
+            p.text(
+                12.0,
+                true,
+                format!("Séance remboursée : {}ᵉ séance de l’année", pay.rank),
+            )
+            .text(11.0, false, format!("Tarif : {}", euros(pay.tariff)))
+            .text(
+                11.0,
+                false,
+                format!(
+                    "Assurance maladie : {} ({})",
+                    euros(pay.amo),
+                    amo_payee_fr(pay.amo_payee)
+                ),
+            )
+            .text(
+                11.0,
+                false,
+                format!(
+                    "Complémentaire : {} ({})",
+                    euros(pay.complementary),
+                    complementary_fr(pay.complementary_payer, pay.complementary_route)
+                ),
+            );
+            if pay.state.0 > 0 {
+                p.text(11.0, false, format!("État (AME) : {}", euros(pay.state)));
+            }
+            p.text(
+                11.0,
+                false,
+                format!("Reste à votre charge : {}", euros(pay.patient)),
+            );
+            if pay.complementary_route == AmcRoute::Decompte {
+                p.skip(6.0).text(
+                    11.0,
+                    true,
+                    "Envoyez ce décompte à votre complémentaire pour le remboursement du ticket modérateur.",
+                );
+            }
+        }
+    }
+    p.render()
+}
+
+/// What was paid to the psychologist for the sessions of a month.
+pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: Date) -> Vec<u8> {
+    let s = summary_of(lines);
+    let mut p = crate::documents::pdf::Page::new();
+    p.text(16.0, true, "Relevé mensuel – Mon soutien psy")
+        .text(11.0, false, format!("{name}, RPPS {rpps}"))
+        .text(
+            11.0,
+            false,
+            format!("Séances du mois : {}", month.strftime("%m/%Y")),
+        )
+        .skip(6.0)
+        .at(56.0, 10.0, true, "Date")
+        .at(120.0, 10.0, true, "Patient")
+        .at(230.0, 10.0, true, "Acte")
+        .at(280.0, 10.0, true, "Décision")
+        .at(400.0, 10.0, true, "Versé au psychologue")
+        .skip(16.0);
+    for l in lines {
+        let (decision, paid) = match &l.decision {
+            Decision::Accepted(_) if l.cancelled => ("annulée".to_owned(), "—".to_owned()),
+            Decision::Accepted(pay) => {
+                let mut paid = pay.state.0;
+                if pay.amo_payee == AmoPayee::Psychologue {
+                    paid += pay.amo.0;
+                }
+                if pay.complementary_route == AmcRoute::TiersPayant {
+                    paid += pay.complementary.0;
+                }
+                (format!("acceptée ({}ᵉ)", pay.rank), euros(Cents(paid)))
+            }
+            Decision::Rejected(r) => (format!("rejetée {}", r.code()), "—".into()),
+        };
+        p.at(56.0, 10.0, false, date_fr(l.session_date))
+            .at(120.0, 10.0, false, l.nir.masked())
+            .at(230.0, 10.0, false, l.act.code())
+            .at(280.0, 10.0, false, decision)
+            .at(400.0, 10.0, false, paid)
+            .skip(16.0);
+    }
+    let total = s.paid_to_psychologist();
+    p.skip(8.0)
+        .text(
+            11.0,
+            false,
+            format!("{} séance(s) acceptée(s), {} rejetée(s)", s.accepted, s.rejected),
+        )
+        .text(
+            11.0,
+            false,
+            format!(
+                "Assurance maladie (tiers payant) : {} ; complémentaires (tiers payant) : {} ; État (AME) : {}",
+                euros(s.amo_to_psychologist),
+                euros(s.complementary_to_psychologist),
+                euros(s.state)
+            ),
+        )
+        .text(12.0, true, format!("Total versé au psychologue : {}", euros(total)));
+    p.render()
+}

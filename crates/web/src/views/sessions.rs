@@ -1,0 +1,108 @@
+//! Pieces of the session pages shared by the pages and the documents: where a patient stands
+//! in the year, a decision in plain French, who pays what.
+
+use crate::views::{Notice, date_fr, notice};
+use maud::{Markup, html};
+use msp_domain::{AmcRoute, AmoPayee, Cents, ClaimContext, ComplementaryPayer, Date, Decision};
+use msp_store::live::YearStanding;
+
+/// `12,50 €`, as the session pages and documents print amounts.
+pub fn euros(c: Cents) -> String {
+    let sign = if c.0 < 0 { "-" } else { "" };
+    format!("{sign}{},{:02} €", c.0.abs() / 100, c.0.abs() % 100)
+}
+
+/// Who gets the AMO part.
+pub fn amo_payee_fr(p: AmoPayee) -> &'static str {
+    match p {
+        AmoPayee::Psychologue => "versée au psychologue (tiers payant)",
+        AmoPayee::Assure => "remboursée au patient",
+        AmoPayee::None => "—",
+    }
+}
+
+/// Who pays the ticket modérateur, and how.
+pub fn complementary_fr(p: ComplementaryPayer, route: AmcRoute) -> String {
+    let who = match p {
+        ComplementaryPayer::C2s => "complémentaire santé solidaire (C2S)",
+        ComplementaryPayer::Amc => "complémentaire du patient (mutuelle)",
+        ComplementaryPayer::None => return "aucune".into(),
+    };
+    let how = match route {
+        AmcRoute::TiersPayant => "versée au psychologue (tiers payant)",
+        AmcRoute::Noemie => "transmise automatiquement par Noémie",
+        AmcRoute::Decompte => "le patient envoie son décompte à sa complémentaire",
+        AmcRoute::None => "—",
+    };
+    format!("{who} ; {how}")
+}
+
+pub fn context_label(c: ClaimContext) -> &'static str {
+    match c {
+        ClaimContext::Maladie => "Maladie",
+        ClaimContext::Ald => "Affection de longue durée (ALD)",
+        ClaimContext::Maternite => "Maternité",
+        ClaimContext::Atmp => "Accident du travail / maladie professionnelle",
+    }
+}
+
+/// The next session of the year, in a sentence.
+pub fn next_session_fr(s: &YearStanding) -> &'static str {
+    if s.eep_due {
+        "La prochaine séance de l’année doit être un entretien d’évaluation (EEP)."
+    } else {
+        "L’entretien d’évaluation de l’année a déjà été fait : la prochaine séance est un suivi (APS au cabinet, PSS en visio)."
+    }
+}
+
+/// Where the patient stands on `on` (information), and a warning when the next session of the
+/// year would be refused.
+pub fn standing_view(s: &YearStanding, on: Date) -> Markup {
+    html! {
+        (notice(Notice::Info, html! {
+            p {
+                "En " (on.year()) ", tous psychologues confondus : "
+                strong { (s.used) " séance(s) remboursée(s)" } ", "
+                strong { (s.remaining) " restante(s)" } " à la date du " (date_fr(on)) "."
+            }
+            p { (next_session_fr(s)) }
+        }))
+        @if s.remaining == 0 {
+            (notice(Notice::Warning, html! {
+                p { "Le nombre maximal de séances remboursées de l’année est atteint : une nouvelle séance en " (on.year()) " serait refusée." }
+            }))
+        }
+    }
+}
+
+/// The decision in plain French: the reason (error), or the rank (success), amounts and who
+/// pays what.
+pub fn decision_view(d: &Decision) -> Markup {
+    match d {
+        Decision::Rejected(r) => notice(
+            Notice::Error,
+            html! {
+                p { strong { "Séance refusée" } " (motif " code { (r.code()) } ")" }
+                p { (r.explanation_fr()) }
+            },
+        ),
+        Decision::Accepted(p) => html! {
+            (notice(Notice::Success, html! {
+                p { strong { "Séance acceptée" } " : " (p.rank) "ᵉ séance remboursée de l’année pour ce patient." }
+            }))
+            table {
+                caption { "Montants" }
+                thead { tr { th scope="col" { "Part" } th scope="col" { "Montant" } th scope="col" { "Payée par / à" } } }
+                tbody {
+                    tr { td { "Tarif de la séance" } td { (euros(p.tariff)) } td { "sans dépassement" } }
+                    tr { td { "Assurance maladie (AMO)" } td { (euros(p.amo)) } td { (amo_payee_fr(p.amo_payee)) } }
+                    tr { td { "Ticket modérateur (complémentaire)" } td { (euros(p.complementary)) } td { (complementary_fr(p.complementary_payer, p.complementary_route)) } }
+                    @if p.state.0 > 0 {
+                        tr { td { "État (AME)" } td { (euros(p.state)) } td { "versée au psychologue (tiers payant)" } }
+                    }
+                    tr { td { "Reste à la charge du patient" } td { (euros(p.patient)) } td { "—" } }
+                }
+            }
+        },
+    }
+}
