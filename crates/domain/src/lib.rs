@@ -18,6 +18,7 @@ pub mod ledger;
 pub mod money;
 pub mod psychologist;
 pub mod records;
+pub mod referral;
 pub mod roles;
 pub mod rules;
 
