@@ -627,8 +627,11 @@ fn invalid_input_is_refused_in_french_on_both_databases() {
         );
         let mut missing = letter(&[]);
         missing.as_object_mut().unwrap().remove("nir");
-        let m = issue(missing).problem(StatusCode::UNPROCESSABLE_ENTITY, "json_invalide");
+        // The problem+json code of a missing field, which `erreurs` names.
+        let a = issue(missing);
+        let m = a.problem(StatusCode::UNPROCESSABLE_ENTITY, "champ_manquant");
         assert!(m.contains("nir"), "{m}");
+        assert_eq!(a.json()["erreurs"][0]["champ"], "nir");
         let m = post_body(
             &s.state,
             "/api/adressages",
