@@ -3,15 +3,16 @@
 
 use crate::AppState;
 use crate::api::sessions::reason_json;
-use crate::error::{AppResult, ProblemJson};
+use crate::error::{AppError, AppResult, ProblemJson};
 use crate::extract::CpamAgent;
 use crate::pages::sessions::ReasonJson;
 use crate::services::audit::{Via, patient_ref};
 use crate::services::claims::{self, REJECTS_SHOWN};
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use serde::Serialize;
-use std::collections::HashMap;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,10 +52,9 @@ pub struct RejectsJson {
     pub rejets: Vec<RejectJson>,
 }
 
-/// The query of `GET /api/cpam/rejets` (documentation; other parameters are ignored).
-#[derive(Debug, utoipa::IntoParams)]
+/// The query of `GET /api/cpam/rejets` (other parameters are ignored).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
 pub struct RejectParams {
     /// A reason code (`PLAFOND`, `EEP_MANQUANTE`, …, any case): only the claims rejected for it.
     motif: Option<String>,
@@ -78,10 +78,16 @@ pub struct RejectParams {
 pub async fn rejects(
     State(state): State<AppState>,
     agent: CpamAgent,
-    Query(q): Query<HashMap<String, String>>,
+    query: Result<Query<RejectParams>, QueryRejection>,
 ) -> AppResult<Json<RejectsJson>> {
-    let list =
-        claims::rejects(&state, &agent, q.get("motif").map(String::as_str), Via::Api).await?;
+    let Query(q) = query.map_err(|_| {
+        AppError::rejected(
+            StatusCode::BAD_REQUEST,
+            "parametres_invalides",
+            "Paramètres illisibles : un seul motif (motif=PLAFOND, par exemple).",
+        )
+    })?;
+    let list = claims::rejects(&state, &agent, q.motif.as_deref(), Via::Api).await?;
     Ok(Json(RejectsJson {
         departement: list.territory.clone(),
         total: list.total(),
