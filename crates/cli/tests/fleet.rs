@@ -37,7 +37,13 @@ impl Reply {
     }
 }
 
-fn request(port: u16, method: &str, path: &str, cookie: Option<&str>, json: Option<&str>) -> Option<Reply> {
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    json: Option<&str>,
+) -> Option<Reply> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
@@ -67,7 +73,11 @@ fn request(port: u16, method: &str, path: &str, cookie: Option<&str>, json: Opti
     let chunked = headers
         .iter()
         .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_owned() };
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
     Some(Reply {
         status,
         headers,
@@ -90,7 +100,14 @@ fn dechunk(mut s: &str) -> String {
 
 fn start_server(db: &str, port: u16) -> Child {
     let child = Command::new(env!("CARGO_BIN_EXE_msp"))
-        .args(["--db", db, "serve", "--no-demo", "--addr", &format!("127.0.0.1:{port}")])
+        .args([
+            "--db",
+            db,
+            "serve",
+            "--no-demo",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -98,7 +115,10 @@ fn start_server(db: &str, port: u16) -> Child {
         .unwrap();
     let started = Instant::now();
     while request(port, "GET", "/ready", None, None).is_none_or(|r| r.status != 200) {
-        assert!(started.elapsed() < Duration::from_secs(60), "server :{port} not ready");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server :{port} not ready"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     child
@@ -132,7 +152,11 @@ fn start_nginx(dir: &Path, port: u16, upstreams: [u16; 2]) -> Child {
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
-    let nginx = if Path::new("/usr/sbin/nginx").exists() { "/usr/sbin/nginx" } else { "nginx" };
+    let nginx = if Path::new("/usr/sbin/nginx").exists() {
+        "/usr/sbin/nginx"
+    } else {
+        "nginx"
+    };
     let child = Command::new(nginx)
         .args(["-p", &d.to_string(), "-c", path.to_str().unwrap()])
         .stdin(Stdio::null())
@@ -142,7 +166,10 @@ fn start_nginx(dir: &Path, port: u16, upstreams: [u16; 2]) -> Child {
         .unwrap_or_else(|e| panic!("nginx cannot start ({e}): run scripts/ensure-nginx.sh"));
     let started = Instant::now();
     while request(port, "GET", "/health", None, None).is_none_or(|r| r.status != 200) {
-        assert!(started.elapsed() < Duration::from_secs(20), "nginx not answering");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "nginx not answering"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     child
@@ -216,7 +243,9 @@ fn two_servers_behind_nginx_act_as_one() {
         "POST",
         "/api/connexion",
         None,
-        Some(&format!(r#"{{"email":"psy@flotte.test","mot_de_passe":"{password}"}}"#)),
+        Some(&format!(
+            r#"{{"email":"psy@flotte.test","mot_de_passe":"{password}"}}"#
+        )),
     )
     .unwrap();
     assert_eq!(signed.status, 200, "{}", signed.body);
@@ -234,7 +263,11 @@ fn two_servers_behind_nginx_act_as_one() {
         assert_eq!(r.status, 200, "{}", r.body);
         answered_by.insert(r.header("x-upstream").unwrap_or("").to_owned());
     }
-    assert_eq!(answered_by.len(), 2, "both servers answered: {answered_by:?}");
+    assert_eq!(
+        answered_by.len(),
+        2,
+        "both servers answered: {answered_by:?}"
+    );
 
     // Eleven sessions, then twenty concurrent attempts at the twelfth over both servers.
     let year = jiff::Zoned::now().year();
@@ -249,7 +282,11 @@ fn two_servers_behind_nginx_act_as_one() {
         )
         .unwrap();
         assert_eq!(r.status, 201, "{}", r.body);
-        assert!(r.body.contains("\"statut\":\"acceptee\""), "{date}: {}", r.body);
+        assert!(
+            r.body.contains("\"statut\":\"acceptee\""),
+            "{date}: {}",
+            r.body
+        );
     }
     let answers: Vec<Reply> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..20)
@@ -257,15 +294,28 @@ fn two_servers_behind_nginx_act_as_one() {
                 let cookie = cookie.clone();
                 scope.spawn(move || {
                     let date = format!("{year}-02-{:02}", i + 1);
-                    request(px, "POST", "/api/seances", Some(&cookie), Some(&session_json(&date, "APS")))
-                        .unwrap()
+                    request(
+                        px,
+                        "POST",
+                        "/api/seances",
+                        Some(&cookie),
+                        Some(&session_json(&date, "APS")),
+                    )
+                    .unwrap()
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let upstreams: BTreeSet<&str> = answers.iter().filter_map(|r| r.header("x-upstream")).collect();
-    assert_eq!(upstreams.len(), 2, "the twenty went to both servers: {upstreams:?}");
+    let upstreams: BTreeSet<&str> = answers
+        .iter()
+        .filter_map(|r| r.header("x-upstream"))
+        .collect();
+    assert_eq!(
+        upstreams.len(),
+        2,
+        "the twenty went to both servers: {upstreams:?}"
+    );
     let accepted = answers
         .iter()
         .filter(|r| r.body.contains("\"statut\":\"acceptee\""))
@@ -297,13 +347,18 @@ fn two_servers_behind_nginx_act_as_one() {
     let statuses = load.join().unwrap();
     assert!(statuses.len() > 50, "{} requests", statuses.len());
     let lost = statuses.iter().filter(|s| **s != Some(200)).count();
-    assert_eq!(lost, 0, "requests lost during the rolling restart: {statuses:?}");
+    assert_eq!(
+        lost, 0,
+        "requests lost during the rolling restart: {statuses:?}"
+    );
     eprintln!(
         "rolling restart: {} requests through the proxy, none lost",
         statuses.len()
     );
 
-    let _ = Command::new("kill").args(["-QUIT", &nginx.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-QUIT", &nginx.id().to_string()])
+        .status();
     let _ = nginx.wait();
     for s in &mut servers {
         stop(s);

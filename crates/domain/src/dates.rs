@@ -45,6 +45,21 @@ pub fn parse_iso(text: &str) -> Option<Date> {
     .ok()
 }
 
+/// A date as people type it: ISO `2026-11-23` (what `<input type=date>` sends) or
+/// `23/11/2026`.
+pub fn parse_typed(text: &str) -> Option<Date> {
+    let t = text.trim();
+    if let Some(d) = parse_iso(t) {
+        return Some(d);
+    }
+    let mut parts = t.split('/');
+    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 {
+        return None;
+    }
+    Date::new(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?).ok()
+}
+
 /// `date` minus `months` calendar months, clamped to the end of a shorter month
 /// (2023-08-31 − 6 months = 2023-02-28).
 pub fn minus_months(date: Date, months: i32) -> Date {
@@ -108,6 +123,17 @@ pub fn next_quarter_start(date: Date) -> Date {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn parses_typed_dates() {
+        assert_eq!(parse_typed(" 2026-11-23 "), Some(date(2026, 11, 23)));
+        assert_eq!(parse_typed("23/11/2026"), Some(date(2026, 11, 23)));
+        assert_eq!(parse_typed("3/1/2026"), Some(date(2026, 1, 3)));
+        assert_eq!(parse_typed("31/02/2026"), None);
+        assert_eq!(parse_typed("23/11/26"), None);
+        assert_eq!(parse_typed("23/11/2026/1"), None);
+        assert_eq!(parse_typed("5 décembre 2006"), None);
+    }
 
     #[test]
     fn parses_only_iso_dates() {

@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod money;
 pub mod psychologist;
 pub mod records;
+pub mod referral;
 pub mod roles;
 pub mod rules;
 pub mod session;

@@ -19,6 +19,7 @@ mod db;
 pub mod directory;
 pub mod enrolment;
 mod error;
+pub mod liquidation;
 pub mod live;
 mod migrate;
 pub mod pathway;

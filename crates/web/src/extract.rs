@@ -402,7 +402,7 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), AppError> {
     } else {
         Err(AppError::rejected(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "type_de_contenu",
+            "type_invalide",
             "Corps attendu en JSON : envoyez l’en-tête Content-Type: application/json.",
         ))
     }

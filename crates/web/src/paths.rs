@@ -47,3 +47,45 @@ pub fn statement(claim_id: &str) -> String {
 pub fn api_session(claim_id: &str) -> String {
     format!("/api/seances/{claim_id}")
 }
+
+/// Referral letters: the doctor's or midwife's form and list.
+pub const LETTERS: &str = "/espace/adressages";
+/// A psychologist checks a letter's code.
+pub const LETTER_CHECK: &str = "/espace/adressages/verifier";
+/// Route of [`letter_pdf`].
+pub const LETTER_PDF_ROUTE: &str = "/espace/adressages/{code}/pdf";
+
+/// A letter to print (its code in canonical form).
+pub fn letter_pdf(code: &str) -> String {
+    format!("/espace/adressages/{code}/pdf")
+}
+
+/// The CPAM's rejected claims.
+pub const REJECTS: &str = "/espace/cpam/rejets";
+
+/// Rejected claims of one reason.
+pub fn rejects_of(reason_code: &str) -> String {
+    format!("{REJECTS}?motif={reason_code}")
+}
+
+/// Batches judged from the web: the list and the upload form.
+pub const BATCHES: &str = "/espace/cpam/lots";
+/// Routes of [`batch_job`], [`batch_decisions`] and [`batch_errors`].
+pub const BATCH_JOB_ROUTE: &str = "/espace/cpam/lots/travaux/{job}";
+pub const BATCH_DECISIONS_ROUTE: &str = "/espace/cpam/lots/{id}/decisions.csv";
+pub const BATCH_ERRORS_ROUTE: &str = "/espace/cpam/lots/{id}/erreurs.csv";
+
+/// The page following a batch being judged.
+pub fn batch_job(job: u64) -> String {
+    format!("/espace/cpam/lots/travaux/{job}")
+}
+
+/// The decisions of a batch (CSV).
+pub fn batch_decisions(batch: i64) -> String {
+    format!("/espace/cpam/lots/{batch}/decisions.csv")
+}
+
+/// The unreadable rows of a batch (CSV).
+pub fn batch_errors(batch: i64) -> String {
+    format!("/espace/cpam/lots/{batch}/erreurs.csv")
+}

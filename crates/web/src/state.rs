@@ -55,8 +55,8 @@ struct Inner {
     /// Bumped whenever the index changes.
     generation: std::sync::atomic::AtomicU64,
     cache: RwLock<SearchCache>,
-    /// Batches judged from the web, in memory (see [`crate::pages::claims::Jobs`]).
-    jobs: crate::pages::claims::Jobs,
+    /// Batches judged from the web, in memory (see [`crate::services::claims::Jobs`]).
+    jobs: crate::services::claims::Jobs,
     metrics: crate::ops::Metrics,
     /// The directory's change counter when the index was first loaded.
     loaded_version: Option<i64>,
@@ -89,7 +89,7 @@ impl AppState {
             rules,
             generation: std::sync::atomic::AtomicU64::new(0),
             cache: RwLock::new(SearchCache::default()),
-            jobs: crate::pages::claims::Jobs::default(),
+            jobs: crate::services::claims::Jobs::default(),
             metrics: crate::ops::Metrics::default(),
             loaded_version,
         })))
@@ -181,7 +181,7 @@ impl AppState {
     }
 
     /// The batches CPAM agents run from the web: progress and outcome, in memory.
-    pub fn jobs(&self) -> &crate::pages::claims::Jobs {
+    pub fn jobs(&self) -> &crate::services::claims::Jobs {
         &self.0.jobs
     }
 

@@ -619,6 +619,24 @@ fn invalid_input_is_refused_in_french_on_both_databases() {
                 .problem(StatusCode::UNPROCESSABLE_ENTITY, "adressage_invalide");
             assert!(m.contains(expected), "{label} {extra:?}: {m}");
         }
+        // Every field at fault at once, each named in `erreurs`.
+        let a = issue(letter(&[
+            ("nir", json!("206127511100563")),
+            ("date", json!("2026-13-01")),
+            ("patient_nom", json!("")),
+        ]));
+        let m = a.problem(StatusCode::UNPROCESSABLE_ENTITY, "adressage_invalide");
+        assert!(
+            m.contains("NIR invalide") && m.contains("Date du courrier invalide"),
+            "{m}"
+        );
+        let champs: Vec<Value> = a.json()["erreurs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["champ"].clone())
+            .collect();
+        assert_eq!(champs, [json!("patient_nom"), json!("nir"), json!("date")]);
         let m = issue(letter(&[("nombre_seances", json!(8))]))
             .problem(StatusCode::UNPROCESSABLE_ENTITY, "champ_inconnu");
         assert!(
@@ -627,8 +645,11 @@ fn invalid_input_is_refused_in_french_on_both_databases() {
         );
         let mut missing = letter(&[]);
         missing.as_object_mut().unwrap().remove("nir");
-        let m = issue(missing).problem(StatusCode::UNPROCESSABLE_ENTITY, "json_invalide");
+        // The problem+json code of a missing field, which `erreurs` names.
+        let a = issue(missing);
+        let m = a.problem(StatusCode::UNPROCESSABLE_ENTITY, "champ_manquant");
         assert!(m.contains("nir"), "{m}");
+        assert_eq!(a.json()["erreurs"][0]["champ"], "nir");
         let m = post_body(
             &s.state,
             "/api/adressages",

@@ -139,7 +139,7 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
             && code
                 .bytes()
                 .filter(|b| *b != b'-')
-                .all(|b| msp_web::pages::referrals::CODE_ALPHABET.contains(&b)),
+                .all(|b| msp_domain::referral::CODE_ALPHABET.contains(&b)),
         "verification code shown: {code:?}"
     );
     let row = d.text("main table tbody tr");
@@ -175,8 +175,8 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     d.type_into(&c, &code.replace('-', "").to_lowercase());
     d.set_value("#date", "2026-11-09");
     d.click_on("form[action='/espace/adressages/verifier'] button[type=submit]");
-    d.wait_for("main .alert");
-    let verdict = d.text("main .alert");
+    d.wait_for("main .notice-success");
+    let verdict = d.text("main .notice-success");
     assert!(
         verdict.contains("Courrier valable.")
             && verdict.contains("09/11/2026")
@@ -195,13 +195,14 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     d.set_value("#date", "2026-10-30");
     d.click_on("form[action='/espace/adressages/verifier'] button[type=submit]");
     d.wait_until("the refusal of the letter", || {
-        d.text("main .alert").contains("Courrier non valable.")
+        d.text("main .notice-error")
+            .contains("Courrier non valable.")
     });
     assert!(
-        d.text("main .alert")
+        d.text("main .notice-error")
             .contains("après la séance du 30/10/2026"),
         "{}",
-        d.text("main .alert")
+        d.text("main .notice-error")
     );
 
     // ---- The patient's year before recording.
@@ -360,7 +361,7 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
 /// set in the page survives), the end is announced with a link to the report.
 #[test]
 fn a_cpam_agent_follows_a_batch_without_reloads() {
-    use msp_web::pages::claims::{JobOutcome, JobState};
+    use msp_web::services::claims::{JobOutcome, JobState};
     const AGENT: (&str, &str) = ("cpam@example.org", "Agent national");
     let (db, state) = setup();
     let agent = {

@@ -489,6 +489,35 @@ fn referral_letters_on_both_databases() {
         let a = issue(&[("prescripteur_id", "12345678901")]);
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(a.body.contains("RPPS"));
+        // Every error of the form at once, each under its field, what was typed kept.
+        let a = issue(&[
+            ("nir", "206127511100563"),
+            ("date", "2026-11-24"),
+            ("contexte", "vacances"),
+        ]);
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            a.body.contains("NIR invalide")
+                && a.body.contains("jour futur")
+                && a.body.contains("Contexte inconnu"),
+            "{}",
+            a.body
+        );
+        assert!(a.body.contains("notice-error") && a.body.contains(r##"href="#nir""##));
+        for id in ["nir", "date", "contexte"] {
+            assert!(
+                a.body
+                    .contains(&format!(r#"aria-describedby="{id}-erreur""#))
+                    && a.body.contains(&format!(r#"id="{id}-erreur""#)),
+                "{id}: {}",
+                a.body
+            );
+        }
+        assert!(
+            a.body.contains(r#"value="206127511100563""#),
+            "typed NIR kept"
+        );
+        assert!(!a.body.contains(r#"aria-describedby="patient_nom-erreur""#));
         assert_eq!(count(&s.db, "SELECT COUNT(*) FROM referral_letters"), 0);
 
         let a = issue(&[]);
@@ -554,8 +583,10 @@ fn referral_letters_on_both_databases() {
             "{}",
             a.body
         );
+        assert!(a.body.contains("notice notice-success"), "{}", a.body);
         let a = verify(&code, "2026-11-01");
         assert!(a.body.contains("Courrier non valable.") && a.body.contains("après la séance"));
+        assert!(a.body.contains("notice notice-error") && !a.body.contains("notice-success"));
         let a = verify(&code, "2027-05-03");
         assert!(a.body.contains("Courrier non valable.") && a.body.contains("plus de 6 mois"));
         let a = verify("K7QM-4TXZ", "2026-11-23");

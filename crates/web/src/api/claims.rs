@@ -1,39 +1,19 @@
-//! JSON API of the CPAM's rejected claims.
-
-#![allow(unused_imports)]
-// Handlers refuse with a ready JSON answer (temporary, until converted to AppError).
-#![allow(clippy::result_large_err)]
+//! JSON API of the CPAM's rejected claims: the same service as `/espace/cpam/rejets`
+//! ([`crate::services::claims::rejects`]), rendered as JSON.
 
 use crate::AppState;
-use crate::directory::json::CodeLabel;
-use crate::pages::auth::{CurrentUser, MaybeUser, capitalize};
-use crate::pages::referrals::{self as adressages, display_code, letter_validity, parse_code};
-use crate::pages::sessions::{
-    self as seances, AmountsJson, ApiProblem, ReasonJson, SessionInput, StandingJson,
-    UNKNOWN_PATIENT, YearSummary, amo_payee_fr, api_problem, complementary_fr, date_fr,
-    identity_matches, parse_date, patient_ref, standing_json,
-};
-use crate::pages::space::audit_blocking;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use msp_domain::{AmcRoute, AmoPayee, Date, Payment, Reason, Role, Rpps, dates};
-use msp_store::live::{YearStanding, next_act, year_standing};
-use msp_store::pathway::{self, Letter, SessionLine};
-use msp_store::{Db, StoreError};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
-use utoipa::ToSchema;
-
-/// An answer, or the JSON refusal that replaces it.
-pub(crate) type ApiResult<T> = Result<T, Response>;
-
 use crate::api::sessions::reason_json;
-use crate::api::support::*;
-
-// ------------------------------------------------------------------ CPAM
+use crate::error::{AppError, AppResult, ProblemJson};
+use crate::extract::CpamAgent;
+use crate::pages::sessions::ReasonJson;
+use crate::services::audit::{Via, patient_ref};
+use crate::services::claims::{self, REJECTS_SHOWN};
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RejectCountJson {
@@ -72,11 +52,11 @@ pub struct RejectsJson {
     pub rejets: Vec<RejectJson>,
 }
 
-#[derive(Debug, utoipa::IntoParams)]
+/// The query of `GET /api/cpam/rejets` (other parameters are ignored).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct RejectParamsDoc {
-    /// A reason code (`PLAFOND`, `EEP_MANQUANTE`, …): only the claims rejected for it.
+pub struct RejectParams {
+    /// A reason code (`PLAFOND`, `EEP_MANQUANTE`, …, any case): only the claims rejected for it.
     motif: Option<String>,
 }
 
@@ -86,63 +66,34 @@ pub struct RejectParamsDoc {
     get,
     path = "/api/cpam/rejets",
     tag = "parcours",
-    params(RejectParamsDoc),
+    params(RejectParams),
     security(("session" = [])),
     responses(
         (status = 200, description = "Séances rejetées, comptées par motif, avec l’explication en français", body = RejectsJson),
-        (status = 400, description = "Motif inconnu", body = ApiProblem),
-        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
-        (status = 403, description = "Compte qui n’est pas celui d’un agent de CPAM", body = ApiProblem),
+        (status = 400, description = "Motif inconnu", body = ProblemJson),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson),
+        (status = 403, description = "Compte qui n’est pas celui d’un agent de CPAM", body = ProblemJson),
     )
 )]
 pub async fn rejects(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    either(rejects_in(state, user, q).await)
-}
-
-async fn rejects_in(
-    state: AppState,
-    user: Option<CurrentUser>,
-    q: HashMap<String, String>,
-) -> ApiResult<Response> {
-    let user = signed_in(user, &[Role::AgentCpam], "aux agents de CPAM")?;
-    let reason = match q.get("motif").map(|m| m.trim()).filter(|m| !m.is_empty()) {
-        None => None,
-        Some(m) => Some(Reason::parse(&m.to_uppercase()).ok_or_else(|| {
-            api_problem(
-                StatusCode::BAD_REQUEST,
-                "motif_inconnu",
-                format!(
-                    "Motif (motif) inconnu « {m} » : {}.",
-                    Reason::ALL.map(Reason::code).join(", ")
-                ),
-            )
-        })?),
-    };
-    let (territory, u) = (user.account.territory.clone(), user.clone());
-    let (counts, list) = store(&state, move |db| {
-        let found = crate::pages::claims::rejects_blocking(db, territory.as_deref(), reason)?;
-        let patients: BTreeSet<String> = found.1.iter().map(|r| patient_ref(&r.nir)).collect();
-        for p in patients {
-            audit_blocking(
-                db,
-                &u,
-                "lecture",
-                "patient",
-                &p,
-                "liste des séances rejetées (API)",
-            )?;
-        }
-        Ok(found)
-    })
-    .await?;
-    Ok(ok(RejectsJson {
-        departement: user.account.territory.clone(),
-        total: counts.iter().map(|(_, n)| n).sum(),
-        par_motif: counts
+    agent: CpamAgent,
+    query: Result<Query<RejectParams>, QueryRejection>,
+) -> AppResult<Json<RejectsJson>> {
+    let Query(q) = query.map_err(|_| {
+        AppError::rejected(
+            StatusCode::BAD_REQUEST,
+            "parametres_invalides",
+            "Paramètres illisibles : un seul motif (motif=PLAFOND, par exemple).",
+        )
+    })?;
+    let list = claims::rejects(&state, &agent, q.motif.as_deref(), Via::Api).await?;
+    Ok(Json(RejectsJson {
+        departement: list.territory.clone(),
+        total: list.total(),
+        par_motif: list
+            .rejects
+            .counts
             .iter()
             .map(|(r, n)| RejectCountJson {
                 code: r.code(),
@@ -150,9 +101,11 @@ async fn rejects_in(
                 nombre: *n,
             })
             .collect(),
-        motif: reason.map(|r| r.code().to_owned()),
-        limite: crate::pages::claims::REJECTS_SHOWN,
+        motif: list.reason.map(|r| r.code().to_owned()),
+        limite: REJECTS_SHOWN,
         rejets: list
+            .rejects
+            .recent
             .iter()
             .map(|r| RejectJson {
                 id: r.claim_id.clone(),

@@ -1,42 +1,25 @@
-//! JSON API of referral letters: issue, list, verify (same rules as `/espace/adressages`).
-
-#![allow(unused_imports)]
-// Handlers refuse with a ready JSON answer (temporary, until converted to AppError).
-#![allow(clippy::result_large_err)]
+//! JSON API of referral letters: issue, list, verify — the same services as
+//! `/espace/adressages` ([`crate::services::referrals`]), rendered as JSON.
 
 use crate::AppState;
 use crate::directory::json::CodeLabel;
-use crate::pages::auth::{CurrentUser, MaybeUser, capitalize};
-use crate::pages::referrals::{self as adressages, display_code, letter_validity, parse_code};
-use crate::pages::sessions::{
-    self as seances, AmountsJson, ApiProblem, ReasonJson, SessionInput, StandingJson,
-    UNKNOWN_PATIENT, YearSummary, amo_payee_fr, api_problem, complementary_fr, date_fr,
-    identity_matches, parse_date, patient_ref, standing_json,
-};
-use crate::pages::space::audit_blocking;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use msp_domain::{AmcRoute, AmoPayee, Date, Payment, Reason, Role, Rpps, dates};
-use msp_store::live::{YearStanding, next_act, year_standing};
-use msp_store::pathway::{self, Letter, SessionLine};
-use msp_store::{Db, StoreError};
-use serde::de::DeserializeOwned;
+use crate::error::{AppError, AppResult, ProblemJson};
+use crate::extract::{ApiJson, Prescriber, Psychologist};
+use crate::paths;
+use crate::services::audit::Via;
+use crate::services::referrals::{self, LetterCheck, NewLetter};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use msp_domain::referral::{context_label, display_code, valid_until};
+use msp_store::pathway::Letter;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
 use utoipa::ToSchema;
-
-/// An answer, or the JSON refusal that replaces it.
-pub(crate) type ApiResult<T> = Result<T, Response>;
-
-use crate::api::support::*;
-
-// ------------------------------------------------------------------ referral letters
 
 /// A referral letter as a doctor or midwife issues it. It never states a number of sessions:
 /// the API refuses any field other than these.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LetterInput {
     /// RPPS of the doctor or midwife (11 digits; spaces allowed).
     pub identifiant_prescripteur: String,
@@ -53,13 +36,17 @@ pub struct LetterInput {
     pub contexte: Option<String>,
 }
 
-const LETTER_FIELDS: &[&str] = &[
-    "identifiant_prescripteur",
-    "patient_nom",
-    "nir",
-    "date",
-    "contexte",
-];
+impl From<LetterInput> for NewLetter {
+    fn from(i: LetterInput) -> NewLetter {
+        NewLetter {
+            rpps: i.identifiant_prescripteur,
+            patient_name: i.patient_nom,
+            nir: i.nir,
+            date: i.date,
+            context: i.contexte,
+        }
+    }
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReferrerJson {
@@ -91,21 +78,6 @@ pub struct LetterJson {
     pub pdf: Option<String>,
 }
 
-/// The last session date `d` for which a letter dated `letter` is not older than `months`
-/// (the bound of [`letter_validity`]: `letter >= d - months`).
-fn valid_until(letter: Date, months: i32) -> Date {
-    let mut d = letter
-        .checked_add(jiff::Span::new().months(months))
-        .unwrap_or(letter);
-    for _ in 0..4 {
-        match d.tomorrow() {
-            Ok(next) if dates::minus_months(next, months) <= letter => d = next,
-            _ => break,
-        }
-    }
-    d
-}
-
 fn letter_json(l: &Letter, months: i32, with_pdf: bool) -> LetterJson {
     LetterJson {
         code: display_code(&l.code),
@@ -117,14 +89,14 @@ fn letter_json(l: &Letter, months: i32, with_pdf: bool) -> LetterJson {
         prescripteur: ReferrerJson {
             nom: l.referrer_name.clone(),
             type_prescripteur: l.referrer_kind.code(),
-            libelle: adressages::kind_fr(l.referrer_kind),
+            libelle: l.referrer_kind.label_fr(),
             identifiant: l.referrer_id.clone(),
         },
         contexte: l.context.as_ref().map(|c| CodeLabel {
             code: c.clone(),
-            libelle: adressages::context_fr(c).to_owned(),
+            libelle: context_label(c).unwrap_or(c).to_owned(),
         }),
-        pdf: with_pdf.then(|| format!("/espace/adressages/{}/pdf", l.code)),
+        pdf: with_pdf.then(|| paths::letter_pdf(&l.code)),
     }
 }
 
@@ -137,90 +109,34 @@ fn letter_json(l: &Letter, months: i32, with_pdf: bool) -> LetterJson {
     security(("session" = [])),
     responses(
         (status = 201, description = "Courrier émis : code de vérification, dates, patient, prescripteur", body = LetterJson),
-        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
-        (status = 403, description = "Compte qui n’est ni médecin ni sage-femme", body = ApiProblem),
-        (status = 415, description = "Corps qui n’est pas du JSON", body = ApiProblem),
-        (status = 422, description = "Champ invalide (RPPS, nom, NIR, date, contexte) ou champ inconnu — un courrier ne fixe jamais de nombre de séances : rien n’est enregistré", body = ApiProblem),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson),
+        (status = 403, description = "Compte qui n’est ni médecin ni sage-femme", body = ProblemJson),
+        (status = 415, description = "Corps qui n’est pas du JSON", body = ProblemJson),
+        (status = 422, description = "Champ invalide (RPPS, nom, NIR, date, contexte : tous nommés dans `erreurs`) ou champ inconnu — un courrier ne fixe jamais de nombre de séances : rien n’est enregistré", body = ProblemJson),
     )
 )]
 pub async fn issue_letter(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    either(issue_letter_in(state, user, headers, body).await)
-}
-
-async fn issue_letter_in(
-    state: AppState,
-    user: Option<CurrentUser>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let user = signed_in(
-        user,
-        &[Role::Medecin, Role::SageFemme],
-        "aux médecins et aux sages-femmes",
-    )?;
-    let kind = adressages::kind_of(user.role()).ok_or_else(|| internal(&"rôle"))?;
-    let input: LetterInput = json_body(
-        &headers,
-        &body,
-        LETTER_FIELDS,
-        " Un courrier d’adressage ne fixe jamais de nombre de séances.",
-    )?;
-    let today = state.today();
-    // The page's checks, on the page's field names.
-    let form: HashMap<String, String> = [
-        ("prescripteur_id", input.identifiant_prescripteur),
-        ("patient_nom", input.patient_nom),
-        ("nir", input.nir),
-        (
-            "date",
-            input
-                .date
-                .filter(|d| !d.trim().is_empty())
-                .unwrap_or_else(|| today.to_string()),
-        ),
-        ("contexte", input.contexte.unwrap_or_default()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    let letter = adressages::letter_from_form(&form, kind, &user, today)
-        .map_err(|m| api_problem(StatusCode::UNPROCESSABLE_ENTITY, "adressage_invalide", m))?;
-    let u = user.clone();
-    let stored = store(&state, move |db| {
-        db.transaction(|tx| {
-            for _ in 0..10 {
-                let l = Letter {
-                    code: adressages::new_code(),
-                    ..letter.clone()
-                };
-                if pathway::insert_letter(tx, &l)? {
-                    audit_blocking(
-                        tx,
-                        &u,
-                        "emission",
-                        "patient",
-                        &patient_ref(&l.patient_nir),
-                        &format!("courrier d’adressage {} (API)", l.code),
-                    )?;
-                    return Ok(l);
-                }
-            }
-            Err(StoreError::Conflict(
-                "aucun code de vérification libre, réessayez".into(),
-            ))
-        })
-    })
-    .await?;
-    Ok(created(letter_json(
-        &stored,
-        state.rules().referral_validity_months,
-        true,
-    )))
+    who: Prescriber,
+    body: Result<ApiJson<LetterInput>, AppError>,
+) -> AppResult<(StatusCode, Json<LetterJson>)> {
+    let ApiJson(input) = body.map_err(|e| match e {
+        AppError::Rejected(mut p) if p.code == "champ_inconnu" => {
+            p.message
+                .push_str(" Un courrier d’adressage ne fixe jamais de nombre de séances.");
+            AppError::Rejected(p)
+        }
+        other => other,
+    })?;
+    let letter = referrals::issue_letter(&state, &who, input.into(), Via::Api).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(letter_json(
+            &letter,
+            state.rules().referral_validity_months,
+            true,
+        )),
+    ))
 }
 
 /// The letters the signed-in doctor or midwife issued, newest first (SPEC §2).
@@ -231,35 +147,27 @@ async fn issue_letter_in(
     security(("session" = [])),
     responses(
         (status = 200, description = "Courriers émis par ce compte, du plus récent au plus ancien", body = [LetterJson]),
-        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
-        (status = 403, description = "Compte qui n’est ni médecin ni sage-femme", body = ApiProblem),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson),
+        (status = 403, description = "Compte qui n’est ni médecin ni sage-femme", body = ProblemJson),
     )
 )]
-pub async fn my_letters(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Response {
-    either(my_letters_in(state, user).await)
-}
-
-async fn my_letters_in(state: AppState, user: Option<CurrentUser>) -> ApiResult<Response> {
-    let user = signed_in(
-        user,
-        &[Role::Medecin, Role::SageFemme],
-        "aux médecins et aux sages-femmes",
-    )?;
-    let (id, u) = (user.account.id, user.clone());
-    // As the page: one audit line per patient shown.
-    let letters = store(&state, move |db| {
-        adressages::letters_read(db, &u, id, "courriers d’adressage émis (API)")
-    })
-    .await?;
+pub async fn my_letters(
+    State(state): State<AppState>,
+    who: Prescriber,
+) -> AppResult<Json<Vec<LetterJson>>> {
+    let letters = referrals::prescriber_letters(&state, &who, Via::Api).await?;
     let months = state.rules().referral_validity_months;
-    Ok(ok(letters
-        .iter()
-        .map(|l| letter_json(l, months, true))
-        .collect::<Vec<_>>()))
+    Ok(Json(
+        letters
+            .iter()
+            .map(|l| letter_json(l, months, true))
+            .collect(),
+    ))
 }
 
 /// A letter's code and the date of the session it should cover.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct VerificationInput {
     /// Verification code (`K7QM-4TXZ`; case, spaces and dashes ignored).
     pub code: String,
@@ -287,62 +195,31 @@ pub struct VerificationJson {
     security(("session" = [])),
     responses(
         (status = 200, description = "Courrier trouvé : valable ou non pour cette date, et pourquoi", body = VerificationJson),
-        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
-        (status = 403, description = "Compte qui n’est pas celui d’un psychologue", body = ApiProblem),
-        (status = 415, description = "Corps qui n’est pas du JSON", body = ApiProblem),
-        (status = 422, description = "Code mal formé ou inconnu, date de séance invalide", body = ApiProblem),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson),
+        (status = 403, description = "Compte qui n’est pas celui d’un psychologue conventionné", body = ProblemJson),
+        (status = 415, description = "Corps qui n’est pas du JSON", body = ProblemJson),
+        (status = 422, description = "Code mal formé ou inconnu, date de séance invalide", body = ProblemJson),
     )
 )]
 pub async fn verify_letter(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    either(verify_letter_in(state, user, headers, body).await)
-}
-
-async fn verify_letter_in(
-    state: AppState,
-    user: Option<CurrentUser>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let user = signed_in(user, &[Role::Psychologue], "aux psychologues")?;
-    let input: VerificationInput = json_body(&headers, &body, &["code", "date_seance"], "")?;
-    let invalid = |code, m: String| api_problem(StatusCode::UNPROCESSABLE_ENTITY, code, m);
-    let code = parse_code(&input.code).map_err(|m| invalid("code_invalide", m))?;
-    let session = match input.date_seance.as_deref().map(str::trim) {
-        None | Some("") => state.today(),
-        Some(d) => parse_date(d).ok_or_else(|| {
-            invalid(
-                "date_seance_invalide",
-                "Date de la séance (date_seance) invalide : attendue sous la forme AAAA-MM-JJ ou JJ/MM/AAAA.".into(),
-            )
-        })?,
+    who: Psychologist,
+    ApiJson(input): ApiJson<VerificationInput>,
+) -> AppResult<Json<VerificationJson>> {
+    let check = LetterCheck {
+        code: input.code,
+        session_date: input.date_seance,
     };
-    let u = user.clone();
-    let letter = store(&state, move |db| {
-        adressages::letter_checked(db, &u, &code, " (API)")
-    })
-    .await?
-    .ok_or_else(|| {
-        invalid(
-            "courrier_inconnu",
-            "Aucun courrier d’adressage ne porte ce code de vérification (code).".into(),
-        )
-    })?;
-    let rules = state.rules();
-    let verdict = letter_validity(rules, letter.letter_date, letter.referrer_kind, session);
-    let (valable, explication) = match verdict {
+    let v = referrals::verify_letter(&state, &who, check, Via::Api).await?;
+    let (valable, explication) = match v.verdict {
         Ok(m) => (true, m),
         Err(m) => (false, m),
     };
-    Ok(ok(VerificationJson {
+    Ok(Json(VerificationJson {
         valable,
         explication,
-        date_seance: session.to_string(),
-        courrier: letter_json(&letter, rules.referral_validity_months, false),
+        date_seance: v.session.to_string(),
+        courrier: letter_json(&v.letter, state.rules().referral_validity_months, false),
     }))
 }
 
@@ -351,36 +228,4 @@ pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
     utoipa_axum::router::OpenApiRouter::new()
         .routes(utoipa_axum::routes!(issue_letter, my_letters))
         .routes(utoipa_axum::routes!(verify_letter))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use jiff::civil::date;
-
-    #[test]
-    fn validity_end_matches_the_rule() {
-        let rules = msp_domain::Rules::standard();
-        let doc = msp_domain::ReferrerKind::Medecin;
-        for letter in [
-            date(2022, 9, 29),
-            date(2023, 8, 31),
-            date(2024, 2, 29),
-            date(2026, 11, 2),
-            date(2023, 12, 31),
-        ] {
-            let end = valid_until(letter, 6);
-            assert!(
-                letter_validity(&rules, letter, doc, end).is_ok(),
-                "{letter} valid on {end}"
-            );
-            let after = end.tomorrow().unwrap();
-            assert!(
-                letter_validity(&rules, letter, doc, after).is_err(),
-                "{letter} no longer valid on {after}"
-            );
-        }
-        assert_eq!(valid_until(date(2022, 9, 29), 6), date(2023, 3, 29));
-        assert_eq!(valid_until(date(2023, 8, 31), 6), date(2024, 2, 29));
-    }
 }

@@ -1,5 +1,6 @@
-//! The CPAM agent's side of the claims: rejected claims with their reasons, and batch
-//! adjudication from the web (the same engine and file format as `msp adjudicate`).
+//! The CPAM agent's pages about claims: rejected claims with their reasons, and batch
+//! adjudication from the web. The actions are [`crate::services::claims`]'; this module reads
+//! the requests and renders.
 //!
 //! | Route | Who |
 //! |---|---|
@@ -8,187 +9,92 @@
 //! | `GET /espace/cpam/lots/travaux/{job}` | CPAM agents without a département: a batch's step and progress while it runs (updated in place every 2 s by a script), then its report, or why nothing was judged |
 //! | `GET /espace/cpam/lots/{id}/decisions.csv` | CPAM agents without a département: the decisions of a batch's claims |
 //! | `GET /espace/cpam/lots/{id}/erreurs.csv` | CPAM agents without a département: a batch's unreadable rows (`line,column,message`, as `msp adjudicate --errors`; no NIR) |
-//!
-//! Jobs ([`Jobs`], held by the [`AppState`]) live in memory: a restart forgets them, while the
-//! batch itself is committed whole or not at all, its unreadable rows with it.
-
-// Handlers refuse with a ready French page; boxing it would buy nothing here.
-#![allow(clippy::result_large_err)]
 
 use crate::AppState;
-use crate::pages::auth::{CurrentUser, blocking, capitalize};
-use crate::pages::sessions::{date_fr, patient_ref};
-use crate::pages::space::{audit_blocking, layout, refusal};
+use crate::error::{AppError, AppResult};
+use crate::extract::{CpamAgent, CurrentUser};
+use crate::paths;
+use crate::services::audit::Via;
+use crate::services::claims::{
+    self, JobOutcome, JobState, MAX_BATCH_BYTES, REJECTS_SHOWN, RejectList, STEPS, UNREADABLE_SHOWN,
+};
+use crate::views::{self, Frame, Notice, date_fr, notice};
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use jiff::{SignedDuration, Timestamp};
-use maud::html;
-use msp_domain::{Claim, Decision, Nir, Reason, Role};
-use msp_interchange::{CsvReader, DecisionWriter, ErrorReportWriter, RowError};
-use msp_store::batch_errors::{self, BatchError};
-use msp_store::claims::BatchOutcome;
-use msp_store::{Db, StoreError, Value};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard, PoisonError};
-
-/// Largest claims file accepted from the web (larger batches go through `msp adjudicate`).
-pub const MAX_BATCH_BYTES: usize = 20 * 1024 * 1024;
-/// Rejected claims shown at most on one page.
-pub const REJECTS_SHOWN: i64 = 200;
+use maud::{Markup, html};
+use msp_interchange::{DecisionWriter, ErrorReportWriter, RowError};
+use msp_store::liquidation::BatchSummary;
+use std::ops::Deref;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/espace/cpam/rejets", get(rejects))
+        .route(paths::REJECTS, get(rejects))
         .route(
-            "/espace/cpam/lots",
+            paths::BATCHES,
             get(batches_page)
                 .post(upload_batch)
                 .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES + 64 * 1024)),
         )
-        .route("/espace/cpam/lots/travaux/{job}", get(job_page))
-        .route("/espace/cpam/lots/{id}/decisions.csv", get(batch_decisions))
-        .route("/espace/cpam/lots/{id}/erreurs.csv", get(batch_errors_csv))
+        .route(paths::BATCH_JOB_ROUTE, get(job_page))
+        .route(paths::BATCH_DECISIONS_ROUTE, get(batch_decisions))
+        .route(paths::BATCH_ERRORS_ROUTE, get(batch_errors_csv))
 }
 
-/// A rejected claim as the agent sees it.
-#[derive(Debug, Clone)]
-pub(crate) struct Reject {
-    pub(crate) claim_id: String,
-    pub(crate) rpps: String,
-    pub(crate) nir: Nir,
-    pub(crate) session_date: msp_domain::Date,
-    pub(crate) received_date: msp_domain::Date,
-    pub(crate) act: String,
-    pub(crate) reason: Reason,
+/// A CPAM agent of national scope, checked before a batch's body is read.
+struct NationalAgent(CpamAgent);
+
+impl FromRequestParts<AppState> for NationalAgent {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let agent = CpamAgent::from_request_parts(parts, state).await?;
+        claims::require_national(&agent)?;
+        Ok(NationalAgent(agent))
+    }
 }
 
-/// Rejections counted by reason, and the most recent ones.
-pub(crate) type Rejects = (Vec<(Reason, i64)>, Vec<Reject>);
-
-pub(crate) fn rejects_blocking(
-    db: &mut Db,
-    territory: Option<&str>,
-    reason: Option<Reason>,
-) -> Result<Rejects, StoreError> {
-    let mut where_ = String::from("c.status = 'rejected'");
-    let mut params: Vec<Value> = Vec::new();
-    if let Some(t) = territory {
-        params.push(t.into());
-        where_.push_str(&format!(
-            " AND c.rpps IN (SELECT rpps FROM conventions WHERE cpam = ${})",
-            params.len()
-        ));
+impl Deref for NationalAgent {
+    type Target = CpamAgent;
+    fn deref(&self) -> &CpamAgent {
+        &self.0
     }
-    let counts = db
-        .query(
-            &format!(
-                "SELECT c.reason, CAST(COUNT(*) AS BIGINT) FROM claims c WHERE {where_} GROUP BY c.reason"
-            ),
-            &params,
-        )?
-        .iter()
-        .filter_map(|r| {
-            Some((
-                Reason::parse(r.text(0).ok()?)?,
-                r.int(1).ok()?,
-            ))
-        })
-        .collect::<BTreeMap<_, _>>()
-        .into_iter()
-        .collect();
-    if let Some(r) = reason {
-        params.push(r.code().into());
-        where_.push_str(&format!(" AND c.reason = ${}", params.len()));
-    }
-    params.push(Value::Int(REJECTS_SHOWN));
-    let rows = db.query(
-        &format!(
-            "SELECT c.claim_id, c.rpps, c.nir, c.session_date, c.received_date, c.act, c.reason
-             FROM claims c WHERE {where_}
-             ORDER BY c.received_date DESC, c.session_date DESC, c.claim_id LIMIT ${}",
-            params.len()
-        ),
-        &params,
-    )?;
-    let list = rows
-        .iter()
-        .map(|r| {
-            Ok(Reject {
-                claim_id: r.string(0)?,
-                rpps: r.string(1)?,
-                nir: Nir::parse(r.text(2)?).map_err(|e| StoreError::Invalid(e.to_string()))?,
-                session_date: r.date(3)?,
-                received_date: r.date(4)?,
-                act: r.string(5)?,
-                reason: Reason::parse(r.text(6)?)
-                    .ok_or_else(|| StoreError::Invalid("motif".into()))?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok((counts, list))
 }
 
 /// `GET /espace/cpam/rejets`.
 async fn rejects(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if let Err(r) = user.require(&[Role::AgentCpam]) {
-        return r;
-    }
-    let reason = match q.get("motif").map(String::as_str).filter(|m| !m.is_empty()) {
-        None => None,
-        Some(m) => match Reason::parse(m) {
-            Some(r) => Some(r),
-            None => {
-                return refusal(
-                    Some(&user),
-                    StatusCode::BAD_REQUEST,
-                    "Motif inconnu",
-                    &format!("« {m} » n’est pas un motif de rejet."),
-                );
-            }
-        },
-    };
-    let (territory, u) = (user.account.territory.clone(), user.clone());
-    let found = blocking(&state, move |db| {
-        let found = rejects_blocking(db, territory.as_deref(), reason)?;
-        let patients: std::collections::BTreeSet<String> =
-            found.1.iter().map(|r| patient_ref(&r.nir)).collect();
-        for p in patients {
-            audit_blocking(
-                db,
-                &u,
-                "lecture",
-                "patient",
-                &p,
-                "liste des séances rejetées",
-            )?;
-        }
-        Ok(found)
-    })
-    .await;
-    let (counts, list) = match found {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    agent: CpamAgent,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> AppResult<Response> {
+    let list = claims::rejects(
+        &state,
+        &agent,
+        q.get("motif").map(String::as_str),
+        Via::Page,
+    )
+    .await?;
+    Ok(rejects_view(&agent, &list).into_response())
+}
+
+fn rejects_view(user: &CurrentUser, list: &RejectList) -> Markup {
+    let (counts, recent) = (&list.rejects.counts, &list.rejects.recent);
     let body = html! {
         h1 { "Séances rejetées" }
-        @if let Some(t) = &user.account.territory {
+        @if let Some(t) = &list.territory {
             p { "Psychologues conventionnés par la CPAM du département " (t) "." }
         }
         table {
-            caption { (total) " séance(s) rejetée(s), par motif" }
+            caption { (list.total()) " séance(s) rejetée(s), par motif" }
             thead { tr { th scope="col" { "Motif" } th scope="col" { "Explication" } th scope="col" { "Nombre" } } }
             tbody {
-                @for (r, n) in &counts {
+                @for (r, n) in counts {
                     tr {
-                        td { a href=(format!("/espace/cpam/rejets?motif={}", r.code())) { code { (r.code()) } } }
+                        td { a href=(paths::rejects_of(r.code())) { code { (r.code()) } } }
                         td { (r.explanation_fr()) }
                         td { (n) }
                     }
@@ -196,20 +102,20 @@ async fn rejects(
             }
         }
         h2 {
-            @if let Some(r) = reason { "Motif " (r.code()) } @else { "Les plus récentes" }
-            " (" (list.len()) " au plus " (REJECTS_SHOWN) ")"
+            @if let Some(r) = list.reason { "Motif " (r.code()) } @else { "Les plus récentes" }
+            " (" (recent.len()) " au plus " (REJECTS_SHOWN) ")"
         }
-        @if reason.is_some() { p { a href="/espace/cpam/rejets" { "Tous les motifs" } } }
+        @if list.reason.is_some() { p { a href=(paths::REJECTS) { "Tous les motifs" } } }
         table {
             thead { tr {
                 th scope="col" { "Reçue le" } th scope="col" { "Séance" } th scope="col" { "Psychologue (RPPS)" }
                 th scope="col" { "Patient" } th scope="col" { "Acte" } th scope="col" { "Motif" }
             } }
             tbody {
-                @for r in &list {
+                @for r in recent {
                     tr {
                         td { (date_fr(r.received_date)) }
-                        td { a href=(format!("/espace/seances/{}", r.claim_id)) { (date_fr(r.session_date)) } }
+                        td { a href=(paths::session(&r.claim_id)) { (date_fr(r.session_date)) } }
                         td { (r.rpps) }
                         td { (r.nir.masked()) }
                         td { (r.act) }
@@ -219,287 +125,81 @@ async fn rejects(
             }
         }
     };
-    layout(Some(&user), "Séances rejetées", body).into_response()
+    views::layout(&Frame::new(Some(user), "Séances rejetées"), body)
 }
 
-/// Batches are run by agents with a national scope: a département agent would judge claims of
-/// other départements.
-fn require_national_agent(user: &CurrentUser) -> Result<(), Response> {
-    user.require(&[Role::AgentCpam])?;
-    match &user.account.territory {
-        None => Ok(()),
-        Some(t) => Err(refusal(
-            Some(user),
-            StatusCode::FORBIDDEN,
-            "Accès refusé",
-            &format!(
-                "La liquidation des lots est réservée aux agents de portée nationale ; votre compte est limité au département {t}."
-            ),
-        )),
-    }
+async fn batches_page(State(state): State<AppState>, agent: NationalAgent) -> AppResult<Response> {
+    let batches = claims::recent_batches(&state, &agent).await?;
+    Ok(batches_view(&agent, &batches, None, None).into_response())
 }
 
-fn unknown_batch(user: &CurrentUser) -> Response {
-    refusal(
-        Some(user),
-        StatusCode::NOT_FOUND,
-        "Lot introuvable",
-        "Aucun lot ne porte ce numéro.",
-    )
+/// What the batches page says above its form.
+enum BatchNotice<'a> {
+    /// The batch was refused or failed: why.
+    Refused(&'a str),
+    /// The report of a batch judged.
+    Report(&'a JobOutcome),
 }
 
-/// How long a finished job stays in memory; its batch and errors report stay in the database.
-pub const JOB_KEPT: SignedDuration = SignedDuration::from_hours(1);
-
-/// Rows of unreadable lines shown on a batch's report (all are in its errors report).
-pub const UNREADABLE_SHOWN: usize = 50;
-
-/// The steps of a batch judged from the web, in order, as its page names them.
-pub const STEPS: [&str; 6] = [
-    "Recherche des séances déjà jugées",
-    "Chargement de l’historique des patients",
-    "Jugement des séances",
-    "Enregistrement des décisions",
-    "Enregistrement des lignes illisibles et du journal d’audit",
-    "Mise à jour des statistiques",
-];
-
-/// A batch judged from the web, as its page shows it.
-#[derive(Debug, Clone)]
-pub struct JobState {
-    /// The agent who sent the file.
-    pub account_id: i64,
-    pub file_name: String,
-    /// The current step, from 1 to `STEPS.len()`, and its French label.
-    pub step: usize,
-    pub stage: String,
-    /// Progress of the current step.
-    pub done: u64,
-    pub total: u64,
-    pub started_at: Timestamp,
-    pub finished_at: Option<Timestamp>,
-    /// `None` while running; then what the batch did, or why nothing was judged (French).
-    pub result: Option<Result<JobOutcome, String>>,
-}
-
-impl JobState {
-    /// A job at its first step, `claims` claims to judge.
-    pub fn new(account_id: i64, file_name: &str, claims: u64, started_at: Timestamp) -> Self {
-        JobState {
-            account_id,
-            file_name: file_name.to_owned(),
-            step: 1,
-            stage: STEPS[0].to_owned(),
-            done: 0,
-            total: claims,
-            started_at,
-            finished_at: None,
-            result: None,
-        }
-    }
-
-    /// Progress of the current step, in whole percent.
-    pub fn percent(&self) -> u64 {
-        (self.done.min(self.total) * 100)
-            .checked_div(self.total)
-            .unwrap_or(0)
-    }
-}
-
-/// What a web batch did.
-#[derive(Debug, Clone, Default)]
-pub struct JobOutcome {
-    pub batch_id: i64,
-    /// Readable rows, judged.
-    pub claims: usize,
-    pub accepted: usize,
-    pub by_reason: BTreeMap<Reason, usize>,
-    /// Claims whose id an earlier batch judged (their decision is repeated).
-    pub already_judged: usize,
-    /// Unreadable rows (none judged), and the first [`UNREADABLE_SHOWN`] of them, with messages
-    /// as stored (no NIR).
-    pub unreadable: usize,
-    pub first_unreadable: Vec<BatchError>,
-}
-
-impl JobOutcome {
-    fn new(outcome: &BatchOutcome, errors: &[BatchError]) -> Self {
-        let mut report = JobOutcome {
-            batch_id: outcome.batch_id,
-            claims: outcome.decisions.len(),
-            already_judged: outcome.already_judged,
-            unreadable: errors.len(),
-            first_unreadable: errors
-                .iter()
-                .take(UNREADABLE_SHOWN)
-                .map(|e| BatchError {
-                    message: batch_errors::safe_message(&e.field, &e.message),
-                    ..e.clone()
-                })
-                .collect(),
-            ..JobOutcome::default()
-        };
-        for d in &outcome.decisions {
-            match d {
-                Decision::Accepted(_) => report.accepted += 1,
-                Decision::Rejected(r) => *report.by_reason.entry(*r).or_insert(0) += 1,
+fn report_view(r: &JobOutcome) -> Markup {
+    html! {
+        (notice(Notice::Success, html! {
+            p {
+                strong { "Lot " (r.batch_id) " jugé. " }
+                (r.claims) " ligne(s) lue(s) : " (r.accepted) " acceptée(s), "
+                (r.rejected()) " rejetée(s)"
+                @if r.already_judged > 0 { ", dont " (r.already_judged) " déjà jugée(s) par un lot précédent (décision reprise)" }
+                @if r.unreadable > 0 { " ; " (r.unreadable) " ligne(s) illisible(s), non traitée(s)" }
+                "."
+            }
+            p { a href=(paths::batch_decisions(r.batch_id)) { "Télécharger les décisions du lot (CSV)" } }
+            @if r.unreadable > 0 {
+                p { a href=(paths::batch_errors(r.batch_id)) { "Télécharger le rapport des lignes illisibles (CSV)" } }
+            }
+        }))
+        @if !r.by_reason.is_empty() {
+            table {
+                caption { "Rejets par motif" }
+                thead { tr { th scope="col" { "Motif" } th scope="col" { "Nombre" } } }
+                tbody { @for (reason, n) in &r.by_reason { tr { td { code { (reason.code()) } " " (reason.explanation_fr()) } td { (n) } } } }
             }
         }
-        report
-    }
-}
-
-/// The batches judged from the web, by job number, in memory: a restart forgets them (the
-/// batches themselves are committed whole or not at all).
-#[derive(Default)]
-pub struct Jobs {
-    table: Mutex<JobTable>,
-}
-
-#[derive(Default)]
-struct JobTable {
-    last: u64,
-    jobs: HashMap<u64, JobState>,
-}
-
-impl Jobs {
-    fn lock(&self) -> MutexGuard<'_, JobTable> {
-        self.table.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Registers a job and returns its number; first forgets the jobs finished more than
-    /// [`JOB_KEPT`] ago.
-    pub fn add(&self, job: JobState) -> u64 {
-        let now = Timestamp::now();
-        let mut table = self.lock();
-        table.jobs.retain(|_, j| {
-            j.finished_at
-                .is_none_or(|f| now.duration_since(f) < JOB_KEPT)
-        });
-        table.last += 1;
-        let id = table.last;
-        table.jobs.insert(id, job);
-        id
-    }
-
-    /// A copy of the job's state.
-    pub fn get(&self, id: u64) -> Option<JobState> {
-        self.lock().jobs.get(&id).cloned()
-    }
-
-    /// Moves a running job to `step` (from 1 to `STEPS.len()`), with that step's progress.
-    pub fn progress(&self, id: u64, step: usize, done: u64, total: u64) {
-        let step = step.clamp(1, STEPS.len());
-        if let Some(j) = self.lock().jobs.get_mut(&id)
-            && j.result.is_none()
-        {
-            j.step = step;
-            j.stage = STEPS[step - 1].to_owned();
-            j.done = done;
-            j.total = total;
-        }
-    }
-
-    /// Records the end of a job: what the batch did, or why nothing was judged.
-    pub fn finish(&self, id: u64, result: Result<JobOutcome, String>) {
-        if let Some(j) = self.lock().jobs.get_mut(&id) {
-            j.finished_at = Some(Timestamp::now());
-            j.result = Some(result);
+        @if !r.first_unreadable.is_empty() {
+            table {
+                caption { "Lignes illisibles (" (UNREADABLE_SHOWN) " premières)" }
+                thead { tr { th scope="col" { "Ligne" } th scope="col" { "Colonne" } th scope="col" { "Problème" } } }
+                tbody { @for e in &r.first_unreadable { tr { td { (e.line) } td { (e.field) } td { (e.message) } } } }
+            }
         }
     }
 }
 
-#[derive(Debug, Clone)]
-struct BatchRow {
-    id: i64,
-    source: String,
-    started_at: Timestamp,
-    claims: i64,
-    accepted: i64,
-    rejected: i64,
-    unreadable: i64,
-}
-
-fn recent_batches(db: &mut Db) -> Result<Vec<BatchRow>, StoreError> {
-    db.query(
-        "SELECT b.batch_id, b.source, b.started_at, b.claims, b.accepted, b.rejected,
-                (SELECT CAST(COUNT(*) AS BIGINT) FROM batch_errors e WHERE e.batch_id = b.batch_id)
-         FROM batches b ORDER BY b.batch_id DESC LIMIT 20",
-        &[],
-    )?
-    .iter()
-    .map(|r| {
-        Ok(BatchRow {
-            id: r.int(0)?,
-            source: r.string(1)?,
-            started_at: r.timestamp(2)?,
-            claims: r.int(3)?,
-            accepted: r.int(4)?,
-            rejected: r.int(5)?,
-            unreadable: r.int(6)?,
-        })
-    })
-    .collect()
-}
-
-async fn batches_page(State(state): State<AppState>, user: CurrentUser) -> Response {
-    if let Err(r) = require_national_agent(&user) {
-        return r;
-    }
-    batches_view(&state, &user, StatusCode::OK, None, None).await
-}
-
-async fn batches_view(
-    state: &AppState,
+fn batches_view(
     user: &CurrentUser,
-    status: StatusCode,
-    error: Option<&str>,
-    report: Option<&JobOutcome>,
-) -> Response {
-    let batches = match blocking(state, recent_batches).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+    batches: &[BatchSummary],
+    said: Option<BatchNotice<'_>>,
+    file_error: Option<&str>,
+) -> Markup {
     let body = html! {
         h1 { "Liquidation des feuilles de soins" }
-        @if let Some(e) = error { div class="alert" role="alert" { p { (e) } } }
-        @if let Some(r) = report {
-            div class="alert" role="status" {
-                p {
-                    strong { "Lot " (r.batch_id) " jugé. " }
-                    (r.claims) " ligne(s) lue(s) : " (r.accepted) " acceptée(s), "
-                    (r.by_reason.values().sum::<usize>()) " rejetée(s)"
-                    @if r.already_judged > 0 { ", dont " (r.already_judged) " déjà jugée(s) par un lot précédent (décision reprise)" }
-                    @if r.unreadable > 0 { " ; " (r.unreadable) " ligne(s) illisible(s), non traitée(s)" }
-                    "."
-                }
-                p { a href=(format!("/espace/cpam/lots/{}/decisions.csv", r.batch_id)) { "Télécharger les décisions du lot (CSV)" } }
-                @if r.unreadable > 0 {
-                    p { a href=(format!("/espace/cpam/lots/{}/erreurs.csv", r.batch_id)) { "Télécharger le rapport des lignes illisibles (CSV)" } }
-                }
-            }
-            @if !r.by_reason.is_empty() {
-                table {
-                    caption { "Rejets par motif" }
-                    thead { tr { th scope="col" { "Motif" } th scope="col" { "Nombre" } } }
-                    tbody { @for (reason, n) in &r.by_reason { tr { td { code { (reason.code()) } " " (reason.explanation_fr()) } td { (n) } } } }
-                }
-            }
-            @if !r.first_unreadable.is_empty() {
-                table {
-                    caption { "Lignes illisibles (" (UNREADABLE_SHOWN) " premières)" }
-                    thead { tr { th scope="col" { "Ligne" } th scope="col" { "Colonne" } th scope="col" { "Problème" } } }
-                    tbody { @for e in &r.first_unreadable { tr { td { (e.line) } td { (e.field) } td { (e.message) } } } }
-                }
-            }
+        @match said {
+            Some(BatchNotice::Refused(m)) => (notice(Notice::Error, html! { p { (m) } })),
+            Some(BatchNotice::Report(r)) => (report_view(r)),
+            None => {}
+        }
+        @if let Some(m) = file_error {
+            (views::form_errors("Rien n’a été jugé :", &[("fichier", m.to_owned())]))
         }
         h2 { "Juger un lot" }
         p { "Fichier CSV des séances (format des échanges, colonnes claim_id, received_date, rpps, nir, session_date, act, amount, …). Le lot est jugé en entier ou pas du tout ; une séance déjà jugée garde sa décision. Une page suit l’avancement du jugement." }
-        form method="post" action="/espace/cpam/lots" enctype="multipart/form-data" class="search" {
+        form method="post" action=(paths::BATCHES) enctype="multipart/form-data" class="search" {
             input type="hidden" name="_csrf" value=(user.csrf);
             div class="field" {
                 label for="fichier" { "Fichier des séances (CSV, " (MAX_BATCH_BYTES / 1024 / 1024) " Mo au plus)" }
-                input id="fichier" name="fichier" type="file" accept=".csv,text/csv" required;
+                input id="fichier" name="fichier" type="file" accept=".csv,text/csv" required
+                    aria-invalid=[file_error.is_some().then_some("true")]
+                    aria-describedby=[file_error.is_some().then_some("fichier-erreur")];
+                @if let Some(m) = file_error { p id="fichier-erreur" class="field-error" { (m) } }
             }
             div class="actions" { button type="submit" class="button" { "Juger le lot" } }
         }
@@ -507,15 +207,15 @@ async fn batches_view(
         table {
             thead { tr { th scope="col" { "Lot" } th scope="col" { "Origine" } th scope="col" { "Jugé le (UTC)" } th scope="col" { "Séances" } th scope="col" { "Acceptées" } th scope="col" { "Rejetées" } th scope="col" { "Lignes illisibles" } } }
             tbody {
-                @for b in &batches {
+                @for b in batches {
                     tr {
-                        td { a href=(format!("/espace/cpam/lots/{}/decisions.csv", b.id)) { (b.id) } }
+                        td { a href=(paths::batch_decisions(b.id)) { (b.id) } }
                         td { (b.source) }
                         td { (b.started_at.strftime("%Y-%m-%d %H:%M")) }
                         td { (b.claims) } td { (b.accepted) } td { (b.rejected) }
                         td {
                             @if b.unreadable > 0 {
-                                a href=(format!("/espace/cpam/lots/{}/erreurs.csv", b.id)) { (b.unreadable) }
+                                a href=(paths::batch_errors(b.id)) { (b.unreadable) }
                             } @else { "0" }
                         }
                     }
@@ -523,245 +223,100 @@ async fn batches_view(
             }
         }
     };
-    (status, layout(Some(user), "Liquidation", body)).into_response()
+    views::layout(&Frame::new(Some(user), "Liquidation"), body)
 }
 
-/// `POST /espace/cpam/lots`: reads an uploaded claims file, then judges it in the background
+/// The message of a refused upload.
+fn upload_refused(detail: String) -> AppError {
+    AppError::invalid("fichier_refuse", detail)
+        .field("fichier")
+        .titled("Fichier refusé")
+}
+
+/// `POST /espace/cpam/lots`: reads an uploaded claims file, has it judged in the background
 /// and sends the agent to the job's page.
 async fn upload_batch(
     State(state): State<AppState>,
-    user: CurrentUser,
-    req: axum::extract::Request,
-) -> Response {
-    // The role is checked before the body is read as a form.
-    if let Err(r) = require_national_agent(&user) {
-        return r;
-    }
-    let mut multipart = match Multipart::from_request(req, &state).await {
-        Ok(m) => m,
-        Err(_) => {
-            return refusal(
-                Some(&user),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Fichier refusé",
-                "Le formulaire doit être envoyé avec son fichier (multipart/form-data).",
-            );
-        }
-    };
-    let (mut csrf, mut file) = (None, None);
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_owned();
-                let filename = field.file_name().map(str::to_owned);
-                match field.bytes().await {
-                    Ok(bytes) => match name.as_str() {
-                        "_csrf" => csrf = Some(String::from_utf8_lossy(&bytes).into_owned()),
-                        "fichier" => file = Some((filename.unwrap_or_default(), bytes)),
-                        _ => {}
-                    },
-                    Err(_) => {
-                        return refusal(
-                            Some(&user),
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "Fichier refusé",
-                            &format!(
-                                "Envoi interrompu, illisible ou de plus de {} Mo : recommencez, ou passez par « msp adjudicate ».",
-                                MAX_BATCH_BYTES / 1024 / 1024
-                            ),
-                        );
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                return refusal(
-                    Some(&user),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Fichier refusé",
-                    "Formulaire d’envoi illisible ou fichier trop gros : recommencez.",
-                );
-            }
-        }
-    }
-    if let Err(e) = user.check_csrf(csrf.as_deref()) {
-        return e.into_response();
-    }
-    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return batches_view(
-            &state,
-            &user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("Choisissez le fichier des séances à juger."),
-            None,
+    agent: NationalAgent,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    let mut multipart = multipart.map_err(|_| {
+        upload_refused(
+            "Le formulaire doit être envoyé avec son fichier (multipart/form-data).".into(),
         )
-        .await;
-    };
-    // Reading 20 MB takes a while: off the async workers.
-    let read = tokio::task::spawn_blocking(move || {
-        CsvReader::<_, Claim>::new(&bytes[..]).and_then(|r| r.read_all())
-    })
-    .await;
-    let parsed = match read {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            return batches_view(
-                &state,
-                &user,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(&format!("Fichier illisible, rien n’a été jugé : {e}")),
-                None,
-            )
-            .await;
-        }
-        Err(e) => return crate::pages::auth::internal(&e),
-    };
-    let claims: Vec<Claim> = parsed.rows.into_iter().map(|(_, c)| c).collect();
-    let errors: Vec<BatchError> = parsed
-        .errors
-        .into_iter()
-        .map(|e| BatchError {
-            line: e.line,
-            field: e.column,
-            message: e.message,
-        })
-        .collect();
-    let job = state.jobs().add(JobState::new(
-        user.account.id,
-        &name,
-        claims.len() as u64,
-        Timestamp::now(),
-    ));
-    let source = format!("web : {} ({})", name, user.account.email);
-    let (s, u) = (state.clone(), user.clone());
-    // Not awaited: the agent follows the job's page. The task only waits for the blocking work
-    // to record a panic as a failure (the transaction is then rolled back).
-    tokio::spawn(async move {
-        let worker = s.clone();
-        let run = tokio::task::spawn_blocking(move || {
-            run_batch(&worker, job, &u, &source, &claims, &errors)
-        })
-        .await;
-        let result = run.unwrap_or_else(|e| {
-            tracing::error!(job, error = %e, "web batch panicked");
-            Err(INTERNAL_FAILURE.to_owned())
-        });
-        s.jobs().finish(job, result);
-    });
-    Redirect::to(&format!("/espace/cpam/lots/travaux/{job}")).into_response()
-}
-
-const INTERNAL_FAILURE: &str = "une erreur interne a interrompu le jugement ; rien n’a été enregistré. Renvoyez le fichier dans quelques instants.";
-
-/// Judges a batch and stores its unreadable rows and the audit line in one transaction, then
-/// refreshes the statistics (blocking). The error is the French message the job's page shows.
-fn run_batch(
-    state: &AppState,
-    job: u64,
-    user: &CurrentUser,
-    source: &str,
-    claims: &[Claim],
-    errors: &[BatchError],
-) -> Result<JobOutcome, String> {
-    let jobs = state.jobs();
-    let total = claims.len() as u64;
-    let failure = |e: StoreError| match e {
-        StoreError::Conflict(m) | StoreError::Invalid(m) => {
-            format!("{} Rien n’a été jugé.", capitalize(&m))
-        }
-        other => {
-            tracing::error!(job, error = %other, "web batch failed");
-            INTERNAL_FAILURE.to_owned()
-        }
-    };
-    let mut db = state.pool().get().map_err(|e| {
-        tracing::error!(job, error = %e, "web batch: no connection");
-        INTERNAL_FAILURE.to_owned()
     })?;
-    let outcome = db
-        .transaction(|tx| {
-            let outcome = msp_store::claims::adjudicate_batch(
-                tx,
-                state.rules(),
-                source,
-                Timestamp::now(),
-                claims,
-                // The engine reports the end of a step; the page names the next one.
-                &|stage, done, n| match stage {
-                    "décisions antérieures" => jobs.progress(job, 2, 0, total),
-                    "historique chargé" => jobs.progress(job, 3, 0, total),
-                    "jugement" => jobs.progress(job, 4, 0, total),
-                    _ => jobs.progress(job, 4, done, n),
-                },
-            )?;
-            jobs.progress(job, 5, total, total);
-            batch_errors::record(tx, outcome.batch_id, errors)?;
-            audit_blocking(
-                tx,
-                user,
-                "liquidation",
-                "lot",
-                &outcome.batch_id.to_string(),
-                &format!(
-                    "{} séance(s) jugée(s) depuis le web, {} ligne(s) illisible(s)",
-                    claims.len(),
-                    errors.len()
-                ),
-            )?;
-            Ok(outcome)
-        })
-        .map_err(failure)?;
-    jobs.progress(job, 6, total, total);
-    if let Err(e) = msp_stats::refresh(&mut db) {
-        tracing::warn!(error = %e, "statistics not refreshed after a web batch");
+    let (mut csrf, mut file) = (None, None);
+    while let Some(field) = multipart.next_field().await.map_err(|_| {
+        upload_refused("Formulaire d’envoi illisible ou fichier trop gros : recommencez.".into())
+    })? {
+        let name = field.name().unwrap_or("").to_owned();
+        let filename = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|_| {
+            upload_refused(format!(
+                "Envoi interrompu, illisible ou de plus de {} Mo : recommencez, ou passez par « msp adjudicate ».",
+                MAX_BATCH_BYTES / 1024 / 1024
+            ))
+        })?;
+        match name.as_str() {
+            "_csrf" => csrf = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            "fichier" => file = Some((filename.unwrap_or_default(), bytes)),
+            _ => {}
+        }
     }
-    Ok(JobOutcome::new(&outcome, errors))
+    agent.check_csrf(csrf.as_deref())?;
+    let (name, bytes) = file.unwrap_or_default();
+    match claims::run_batch(&state, &agent, &name, bytes).await {
+        Ok(job) => Ok(Redirect::to(&paths::batch_job(job)).into_response()),
+        Err(AppError::Rejected(p)) => {
+            let batches = claims::recent_batches(&state, &agent).await?;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                batches_view(&agent, &batches, None, Some(&p.message)),
+            )
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// `GET /espace/cpam/lots/travaux/{job}`: the progress of a batch being judged (updated in place
 /// every 2 seconds by `static/suivi-lot.js`); then its report, or why nothing was judged.
 async fn job_page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    agent: NationalAgent,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = require_national_agent(&user) {
-        return r;
-    }
-    let found = id
-        .parse::<u64>()
-        .ok()
-        .and_then(|id| Some((id, state.jobs().get(id)?)));
-    let Some((id, job)) = found else {
-        return refusal(
-            Some(&user),
-            StatusCode::NOT_FOUND,
-            "Traitement introuvable",
-            "Aucun lot en cours ou récent ne porte ce numéro : le suivi d’un lot est oublié une heure après la fin du jugement et au redémarrage du serveur. Les lots jugés restent dans la liste des derniers lots.",
-        );
-    };
-    let mut res = match &job.result {
-        None => running_view(&user, id, &job),
-        Some(Ok(outcome)) => batches_view(&state, &user, StatusCode::OK, None, Some(outcome)).await,
+) -> AppResult<Response> {
+    let (id, job) = claims::batch_job(&state, &agent, &id)?;
+    let page = match &job.result {
+        None => running_view(&agent, id, &job),
+        Some(Ok(outcome)) => {
+            let batches = claims::recent_batches(&state, &agent).await?;
+            batches_view(&agent, &batches, Some(BatchNotice::Report(outcome)), None)
+        }
         Some(Err(message)) => {
+            let batches = claims::recent_batches(&state, &agent).await?;
             let text = format!("Le lot « {} » n’a pas été jugé : {message}", job.file_name);
-            batches_view(&state, &user, StatusCode::OK, Some(&text), None).await
+            batches_view(&agent, &batches, Some(BatchNotice::Refused(&text)), None)
         }
     };
+    let mut res = page.into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    Ok(res)
 }
 
-fn running_view(user: &CurrentUser, id: u64, job: &JobState) -> Response {
+fn running_view(user: &CurrentUser, id: u64, job: &JobState) -> Markup {
     let percent = job.percent();
+    let kind = Notice::Info;
     let body = html! {
         h1 { "Lot en cours de jugement" }
         p {
             "Fichier « " (job.file_name) " », envoyé le "
             (job.started_at.strftime("%Y-%m-%d à %H:%M:%S")) " (UTC)."
         }
-        div id="suivi" class="alert" role="status" {
+        // An information notice, with the id the script swaps in place.
+        div id="suivi" class=(kind.class()) role=(kind.role()) {
+            span class="visually-hidden" { (kind.label()) " : " }
             p { strong { "Étape " (job.step) " sur " (STEPS.len()) " : " (job.stage) "." } }
             p {
                 label for="avancement" { "Avancement de l’étape : " }
@@ -772,13 +327,13 @@ fn running_view(user: &CurrentUser, id: u64, job: &JobState) -> Response {
         p {
             "L’avancement se met à jour sur cette page toutes les 2 secondes. Le lot est jugé en entier ou pas du tout ; "
             "vous pouvez quitter cette page sans l’interrompre : il apparaîtra ensuite dans les "
-            a href="/espace/cpam/lots" { "derniers lots" } "."
+            a href=(paths::BATCHES) { "derniers lots" } "."
         }
-        p { a href=(format!("/espace/cpam/lots/travaux/{id}")) { "Actualiser maintenant" } }
+        p { a href=(paths::batch_job(id)) { "Actualiser maintenant" } }
         // Updates the status region in place: no timed reload (WCAG 2.2.1).
         script src="/static/suivi-lot.js" defer {}
     };
-    layout(Some(user), "Lot en cours de jugement", body).into_response()
+    views::layout(&Frame::new(Some(user), "Lot en cours de jugement"), body)
 }
 
 /// A CSV file to download.
@@ -797,106 +352,56 @@ fn csv_download(file_name: &str, body: Vec<u8>) -> Response {
         .into_response()
 }
 
-/// `GET /espace/cpam/lots/{id}/decisions.csv`: the decisions of the claims this batch judged
-/// (ids judged by an earlier batch belong to that batch), by claim id.
+/// `GET /espace/cpam/lots/{id}/decisions.csv`: the decisions of the claims this batch judged,
+/// by claim id.
 async fn batch_decisions(
     State(state): State<AppState>,
-    user: CurrentUser,
+    agent: NationalAgent,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = require_national_agent(&user) {
-        return r;
-    }
-    let Ok(id) = id.parse::<i64>() else {
-        return unknown_batch(&user);
-    };
-    let rows = blocking(&state, move |db| {
-        if !batch_exists(db, id)? {
-            return Ok(None);
-        }
-        let rows = db.query(
-            "SELECT claim_id, status, reason, rank, tariff_cents, amo_cents, amo_payee, complementary_cents,
-                    complementary_payer, complementary_route, state_cents, patient_cents
-             FROM claims WHERE batch_id = $1 ORDER BY claim_id",
-            &[Value::Int(id)],
-        )?;
-        rows.iter()
-            .map(|r| Ok((r.string(0)?, msp_store::claims::decision_from_row(r, 1)?)))
-            .collect::<Result<Vec<_>, StoreError>>()
-            .map(Some)
-    })
-    .await;
-    let rows = match rows {
-        Ok(Some(r)) => r,
-        Ok(None) => return unknown_batch(&user),
-        Err(r) => return r,
-    };
-    let written = (|| -> std::io::Result<Vec<u8>> {
+) -> AppResult<Response> {
+    let (id, rows) = claims::batch_decisions(&state, &agent, &id).await?;
+    let out = (|| -> std::io::Result<Vec<u8>> {
         let mut w = DecisionWriter::new(Vec::new())?;
         for (claim_id, d) in &rows {
             w.write(claim_id, d)?;
         }
         w.finish()
-    })();
-    match written {
-        Ok(out) => csv_download(&format!("decisions-lot-{id}.csv"), out),
-        Err(e) => crate::pages::auth::internal(&e),
-    }
-}
-
-fn batch_exists(db: &mut Db, id: i64) -> Result<bool, StoreError> {
-    Ok(db
-        .query_opt(
-            "SELECT batch_id FROM batches WHERE batch_id = $1",
-            &[Value::Int(id)],
-        )?
-        .is_some())
+    })()
+    .map_err(AppError::internal)?;
+    Ok(csv_download(&format!("decisions-lot-{id}.csv"), out))
 }
 
 /// `GET /espace/cpam/lots/{id}/erreurs.csv`: the batch's unreadable rows, as the errors report
 /// of `msp adjudicate --errors` (`line,column,message`; no NIR in the messages).
 async fn batch_errors_csv(
     State(state): State<AppState>,
-    user: CurrentUser,
+    agent: NationalAgent,
     Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = require_national_agent(&user) {
-        return r;
-    }
-    let Ok(id) = id.parse::<i64>() else {
-        return unknown_batch(&user);
-    };
-    let rows = blocking(&state, move |db| {
-        if !batch_exists(db, id)? {
-            return Ok(None);
-        }
-        batch_errors::list(db, id).map(Some)
-    })
-    .await;
-    let rows = match rows {
-        Ok(Some(r)) => r,
-        Ok(None) => return unknown_batch(&user),
-        Err(r) => return r,
-    };
-    let written = (|| -> std::io::Result<Vec<u8>> {
+) -> AppResult<Response> {
+    let (id, rows) = claims::batch_errors(&state, &agent, &id).await?;
+    let out = (|| -> std::io::Result<Vec<u8>> {
         let mut w = ErrorReportWriter::new(Vec::new())?;
         for e in rows {
             w.write(&RowError::new(e.line, e.field, e.message))?;
         }
         w.finish()
-    })();
-    match written {
-        Ok(out) => csv_download(&format!("erreurs-lot-{id}.csv"), out),
-        Err(e) => crate::pages::auth::internal(&e),
-    }
+    })()
+    .map_err(AppError::internal)?;
+    Ok(csv_download(&format!("erreurs-lot-{id}.csv"), out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::claims::INTERNAL_FAILURE;
     use axum::body::Body;
     use axum::http::Request;
+    use jiff::Timestamp;
+    use msp_domain::{Reason, Role};
+    use msp_store::Db;
     use msp_store::accounts::{self, NewAccount};
+    use msp_store::batch_errors::BatchError;
+    use std::collections::BTreeMap;
     use tower::ServiceExt;
 
     /// A CPAM agent (of a département or not) and their session cookie.
@@ -946,33 +451,6 @@ mod tests {
                 .unwrap();
             (status, String::from_utf8_lossy(&bytes).into_owned())
         })
-    }
-
-    #[test]
-    fn finished_jobs_are_forgotten_after_an_hour() {
-        let jobs = Jobs::default();
-        let long_ago = Timestamp::now() - SignedDuration::from_hours(2);
-        let old = jobs.add(JobState::new(1, "ancien.csv", 10, long_ago));
-        // Still running after two hours: kept.
-        let slow = jobs.add(JobState::new(1, "lent.csv", 10, long_ago));
-        let recent = jobs.add(JobState::new(1, "récent.csv", 10, Timestamp::now()));
-        jobs.finish(recent, Ok(JobOutcome::default()));
-        jobs.finish(old, Err("échec".into()));
-        jobs.lock().jobs.get_mut(&old).unwrap().finished_at = Some(long_ago);
-        assert!(
-            jobs.get(old).is_some(),
-            "forgotten only when a job is added"
-        );
-        let next = jobs.add(JobState::new(2, "suivant.csv", 10, Timestamp::now()));
-        assert!(jobs.get(old).is_none());
-        assert!(jobs.get(slow).is_some() && jobs.get(recent).is_some());
-        assert!(old < slow && slow < recent && recent < next);
-        // A finished job no longer moves.
-        jobs.progress(recent, 3, 5, 10);
-        assert_eq!(jobs.get(recent).unwrap().step, 1);
-        jobs.progress(slow, 4, 5, 10);
-        let s = jobs.get(slow).unwrap();
-        assert_eq!((s.step, s.stage.as_str(), s.percent()), (4, STEPS[3], 50));
     }
 
     /// The running state is set through the registry, so the page is seen mid-run every time.

@@ -4,4 +4,6 @@
 
 pub mod audit;
 pub mod cancellation;
+pub mod claims;
+pub mod referrals;
 pub mod sessions;
