@@ -1,3 +1,7 @@
 //! The actions of the product, one function each, shared by the pages and the JSON API: no
 //! HTTP types here. Each service checks its input, calls the store and writes its own audit
 //! lines; handlers only read the request and render the outcome.
+
+pub mod accounts;
+pub mod auth;
+pub mod enrolment;
