@@ -8,5 +8,6 @@ pub mod directory;
 pub mod enrolment;
 pub mod referrals;
 pub mod sessions;
+mod shims;
 pub mod space;
 pub mod stats;
