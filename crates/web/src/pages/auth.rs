@@ -247,7 +247,8 @@ fn password_view(
             p { a href=(paths::SPACE) { "Retour à mon espace" } }
         } @else {
             @if forced {
-                (notice(Notice::Warning, html! {
+                // Information (a polite `status`): the errors of the form are the alerts.
+                (notice(Notice::Info, html! {
                     p { "Votre mot de passe a été réinitialisé par un administrateur. Choisissez un nouveau mot de passe pour accéder à votre espace." }
                 }))
             }
