@@ -512,6 +512,41 @@ fn refusals_leave_nothing_written() {
         );
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(a.body.contains("Code postal « 00000 » inconnu"));
+        // Every error of the form at once, each on its field, what was typed kept.
+        let a = post_form(
+            &s.state,
+            "/espace/candidature",
+            Some(psy2),
+            &[
+                ("_csrf", psy2_csrf),
+                ("rpps", "12345678901"),
+                ("experience", "trois ans"),
+                ("adresse1", "1 rue X"),
+                ("cp1", "00000"),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for message in [
+            "RPPS :",
+            "Expérience « trois ans » illisible",
+            "Code postal « 00000 » inconnu",
+        ] {
+            assert!(a.body.contains(message), "{message}: {}", a.body);
+        }
+        assert_eq!(
+            a.body.matches("aria-invalid=\"true\"").count(),
+            3,
+            "{}",
+            a.body
+        );
+        for id in ["rpps-erreur", "experience-erreur", "cp1-erreur"] {
+            assert!(
+                a.body.contains(&format!("aria-describedby=\"{id}\"")),
+                "{id}"
+            );
+        }
+        assert!(a.body.contains("value=\"1 rue X\""), "typed values kept");
+        assert!(a.body.contains("notice-error"), "{}", a.body);
         // An analyst reaching another région.
         let (ars, _) = s.session(Role::AnalysteArs);
         assert_eq!(
