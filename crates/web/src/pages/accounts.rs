@@ -202,7 +202,7 @@ async fn create_account(
             accounts_response(&state, &admin, StatusCode::CREATED, page).await
         }
         Err(e) => {
-            let errors = form_refusal(&e).ok_or(e.clone())?;
+            let errors = form_refusal(&e).ok_or_else(|| e.clone())?;
             let page = AccountsPage {
                 message: None,
                 typed: Some(&input),

@@ -299,7 +299,7 @@ pub async fn change_password(
             password_view(&user, &[], Some(done)),
         )),
         Err(e) => {
-            let errors = form_refusal(&e).ok_or(e.clone())?;
+            let errors = form_refusal(&e).ok_or_else(|| e.clone())?;
             Ok(no_store(
                 e.status(),
                 password_view(&user, &as_fields(&errors), None),

@@ -14,6 +14,7 @@ use crate::services::enrolment::{
 };
 use crate::views::{Field, Frame, Notice, date_fr, field_error, form_errors, layout, notice};
 use axum::Router;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -443,7 +444,7 @@ async fn save_application(
     let Err(e) = service::save_application(&state, &applicant, &form).await else {
         return Ok(Redirect::to(paths::APPLICATION).into_response());
     };
-    let errors = form_refusal(&e).ok_or(e.clone())?;
+    let errors = form_refusal(&e).ok_or_else(|| e.clone())?;
     let dossier = service::my_application(&state, &applicant).await?;
     let page = application_view(
         &applicant,
@@ -494,8 +495,15 @@ async fn read_upload(multipart: &mut Multipart) -> AppResult<(Option<String>, Up
 async fn upload_document(
     State(state): State<AppState>,
     applicant: Applicant,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Redirect> {
+    let mut multipart = multipart.map_err(|_| {
+        AppError::rejected(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "envoi_illisible",
+            "Envoyez la pièce avec le formulaire de la page (multipart/form-data).",
+        )
+    })?;
     let (csrf, upload) = read_upload(&mut multipart).await?;
     applicant.check_csrf(csrf.as_deref())?;
     service::add_document(&state, &applicant, upload).await?;

@@ -95,7 +95,7 @@ fn home_view(user: &CurrentUser) -> Markup {
                 }
             }
             @if user.role() == Role::Psychologue {
-                li { a href="/espace/convention" { "Ma convention" } }
+                li { a href=(paths::MY_CONVENTION) { "Ma convention" } }
             }
             li { a href=(paths::PASSWORD) { "Changer mon mot de passe" } }
         }
