@@ -255,29 +255,51 @@ fn application_view(
     layout(&frame(user, "Ma candidature"), body)
 }
 
-fn decision_form(user: &CurrentUser, id: i64) -> Markup {
+/// A form sent back with its errors: what was typed and every field's error.
+struct Sent<'a, T> {
+    typed: &'a T,
+    errors: &'a [Field<'a>],
+}
+
+fn decision_form(user: &CurrentUser, id: i64, sent: Option<&Sent<'_, DecisionForm>>) -> Markup {
+    let errors = sent.map_or(&[][..], |s| s.errors);
+    let (decision, motif) = sent.map_or(("", ""), |s| {
+        (s.typed.decision.as_str(), s.typed.motif.as_str())
+    });
     html! {
-        h2 { "Décision de la commission" }
+        h2 id="decision" { "Décision de la commission" }
+        (form_errors("La décision n’a pas été enregistrée :", errors))
         form method="post" action=(format!("{}/decision", paths::application(id))) class="search" {
             input type="hidden" name="_csrf" value=(user.csrf);
-            fieldset {
+            fieldset aria-describedby=[described_by(errors, "decision", None)] {
                 legend { "Décision" }
-                div class="check" { input type="radio" id="accepter" name="decision" value="accepter"; label for="accepter" { "Accepter" } }
-                div class="check" { input type="radio" id="refuser" name="decision" value="refuser"; label for="refuser" { "Refuser" } }
+                (field_error(errors, "decision"))
+                div class="check" { input type="radio" id="accepter" name="decision" value="accepter" checked[decision == "accepter"]; label for="accepter" { "Accepter" } }
+                div class="check" { input type="radio" id="refuser" name="decision" value="refuser" checked[decision == "refuser"]; label for="refuser" { "Refuser" } }
             }
-            div class="field" { label for="motif" { "Motif (obligatoire en cas de refus)" } textarea id="motif" name="motif" rows="4" {} }
+            div class="field" {
+                label for="motif" { "Motif (obligatoire en cas de refus)" }
+                (field_error(errors, "motif"))
+                textarea id="motif" name="motif" rows="4" aria-invalid=[invalid(errors, "motif")]
+                    aria-describedby=[described_by(errors, "motif", None)] { (motif) }
+            }
             div class="actions" { button type="submit" class="button" { "Enregistrer la décision" } }
         }
     }
 }
 
 /// An application as an expert, a CPAM agent or its owner reads it.
-fn read_view(user: &CurrentUser, d: &Dossier, today: Date) -> Markup {
+fn read_view(
+    user: &CurrentUser,
+    d: &Dossier,
+    today: Date,
+    sent: Option<&Sent<'_, DecisionForm>>,
+) -> Markup {
     let body = html! {
         h1 { "Candidature n° " (d.app.id) " — " (d.app.fields.first_name) " " (d.app.fields.last_name) }
         (dossier_view(d, today))
         @if user.role() == Role::Expert && d.app.status == Status::Filed {
-            (decision_form(user, d.app.id))
+            (decision_form(user, d.app.id, sent))
         }
         @if user.role() == Role::AgentCpam && d.app.status == Status::Accepted {
             p { a class="button" href=(paths::convention(&d.app.fields.rpps)) { "Convention de ce psychologue" } }
@@ -350,10 +372,57 @@ fn history_view(history: &[ConventionEvent]) -> Markup {
     }
 }
 
-fn cpam_psychologist_view(user: &CurrentUser, p: &PsychologistFile, today: Date) -> Markup {
+/// A CPAM form sent back with its errors (the field ids of the suspension and exclusion forms
+/// end in `-s` and `-e`).
+enum CpamSent<'a> {
+    Signature(Sent<'a, SignatureForm>),
+    Suspension(Sent<'a, SanctionForm>),
+    Exclusion(Sent<'a, SanctionForm>),
+}
+
+/// A date or text field of a CPAM form.
+fn act_field(
+    errors: &[Field<'_>],
+    id: &str,
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+) -> Markup {
+    html! {
+        div class="field" {
+            label for=(id) { (label) }
+            (field_error(errors, id))
+            input id=(id) name=(name) type=(kind) value=(value) required
+                aria-invalid=[invalid(errors, id)]
+                aria-describedby=[described_by(errors, id, None)];
+        }
+    }
+}
+
+fn cpam_psychologist_view(
+    user: &CurrentUser,
+    p: &PsychologistFile,
+    today: Date,
+    sent: Option<&CpamSent<'_>>,
+) -> Markup {
     let rpps = p.rpps;
     let listed = p.rights.is_conventioned(today);
     let base = paths::convention(rpps);
+    let today_iso = today.to_string();
+    let empty = SanctionForm::default();
+    let (sign_errors, debut) = match sent {
+        Some(CpamSent::Signature(s)) => (s.errors, s.typed.debut.as_str()),
+        _ => (&[][..], today_iso.as_str()),
+    };
+    let (suspension_errors, suspension) = match sent {
+        Some(CpamSent::Suspension(s)) => (s.errors, s.typed),
+        _ => (&[][..], &empty),
+    };
+    let (exclusion_errors, exclusion) = match sent {
+        Some(CpamSent::Exclusion(s)) => (s.errors, s.typed),
+        _ => (&[][..], &empty),
+    };
     let body = html! {
         h1 { "Psychologue " (rpps) }
         @if let Some(a) = &p.app {
@@ -366,26 +435,29 @@ fn cpam_psychologist_view(user: &CurrentUser, p: &PsychologistFile, today: Date)
         (history_view(&p.history))
         @if p.can_sign(today) {
             h2 { "Signer la convention" }
+            (form_errors("La convention n’a pas été signée :", sign_errors))
             form method="post" action=(format!("{base}/signature")) class="search" {
                 input type="hidden" name="_csrf" value=(user.csrf);
-                div class="field" { label for="debut" { "Date de début" } input id="debut" name="debut" type="date" value=(today.to_string()) required; }
+                (act_field(sign_errors, "debut", "debut", "Date de début", "date", debut))
                 div class="actions" { button type="submit" class="button" { "Signer" } }
             }
         }
         @if p.open_convention(today) {
             h2 { "Suspendre" }
+            (form_errors("La suspension n’a pas été enregistrée :", suspension_errors))
             form method="post" action=(format!("{base}/suspension")) class="search" {
                 input type="hidden" name="_csrf" value=(user.csrf);
-                div class="field" { label for="du" { "Du" } input id="du" name="du" type="date" required; }
-                div class="field" { label for="au" { "Au (la suspension se lève d’elle-même le lendemain)" } input id="au" name="au" type="date" required; }
-                div class="field" { label for="motif-s" { "Motif" } input id="motif-s" name="motif" type="text" required; }
+                (act_field(suspension_errors, "du-s", "du", "Du", "date", &suspension.du))
+                (act_field(suspension_errors, "au-s", "au", "Au (la suspension se lève d’elle-même le lendemain)", "date", &suspension.au))
+                (act_field(suspension_errors, "motif-s", "motif", "Motif", "text", &suspension.motif))
                 div class="actions" { button type="submit" class="button" { "Suspendre" } }
             }
             h2 { "Exclure du dispositif" }
+            (form_errors("L’exclusion n’a pas été enregistrée :", exclusion_errors))
             form method="post" action=(format!("{base}/exclusion")) class="search" {
                 input type="hidden" name="_csrf" value=(user.csrf);
-                div class="field" { label for="date-e" { "À compter du" } input id="date-e" name="du" type="date" required; }
-                div class="field" { label for="motif-e" { "Motif" } input id="motif-e" name="motif" type="text" required; }
+                (act_field(exclusion_errors, "du-e", "du", "À compter du", "date", &exclusion.du))
+                (act_field(exclusion_errors, "motif-e", "motif", "Motif", "text", &exclusion.motif))
                 div class="actions" { button type="submit" class="button" { "Exclure" } }
             }
         }
@@ -527,7 +599,7 @@ async fn view_application(
     Path(id): Path<String>,
 ) -> AppResult<Markup> {
     let d = service::read_application(&state, &user, &id).await?;
-    Ok(read_view(&user, &d, state.today()))
+    Ok(read_view(&user, &d, state.today(), None))
 }
 
 /// `GET /espace/candidatures/{id}/pieces/{doc}`: the PDF, never cached.
@@ -561,9 +633,20 @@ async fn decide(
     expert: Expert,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<DecisionForm>,
-) -> AppResult<Redirect> {
-    let id = service::decide(&state, &expert, &id, &form).await?;
-    Ok(Redirect::to(&paths::application(id)))
+) -> AppResult<Response> {
+    let e = match service::decide(&state, &expert, &id, &form).await {
+        Ok(id) => return Ok(Redirect::to(&paths::application(id)).into_response()),
+        Err(e) => e,
+    };
+    let errors = form_refusal(&e).ok_or_else(|| e.clone())?;
+    let d = service::read_application(&state, &expert, &id).await?;
+    let errors = as_fields(&errors);
+    let sent = Sent {
+        typed: &form,
+        errors: &errors,
+    };
+    let page = read_view(&expert, &d, state.today(), Some(&sent));
+    Ok((e.status(), page).into_response())
 }
 
 /// `GET /espace/commission`.
@@ -585,7 +668,71 @@ async fn cpam_psychologist(
     Path(rpps): Path<String>,
 ) -> AppResult<Markup> {
     let p = service::psychologist_file(&state, &agent, &rpps).await?;
-    Ok(cpam_psychologist_view(&agent, &p, state.today()))
+    Ok(cpam_psychologist_view(&agent, &p, state.today(), None))
+}
+
+/// Which CPAM act a form asked for.
+#[derive(Clone, Copy)]
+enum Act {
+    Signature,
+    Suspension,
+    Exclusion,
+}
+
+/// After a CPAM act: back to the psychologist's page, or that page again with the form's
+/// errors (422); other refusals are error pages.
+async fn after_act(
+    state: &AppState,
+    agent: &CpamAgent,
+    raw_rpps: &str,
+    done: AppResult<Rpps>,
+    act: Act,
+    signature: Option<&SignatureForm>,
+    sanction: Option<&SanctionForm>,
+) -> AppResult<Response> {
+    let e = match done {
+        Ok(rpps) => return Ok(Redirect::to(&paths::convention(rpps)).into_response()),
+        Err(e) => e,
+    };
+    let suffix = match act {
+        Act::Signature => "",
+        Act::Suspension => "-s",
+        Act::Exclusion => "-e",
+    };
+    let errors: Vec<(String, String)> = form_refusal(&e)
+        .ok_or_else(|| e.clone())?
+        .into_iter()
+        .map(|(id, m)| (format!("{id}{suffix}"), m))
+        .collect();
+    let errors = as_fields(&errors);
+    let p = service::psychologist_file(state, agent, raw_rpps).await?;
+    let today = state.today();
+    let shown = match act {
+        Act::Signature => p.can_sign(today),
+        Act::Suspension | Act::Exclusion => p.open_convention(today),
+    };
+    if !shown {
+        // The form is not on the page any more: the error page lists the fields.
+        return Err(e);
+    }
+    let empty_signature = SignatureForm::default();
+    let empty_sanction = SanctionForm::default();
+    let sent = match act {
+        Act::Signature => CpamSent::Signature(Sent {
+            typed: signature.unwrap_or(&empty_signature),
+            errors: &errors,
+        }),
+        Act::Suspension => CpamSent::Suspension(Sent {
+            typed: sanction.unwrap_or(&empty_sanction),
+            errors: &errors,
+        }),
+        Act::Exclusion => CpamSent::Exclusion(Sent {
+            typed: sanction.unwrap_or(&empty_sanction),
+            errors: &errors,
+        }),
+    };
+    let page = cpam_psychologist_view(agent, &p, today, Some(&sent));
+    Ok((e.status(), page).into_response())
 }
 
 /// `POST /espace/cpam/{rpps}/signature`.
@@ -594,9 +741,18 @@ async fn sign(
     agent: CpamAgent,
     Path(rpps): Path<String>,
     CsrfForm(form): CsrfForm<SignatureForm>,
-) -> AppResult<Redirect> {
-    let rpps = service::sign_convention(&state, &agent, &rpps, &form).await?;
-    Ok(Redirect::to(&paths::convention(rpps)))
+) -> AppResult<Response> {
+    let done = service::sign_convention(&state, &agent, &rpps, &form).await;
+    after_act(
+        &state,
+        &agent,
+        &rpps,
+        done,
+        Act::Signature,
+        Some(&form),
+        None,
+    )
+    .await
 }
 
 /// `POST /espace/cpam/{rpps}/suspension`.
@@ -605,9 +761,18 @@ async fn suspend(
     agent: CpamAgent,
     Path(rpps): Path<String>,
     CsrfForm(form): CsrfForm<SanctionForm>,
-) -> AppResult<Redirect> {
-    let rpps = service::suspend(&state, &agent, &rpps, &form).await?;
-    Ok(Redirect::to(&paths::convention(rpps)))
+) -> AppResult<Response> {
+    let done = service::suspend(&state, &agent, &rpps, &form).await;
+    after_act(
+        &state,
+        &agent,
+        &rpps,
+        done,
+        Act::Suspension,
+        None,
+        Some(&form),
+    )
+    .await
 }
 
 /// `POST /espace/cpam/{rpps}/exclusion`.
@@ -616,9 +781,18 @@ async fn exclude(
     agent: CpamAgent,
     Path(rpps): Path<String>,
     CsrfForm(form): CsrfForm<SanctionForm>,
-) -> AppResult<Redirect> {
-    let rpps = service::exclude(&state, &agent, &rpps, &form).await?;
-    Ok(Redirect::to(&paths::convention(rpps)))
+) -> AppResult<Response> {
+    let done = service::exclude(&state, &agent, &rpps, &form).await;
+    after_act(
+        &state,
+        &agent,
+        &rpps,
+        done,
+        Act::Exclusion,
+        None,
+        Some(&form),
+    )
+    .await
 }
 
 /// `GET /espace/convention`.
