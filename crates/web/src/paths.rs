@@ -89,3 +89,24 @@ pub fn batch_decisions(batch: i64) -> String {
 pub fn batch_errors(batch: i64) -> String {
     format!("/espace/cpam/lots/{batch}/erreurs.csv")
 }
+
+// Enrolment and accounts.
+pub const ACCOUNTS: &str = "/espace/admin/comptes";
+pub const AUDIT_LOG: &str = "/espace/admin/journal";
+pub const APPLICATION: &str = "/espace/candidature";
+pub const APPLICATION_DOCUMENTS: &str = "/espace/candidature/pieces";
+pub const APPLICATION_FILING: &str = "/espace/candidature/depot";
+pub const COMMITTEE: &str = "/espace/commission";
+pub const CONVENTIONS: &str = "/espace/cpam";
+pub const MY_CONVENTION: &str = "/espace/convention";
+pub const WITHDRAWAL: &str = "/espace/convention/retrait";
+
+/// An application, as its owner, the committee and the CPAM read it.
+pub fn application(id: i64) -> String {
+    format!("/espace/candidatures/{id}")
+}
+
+/// A psychologist's convention, as the CPAM manages it.
+pub fn convention(rpps: impl std::fmt::Display) -> String {
+    format!("/espace/cpam/{rpps}")
+}

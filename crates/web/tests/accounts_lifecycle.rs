@@ -478,6 +478,73 @@ fn admin_deactivates_reactivates_and_resets_an_account() {
     }
 }
 
+/// The creation form shows every error at once, keeps what was typed (never the password) and
+/// refuses a known address; a valid form creates the account.
+#[test]
+fn admin_creates_accounts_with_every_error_shown_at_once() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let (_, admin, admin_csrf) = s.admin.clone();
+        let create = |fields: &[(&str, &str)]| {
+            let mut form = vec![("_csrf", admin_csrf.as_str())];
+            form.extend_from_slice(fields);
+            post_form(&s.state, "/espace/admin/comptes", Some(&admin), &form)
+        };
+        let a = create(&[
+            ("email", "pas une adresse"),
+            ("nom", "Analyste"),
+            ("role", "analyste_ars"),
+            ("territoire", "99"),
+            ("password", "court"),
+        ]);
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{label}");
+        for message in [
+            "Adresse électronique invalide.",
+            "Région « 99 » inconnue",
+            "Le mot de passe doit compter au moins 12 caractères.",
+        ] {
+            assert!(a.body.contains(message), "{label}: {message} in {}", a.body);
+        }
+        assert_eq!(
+            a.body.matches("aria-invalid=\"true\"").count(),
+            3,
+            "{label}"
+        );
+        assert!(a.body.contains("value=\"pas une adresse\""), "typed kept");
+        assert!(
+            !a.body.contains("value=\"court\""),
+            "password not sent back"
+        );
+        assert!(a.body.contains("<option value=\"analyste_ars\" selected"));
+
+        let a = create(&[
+            ("email", "ars@example.org"),
+            ("nom", "Analyste"),
+            ("role", "analyste_ars"),
+            ("territoire", "84"),
+            ("password", "un mot de passe assez long"),
+        ]);
+        assert_eq!(a.status, StatusCode::CREATED, "{label}: {}", a.body);
+        assert!(a.body.contains("Compte créé pour ars@example.org."));
+        assert!(a.body.contains("notice-success"));
+        let again = create(&[
+            ("email", "ARS@example.org"),
+            ("nom", "Autre"),
+            ("role", "analyste_ars"),
+            ("territoire", "84"),
+            ("password", "un mot de passe assez long"),
+        ]);
+        assert_eq!(
+            again.status,
+            StatusCode::CONFLICT,
+            "{label}: {}",
+            again.body
+        );
+        assert!(again.body.contains("Un compte existe déjà pour l’adresse"));
+    }
+}
+
 #[test]
 fn guards_own_account_last_admin_roles_and_csrf() {
     for db in testing::all() {

@@ -110,6 +110,20 @@ fn practice_software_signs_in_uses_the_api_and_signs_out() {
             json!({"email": "psy@example.org"}),
         );
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        // Unknown fields are refused, naming the field.
+        let extra = post_json(
+            &state,
+            "/api/connexion",
+            None,
+            json!({"email": "psy@example.org", "mot_de_passe": PASSWORD, "role": "admin"}),
+        );
+        assert!(
+            extra
+                .problem(StatusCode::UNPROCESSABLE_ENTITY, "champ_inconnu")
+                .contains("role"),
+            "{}",
+            extra.body
+        );
         // The lockout: after repeated failures even the right password waits.
         for _ in 0..msp_web::pages::auth::MAX_FAILURES {
             sign_in("psy@example.org", "still wrong");

@@ -81,7 +81,10 @@ fn the_four_kinds_of_notice_look_and_sound_different() {
     d.goto(&format!("{base}/espace/seances/{}", ids[12]));
     let error = look(&d, "error");
     assert!(d.text("main .notice-error").contains("Séance refusée"));
-    assert!(d.find("main .notice-success").is_none(), "a refusal never reads as a success");
+    assert!(
+        d.find("main .notice-success").is_none(),
+        "a refusal never reads as a success"
+    );
     assert_accessible(&d, "séance refusée");
     // A search that cannot run is an error too, on a public page.
     d.goto(&format!("{base}/recherche?q=Xyzzyville"));
@@ -99,9 +102,14 @@ fn the_four_kinds_of_notice_look_and_sound_different() {
         assert_eq!(l["label"], label, "{kind}: {l}");
         assert_ne!(l["width"], "0px", "{kind}: a marked border");
     }
-    let borders: BTreeSet<String> = kinds.iter().map(|(_, l, _, _)| l["border"].to_string()).collect();
-    let backgrounds: BTreeSet<String> =
-        kinds.iter().map(|(_, l, _, _)| l["background"].to_string()).collect();
+    let borders: BTreeSet<String> = kinds
+        .iter()
+        .map(|(_, l, _, _)| l["border"].to_string())
+        .collect();
+    let backgrounds: BTreeSet<String> = kinds
+        .iter()
+        .map(|(_, l, _, _)| l["background"].to_string())
+        .collect();
     assert_eq!(borders.len(), 4, "four border colours: {borders:?}");
     assert_eq!(backgrounds.len(), 4, "four backgrounds: {backgrounds:?}");
     drop(db);

@@ -206,6 +206,10 @@ fn apply_and_accept(s: &Setup) -> i64 {
         &[("_csrf", expert_csrf), ("decision", "refuser")],
     );
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The application again, the choice kept, the error on the motive.
+    assert!(a.body.contains("Un refus doit être motivé"), "{}", a.body);
+    assert!(a.body.contains("id=\"motif-erreur\""), "{}", a.body);
+    assert!(a.body.contains("value=\"refuser\" checked"), "{}", a.body);
     let a = post_form(
         &s.state,
         &format!("/espace/candidatures/{id}/decision"),
@@ -253,6 +257,33 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
         );
         assert_eq!(a.status, StatusCode::CONFLICT);
 
+        // A suspension form with mistakes: the page again, every field's error at once,
+        // nothing written.
+        let a = post_form(
+            &s.state,
+            &format!("/espace/cpam/{}/suspension", rpps()),
+            Some(cpam),
+            &[
+                ("_csrf", cpam_csrf),
+                ("du", "2026-11-23"),
+                ("au", "15/12/2026"),
+                ("motif", " "),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+        for (id, message) in [
+            ("au-s", "Date de fin : date invalide, attendu AAAA-MM-JJ."),
+            ("motif-s", "Le motif est obligatoire."),
+        ] {
+            assert!(
+                a.body.contains(&format!("id=\"{id}-erreur\"")),
+                "{id}: {}",
+                a.body
+            );
+            assert!(a.body.contains(message), "{message}");
+        }
+        assert!(a.body.contains("value=\"2026-11-23\""), "typed kept");
+        assert!(card_listed(&s.state), "nothing suspended");
         // Suspension over today: hidden; after its end: listed again.
         let a = post_form(
             &s.state,
@@ -512,6 +543,41 @@ fn refusals_leave_nothing_written() {
         );
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(a.body.contains("Code postal « 00000 » inconnu"));
+        // Every error of the form at once, each on its field, what was typed kept.
+        let a = post_form(
+            &s.state,
+            "/espace/candidature",
+            Some(psy2),
+            &[
+                ("_csrf", psy2_csrf),
+                ("rpps", "12345678901"),
+                ("experience", "trois ans"),
+                ("adresse1", "1 rue X"),
+                ("cp1", "00000"),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        for message in [
+            "RPPS :",
+            "Expérience « trois ans » illisible",
+            "Code postal « 00000 » inconnu",
+        ] {
+            assert!(a.body.contains(message), "{message}: {}", a.body);
+        }
+        assert_eq!(
+            a.body.matches("aria-invalid=\"true\"").count(),
+            3,
+            "{}",
+            a.body
+        );
+        for id in ["rpps-erreur", "experience-erreur", "cp1-erreur"] {
+            assert!(
+                a.body.contains(&format!("aria-describedby=\"{id}\"")),
+                "{id}"
+            );
+        }
+        assert!(a.body.contains("value=\"1 rue X\""), "typed values kept");
+        assert!(a.body.contains("notice-error"), "{}", a.body);
         // An analyst reaching another région.
         let (ars, _) = s.session(Role::AnalysteArs);
         assert_eq!(

@@ -43,7 +43,10 @@ fn crate_paths(text: &str) -> Vec<String> {
             .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '{'))
             .unwrap_or(rest.len());
         let path = &rest[..end];
-        if let Some(prefix) = path.strip_suffix('{').or_else(|| path.split_once("::{").map(|(p, _)| p)) {
+        if let Some(prefix) = path
+            .strip_suffix('{')
+            .or_else(|| path.split_once("::{").map(|(p, _)| p))
+        {
             let close = rest.find('}').unwrap_or(rest.len());
             let open = rest.find('{').unwrap_or(0);
             for item in rest[open + 1..close].split(',') {
@@ -71,8 +74,10 @@ fn no_file_imports_a_file_that_imports_it_back() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
-    let modules: BTreeMap<String, PathBuf> =
-        files.iter().map(|f| (module_of(&src, f), f.clone())).collect();
+    let modules: BTreeMap<String, PathBuf> = files
+        .iter()
+        .map(|f| (module_of(&src, f), f.clone()))
+        .collect();
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (module, file) in &modules {
         let text = std::fs::read_to_string(file).unwrap();
@@ -128,5 +133,9 @@ fn no_file_imports_a_file_that_imports_it_back() {
         "files importing each other in a circle:\n{}",
         cycles.join("\n")
     );
-    assert!(edges.len() > 20, "the graph was read ({} files)", edges.len());
+    assert!(
+        edges.len() > 20,
+        "the graph was read ({} files)",
+        edges.len()
+    );
 }

@@ -1,24 +1,22 @@
 //! Signing in and out through the JSON API, for practice software that records sessions without
-//! the web pages: `POST /api/connexion` checks the credentials exactly as the sign-in page does
-//! (lockout, same answer for an unknown email and a wrong password) and sets the same session
-//! cookie; `POST /api/deconnexion` ends it. Both accept only `application/json`, which a
-//! cross-site form cannot send.
+//! the web pages: `POST /api/connexion` checks the credentials with the same service as the
+//! sign-in page ([`crate::services::auth::sign_in`]: lockout, same answer for an unknown email
+//! and a wrong password) and sets the same session cookie; `POST /api/deconnexion` ends it.
+//! Both accept only `application/json`, which a cross-site form cannot send.
 
 use crate::AppState;
-use crate::pages::auth::{
-    CurrentUser, MaybeUser, blocking, check_credentials, open_session, session_cookie,
-    session_cookie_cleared,
-};
-use crate::pages::sessions::{ApiProblem, api_problem, require_json};
-use axum::body::Bytes;
+use crate::error::{AppResult, ProblemJson};
+use crate::extract::{ApiJson, CurrentUser, require_json};
+use crate::pages::auth::{session_cookie, session_cookie_cleared};
+use crate::services::auth::{self as service, Channel, Credentials};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use msp_store::accounts;
 use serde::{Deserialize, Serialize};
 
 /// Credentials of an account.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignInInput {
     pub email: String,
     pub mot_de_passe: String,
@@ -42,56 +40,35 @@ pub struct SignedInJson {
     request_body = SignInInput,
     responses(
         (status = 200, description = "Session ouverte : le cookie de session accompagne la réponse", body = SignedInJson),
-        (status = 401, description = "Adresse ou mot de passe incorrect (même réponse pour une adresse inconnue)", body = ApiProblem),
-        (status = 403, description = "Compte désactivé, ou mot de passe provisoire à changer d’abord dans l’espace (/espace/mot-de-passe)", body = ApiProblem),
-        (status = 415, description = "Corps qui n’est pas du JSON", body = ApiProblem),
-        (status = 422, description = "Corps JSON invalide (champs email et mot_de_passe)", body = ApiProblem),
-        (status = 429, description = "Trop de tentatives échouées pour ce compte : réessayer plus tard", body = ApiProblem),
+        (status = 401, description = "Adresse ou mot de passe incorrect (même réponse pour une adresse inconnue) : code identifiants_invalides", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 403, description = "Compte désactivé (compte_desactive), ou mot de passe provisoire à changer d’abord dans l’espace, /espace/mot-de-passe (mot_de_passe_a_changer)", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 415, description = "Corps qui n’est pas du JSON", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 422, description = "Corps JSON invalide : champs email et mot_de_passe, aucun autre", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 429, description = "Trop de tentatives échouées pour ce compte : réessayer plus tard (trop_de_tentatives)", body = ProblemJson, content_type = "application/problem+json"),
     )
 )]
-pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = require_json(&headers) {
-        return r;
-    }
-    let input: SignInInput = match serde_json::from_slice(&body) {
-        Ok(i) => i,
-        Err(_) => {
-            return api_problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "json_invalide",
-                "Corps JSON attendu : {\"email\": \"…\", \"mot_de_passe\": \"…\"}.",
-            );
-        }
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<SignInInput>,
+) -> AppResult<Response> {
+    let credentials = Credentials {
+        email: input.email,
+        password: input.mot_de_passe,
     };
-    let email = accounts::normalize_email(&input.email);
-    let account = match check_credentials(&state, &email, input.mot_de_passe).await {
-        Err(r) => return r,
-        Ok(Err(failure)) => {
-            return api_problem(failure.status(), failure.code(), failure.message());
-        }
-        Ok(Ok(account)) => account,
-    };
-    if account.must_change_password {
-        // Nothing else would work with this session: no session at all.
-        return api_problem(
-            StatusCode::FORBIDDEN,
-            "mot_de_passe_a_changer",
-            "Mot de passe provisoire : choisissez-en un nouveau dans l’espace (/espace/mot-de-passe) avant d’utiliser l’API.",
-        );
-    }
-    let token = match open_session(&state, &account, &email).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
+    let signed_in = service::sign_in(&state, credentials, Channel::Api).await?;
+    let account = &signed_in.account;
     let mut res = axum::Json(SignedInJson {
         email: account.email.clone(),
         role: account.role.code(),
         nom: account.display_name.clone(),
     })
     .into_response();
-    res.headers_mut()
-        .append(header::SET_COOKIE, session_cookie(&headers, &token));
-    res
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        session_cookie(&headers, &signed_in.token),
+    );
+    Ok(res)
 }
 
 /// End the session.
@@ -102,33 +79,21 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
     security(("session" = [])),
     responses(
         (status = 204, description = "Session fermée, cookie effacé"),
-        (status = 401, description = "Pas de session ouverte", body = ApiProblem),
-        (status = 415, description = "Corps qui n’est pas du JSON", body = ApiProblem),
+        (status = 401, description = "Pas de session ouverte", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 415, description = "Corps qui n’est pas du JSON", body = ProblemJson, content_type = "application/problem+json"),
     )
 )]
 pub async fn sign_out(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    user: CurrentUser,
     headers: HeaderMap,
-) -> Response {
-    let Some(user): Option<CurrentUser> = user else {
-        return api_problem(
-            StatusCode::UNAUTHORIZED,
-            "non_authentifie",
-            "Pas de session ouverte.",
-        );
-    };
-    if let Err(r) = require_json(&headers) {
-        return r;
-    }
-    let key = user.session_hash().to_owned();
-    if let Err(r) = blocking(&state, move |db| accounts::delete_session(db, &key)).await {
-        return r;
-    }
+) -> AppResult<Response> {
+    require_json(&headers)?;
+    service::sign_out(&state, &user).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut()
         .append(header::SET_COOKIE, session_cookie_cleared(&headers));
-    res
+    Ok(res)
 }
 
 /// This area's endpoints, each documented by its `#[utoipa::path]`.

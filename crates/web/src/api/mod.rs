@@ -8,7 +8,6 @@ pub mod claims;
 pub mod directory;
 pub mod referrals;
 pub mod sessions;
-pub(crate) mod support;
 
 use crate::AppState;
 use crate::error::AppError;

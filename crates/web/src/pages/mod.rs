@@ -1,5 +1,6 @@
 //! French pages, rendered on the server, one module per area of the product.
 
+pub mod accounts;
 pub mod auth;
 pub mod cancellation;
 pub mod claims;

@@ -38,8 +38,6 @@ use serde::Deserialize;
 
 // Names other areas still import from here (they move with their conversion).
 pub use crate::api::sessions::{AmountsJson, ReasonJson, StandingJson, standing_json};
-pub use crate::api::support::ApiProblem;
-pub(crate) use crate::api::support::{api_problem, require_json};
 pub use crate::documents::sessions::{care_sheet, monthly_statement, patient_statement};
 pub use crate::services::audit::patient_ref;
 pub use crate::services::sessions::{UNKNOWN_PATIENT, identity_matches};

@@ -46,11 +46,24 @@ pub fn record(
     subject_id: &str,
     reason: &str,
 ) -> Result<(), StoreError> {
+    record_as(db, &user.actor(), action, subject_kind, subject_id, reason)
+}
+
+/// [`record`] for an actor named as the log names people (« email (rôle) »), when the action
+/// is not that of the signed-in person (a sign-in, an account changed by an admin's form).
+pub fn record_as(
+    db: &mut Db,
+    actor: &str,
+    action: &str,
+    subject_kind: &str,
+    subject_id: &str,
+    reason: &str,
+) -> Result<(), StoreError> {
     audit::record(
         db,
         &AuditEntry {
             at: Timestamp::now(),
-            actor: user.actor(),
+            actor: actor.to_owned(),
             action: action.into(),
             subject_kind: subject_kind.into(),
             subject_id: subject_id.into(),

@@ -2,8 +2,11 @@
 //! HTTP types here. Each service checks its input, calls the store and writes its own audit
 //! lines; handlers only read the request and render the outcome.
 
+pub mod accounts;
 pub mod audit;
+pub mod auth;
 pub mod cancellation;
 pub mod claims;
+pub mod enrolment;
 pub mod referrals;
 pub mod sessions;
