@@ -67,6 +67,9 @@ pub struct ApplicantFacts<'a> {
     pub experience_months: u32,
     pub diploma: &'a str,
     pub documents: &'a [DocumentKind],
+    /// The RPPS is already bound to another account (an accepted application of someone else):
+    /// registry data is public, so an RPPS typed in a form proves nothing.
+    pub rpps_held_elsewhere: bool,
 }
 
 /// The automatic checks, in the order they are shown.
@@ -74,6 +77,7 @@ pub struct ApplicantFacts<'a> {
 pub enum Check {
     Identifier,
     Registry,
+    RppsFree,
     Names,
     Experience,
     Diploma,
@@ -85,6 +89,7 @@ impl Check {
         match self {
             Check::Identifier => "Identifiant RPPS (ou ADELI) valide",
             Check::Registry => "Inscrit au répertoire national comme psychologue (code 93)",
+            Check::RppsFree => "RPPS rattaché à aucun autre compte",
             Check::Names => "Nom et prénom identiques à ceux du répertoire",
             Check::Experience => "Au moins 3 ans d’expérience clinique à temps plein",
             Check::Diploma => "Diplôme déclaré",
@@ -116,7 +121,7 @@ pub fn automatic_checks(
     facts: &ApplicantFacts<'_>,
     registry: Option<&RegistryEntry>,
 ) -> Vec<CheckResult> {
-    let mut out = Vec::with_capacity(6);
+    let mut out = Vec::with_capacity(7);
     let rpps = (!facts.rpps.trim().is_empty()).then(|| Rpps::parse(facts.rpps));
     let adeli = (!facts.adeli.trim().is_empty()).then(|| Adeli::parse(facts.adeli));
     out.push(match (&rpps, &adeli) {
@@ -158,6 +163,15 @@ pub fn automatic_checks(
             false,
             "Un RPPS valide est nécessaire pour vérifier l’inscription au répertoire.",
         ),
+    });
+    out.push(if facts.rpps_held_elsewhere {
+        result(
+            Check::RppsFree,
+            false,
+            "Ce RPPS est déjà rattaché à un autre compte : une candidature ne peut pas reprendre l’identifiant d’un autre psychologue.",
+        )
+    } else {
+        result(Check::RppsFree, true, "Aucun autre compte ne porte ce RPPS.")
     });
     out.push(match registry {
         Some(entry)
@@ -327,7 +341,26 @@ mod tests {
             experience_months: months,
             diploma: "Master de psychologie clinique, Lyon 2, 2015",
             documents: docs,
+            rpps_held_elsewhere: false,
         }
+    }
+
+    #[test]
+    fn an_rpps_bound_to_another_account_is_told() {
+        let r = rpps();
+        let docs = DocumentKind::REQUIRED.to_vec();
+        let mut f = facts(&r, &docs, 36);
+        let free = automatic_checks(&f, Some(&entry("93")));
+        assert!(free.iter().any(|c| c.check == Check::RppsFree && c.passed));
+        f.rpps_held_elsewhere = true;
+        let held = automatic_checks(&f, Some(&entry("93")));
+        let c = held.iter().find(|c| c.check == Check::RppsFree).unwrap();
+        assert!(!c.passed);
+        assert!(
+            c.detail.contains("déjà rattaché à un autre compte"),
+            "{}",
+            c.detail
+        );
     }
 
     #[test]

@@ -323,6 +323,17 @@ pub fn document(
 }
 
 /// The registry row of an RPPS, if any.
+/// Whether another account than `account` holds `rpps` (an accepted application): one RPPS
+/// belongs to one account, which the database enforces too (migration 0013).
+pub fn rpps_held_by_other(db: &mut Db, rpps: &str, account: i64) -> StoreResult<bool> {
+    Ok(db
+        .query_opt(
+            "SELECT account_id FROM applications WHERE rpps = $1 AND status = 'acceptee' AND account_id <> $2",
+            &[rpps.into(), account.into()],
+        )?
+        .is_some())
+}
+
 pub fn registry_entry(db: &mut Db, rpps: Rpps) -> StoreResult<Option<RegistryEntry>> {
     let Some(row) = db.query_opt(
         "SELECT last_name, first_name, profession_code, practice_mode, commune_insee FROM registry WHERE rpps = $1",

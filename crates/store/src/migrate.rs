@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "directory_changes",
         include_str!("../migrations/0012_directory_changes.sql"),
     ),
+    (
+        13,
+        "one_account_per_rpps",
+        include_str!("../migrations/0013_one_account_per_rpps.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

@@ -13,7 +13,7 @@
 //!   refused by the types (`deny_unknown_fields`) and every refusal is a 422 naming the field.
 
 use crate::AppState;
-use crate::error::{AppError, SignedOut, UserSlot};
+use crate::error::{AppError, SignedOut};
 use crate::security::{constant_time_eq, sha256_hex};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -23,6 +23,28 @@ use msp_domain::{ReferrerKind, Role, Rpps};
 use msp_store::accounts::{self, Account, SessionLookup};
 use serde::de::DeserializeOwned;
 use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+
+/// Where the signed-in person of a request is kept once an extractor has found them, so that an
+/// error page keeps their menu.
+#[derive(Clone, Default)]
+pub struct UserSlot(Arc<Mutex<Option<CurrentUser>>>);
+
+impl UserSlot {
+    pub fn set(&self, user: &CurrentUser) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(user.clone());
+    }
+
+    pub(crate) fn get(&self) -> Option<CurrentUser> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
 
 pub const SESSION_COOKIE: &str = "msp_session";
 

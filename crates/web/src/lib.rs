@@ -64,7 +64,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn(ops::note_route))
         .fallback(pages::directory::not_found)
         .layer(axum::middleware::from_fn(server::security_headers))
-        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(axum::middleware::from_fn(error::render::render_errors))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::observe,

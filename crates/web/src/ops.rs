@@ -4,7 +4,7 @@
 //! applied, directory loaded) beside `GET /health` (alive).
 
 use crate::AppState;
-use crate::error::REQUEST_ID;
+use crate::error::render::REQUEST_ID;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;

@@ -201,7 +201,11 @@ impl AppState {
     /// Rebuilds the index from the store (blocking).
     pub fn reload(&self) -> Result<usize, StoreError> {
         let cards = directory::load_cards(&mut *self.0.pool.get()?)?;
-        let index = DirectoryIndex::build(cards, self.today());
+        Ok(self.install(DirectoryIndex::build(cards, self.today())))
+    }
+
+    /// Puts a new index in place of the old one; its number of cards.
+    fn install(&self, index: DirectoryIndex) -> usize {
         let n = index.len();
         self.0.metrics.directory_reloaded();
         *self
@@ -210,7 +214,7 @@ impl AppState {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = index;
         self.bump();
-        Ok(n)
+        n
     }
 
     /// Rebuilds the index from the store after a change, keeping the default search radii
@@ -218,15 +222,7 @@ impl AppState {
     pub fn refresh(&self) -> Result<usize, StoreError> {
         let cards = directory::load_cards(&mut *self.0.pool.get()?)?;
         let index = DirectoryIndex::build_keeping_radii(cards, &self.index());
-        let n = index.len();
-        self.0.metrics.directory_reloaded();
-        *self
-            .0
-            .index
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = index;
-        self.bump();
-        Ok(n)
+        Ok(self.install(index))
     }
 
     /// Keeps the index in step with the database, whoever writes it, until this state is

@@ -5,8 +5,8 @@ use jiff::civil::{Date, date};
 use msp_domain::{Period, PsychologistRights, Rpps};
 use msp_geo::{Place, PlaceKind};
 use msp_store::directory::{Contact, DirectoryCard, ListedCard, PracticeAddress, Public};
+use msp_web::directory::answers::{search_body, search_response, summary_json};
 use msp_web::directory::index::{DirectoryIndex, Filters, Hit, SearchRequest};
-use msp_web::directory::json::{search_body, search_response, summary_json};
 use proptest::prelude::*;
 use std::sync::Arc;
 

@@ -81,8 +81,9 @@ fn a_person_finds_a_psychologist_in_lyon() {
     d.click(&children);
     let submit = d.wait_for("form.search button[type=submit]");
     d.click(&submit);
+    // The new page, not the old one's results.
+    d.wait_for_url("the filtered results", |u| u.contains("enfants=1"));
     d.wait_for(".results");
-    assert!(d.url().contains("enfants=1"), "{}", d.url());
     let publics = d.exec(
         "return Array.from(document.querySelectorAll('.result .tags li:first-child')).map(function (e) { return e.textContent; });",
         json!([]),

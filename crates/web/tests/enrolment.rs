@@ -795,3 +795,109 @@ fn route_role_matrix_on_both_databases() {
         }
     }
 }
+
+/// Takeover of an RPPS (issue 11): a second account applies with the RPPS another account
+/// already holds. The automatic checks say so to the applicant and to the expert, the expert
+/// cannot accept it, the database refuses a second accepted application for that RPPS, and the
+/// second account records nothing under it.
+#[test]
+fn an_rpps_bound_to_an_account_cannot_be_taken_over_on_both_databases() {
+    for db in testing::all() {
+        let label = db.label;
+        let s = setup(db);
+        apply_and_accept(&s);
+        let (psy2, csrf2) = (&s.psy2.0, &s.psy2.1);
+        let a = post_form(
+            &s.state,
+            "/espace/candidature",
+            Some(psy2),
+            &[
+                ("_csrf", csrf2),
+                ("nom", "Lefevre"),
+                ("prenom", "HELENE"),
+                ("rpps", &rpps()),
+                ("diplome", "Master de psychologie clinique, Lyon 2, 2015"),
+                ("experience", "4,5"),
+                ("adresse1", "3 rue de la République"),
+                ("cp1", "69002"),
+                ("commune1", ""),
+                ("telephone", "04 78 00 00 01"),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{label}: {}", a.body);
+        for kind in ["diplome", "experience"] {
+            let a = upload(&s.state, psy2, csrf2, kind, &pdf());
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        }
+        let own = get(&s.state, "/espace/candidature", Some(psy2));
+        assert!(
+            own.body
+                .contains("Ce RPPS est déjà rattaché à un autre compte"),
+            "{label}: the applicant is told: {}",
+            own.body
+        );
+        let a = post_form(
+            &s.state,
+            "/espace/candidature/depot",
+            Some(psy2),
+            &[("_csrf", csrf2)],
+        );
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        let id: i64 =
+            s.db.connect()
+                .query_one(
+                    "SELECT application_id FROM applications WHERE status = 'deposee'",
+                    &[],
+                )
+                .unwrap()
+                .int(0)
+                .unwrap();
+        let (expert, expert_csrf) = s.session(Role::Expert);
+        let v = get(
+            &s.state,
+            &format!("/espace/candidatures/{id}"),
+            Some(expert),
+        );
+        assert!(
+            v.body
+                .contains("Ce RPPS est déjà rattaché à un autre compte"),
+            "{label}: the expert is told"
+        );
+        let a = post_form(
+            &s.state,
+            &format!("/espace/candidatures/{id}/decision"),
+            Some(expert),
+            &[
+                ("_csrf", expert_csrf),
+                ("decision", "accepter"),
+                ("motif", ""),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::CONFLICT, "{label}: {}", a.body);
+        assert!(
+            a.body.contains("déjà rattaché à un autre compte"),
+            "{}",
+            a.body
+        );
+        let accepted = fixtures::count(
+            &s.db,
+            &format!(
+                "SELECT COUNT(*) FROM applications WHERE status = 'acceptee' AND rpps = '{}'",
+                rpps()
+            ),
+        );
+        assert_eq!(accepted, 1, "{label}");
+        // Even written by hand, a second accepted application for that RPPS is refused.
+        let forced = s.db.connect().execute(
+            "UPDATE applications SET status = 'acceptee' WHERE application_id = $1",
+            &[id.into()],
+        );
+        assert!(
+            forced.is_err(),
+            "{label}: the database lets a second account hold the RPPS"
+        );
+        // The second account records no session under that RPPS.
+        let a = get(&s.state, "/espace/seances", Some(psy2));
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}: {}", a.body);
+    }
+}

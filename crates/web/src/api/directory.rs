@@ -1,6 +1,7 @@
 //! The directory's JSON API: search, cards (read and write), communes, languages, radii.
 
 use crate::AppState;
+use crate::directory::answers::{card_json, search_body};
 use crate::directory::index::Entry;
 use crate::directory::json::*;
 use crate::directory::params::{Params, SEARCH_PARAMS};

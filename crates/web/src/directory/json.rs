@@ -2,7 +2,6 @@
 //! the fragments of search answers kept ready in the index, shared by the API, the pages and the
 //! FHIR resources.
 
-use crate::directory::index::{Entry, Hit, SearchResult};
 use crate::error::Problem;
 use msp_domain::{Date, Rpps};
 use msp_geo::{PlaceKind, communes};
@@ -189,33 +188,14 @@ fn availability_label_in(card: &DirectoryCard, state: Option<bool>) -> String {
     }
 }
 
-fn public_json(p: Public) -> CodeLabel {
+pub fn public_json(p: Public) -> CodeLabel {
     CodeLabel {
         code: p.code().to_owned(),
         libelle: p.label_fr().to_owned(),
     }
 }
 
-pub fn card_json(e: &Entry, today: Date) -> CardJson {
-    let c = &e.listed.card;
-    CardJson {
-        rpps: c.rpps.to_string(),
-        nom: e.listed.last_name.clone(),
-        prenom: e.listed.first_name.clone(),
-        adresses: c.addresses.iter().map(address_json).collect(),
-        telephone: c.phone.public_value().map(str::to_owned),
-        email: c.email.public_value().map(str::to_owned),
-        site_web: c.website.public_value().map(str::to_owned),
-        structure: c.structure_name.clone(),
-        langues: languages_json(&c.languages),
-        public: public_json(c.public),
-        teleconsultation: c.teleconsultation,
-        disponibilite: availability_json(c, today),
-        url: format!("/psychologues/{}", c.rpps),
-    }
-}
-
-fn place_json(p: &msp_geo::Place) -> PlaceJson {
+pub fn place_json(p: &msp_geo::Place) -> PlaceJson {
     PlaceJson {
         libelle: p.label.clone(),
         type_lieu: match p.kind {
@@ -231,7 +211,7 @@ fn place_json(p: &msp_geo::Place) -> PlaceJson {
     }
 }
 
-fn round1(x: f64) -> f64 {
+pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
@@ -342,70 +322,6 @@ impl SummaryFragments {
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()
     }
-}
-
-/// A search hit as JSON, built field by field (the reference for [`SummaryFragments`]).
-pub fn summary_json(h: &Hit, today: Date) -> SummaryJson {
-    let c = &h.entry.listed.card;
-    SummaryJson {
-        rpps: c.rpps.to_string(),
-        nom: h.entry.listed.last_name.clone(),
-        prenom: h.entry.listed.first_name.clone(),
-        distance_km: round1(h.distance_km),
-        adresse_la_plus_proche: address_json(&c.addresses[h.address]),
-        public: public_json(c.public),
-        teleconsultation: c.teleconsultation,
-        langues: languages_json(&c.languages),
-        disponibilite: availability_json(c, today),
-        structure: c.structure_name.clone(),
-        url: format!("/psychologues/{}", c.rpps),
-    }
-}
-
-/// The search answer as a value, built field by field (the reference for [`search_body`]).
-pub fn search_response(place: &msp_geo::Place, r: &SearchResult, today: Date) -> SearchResponse {
-    SearchResponse {
-        resultats: r.hits.iter().map(|h| summary_json(h, today)).collect(),
-        ..search_envelope(place, r)
-    }
-}
-
-fn search_envelope(place: &msp_geo::Place, r: &SearchResult) -> SearchResponse {
-    SearchResponse {
-        lieu: place_json(place),
-        rayon_km: r.radius_km,
-        rayon_par_defaut: r.default_radius,
-        total: r.total,
-        page: r.page,
-        par_page: r.per_page,
-        pages: r.pages,
-        resultats: Vec::new(),
-    }
-}
-
-/// The search answer as JSON bytes: the envelope serialized, then each hit's pre-rendered
-/// fragments with its distance. Byte for byte `serde_json::to_vec(&search_response(…))`.
-pub fn search_body(place: &msp_geo::Place, r: &SearchResult, today: Date) -> Vec<u8> {
-    let size: usize = r.hits.iter().map(|h| h.entry.json.len()).sum();
-    let mut buf = Vec::with_capacity(size + 512);
-    let _ = serde_json::to_writer(&mut buf, &search_envelope(place, r));
-    // The envelope ends with `"resultats":[]}`, the last field.
-    debug_assert!(buf.ends_with(b"[]}"));
-    buf.truncate(buf.len().saturating_sub(2));
-    for (k, h) in r.hits.iter().enumerate() {
-        if k > 0 {
-            buf.push(b',');
-        }
-        h.entry.json.write(
-            &mut buf,
-            &h.entry.listed.card,
-            h.distance_km,
-            h.address,
-            today,
-        );
-    }
-    buf.extend_from_slice(b"]}");
-    buf
 }
 
 pub fn parse_rpps(text: &str) -> Result<Rpps, Problem> {

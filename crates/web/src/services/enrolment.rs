@@ -228,6 +228,8 @@ fn load_dossier(db: &mut Db, app: Application) -> Result<Dossier, StoreError> {
         Err(_) => None,
     };
     let f = &app.fields;
+    let held =
+        !f.rpps.trim().is_empty() && store::rpps_held_by_other(db, f.rpps.trim(), app.account_id)?;
     let checks = automatic_checks(
         &ApplicantFacts {
             rpps: &f.rpps,
@@ -237,6 +239,7 @@ fn load_dossier(db: &mut Db, app: Application) -> Result<Dossier, StoreError> {
             experience_months: f.experience_months,
             diploma: &f.diploma,
             documents: &kinds,
+            rpps_held_elsewhere: held,
         },
         registry.as_ref(),
     );
@@ -541,6 +544,14 @@ pub async fn decide(
     state
         .db(move |db| {
             db.transaction(|tx| {
+                if accept
+                    && let Some(app) = store::get_application(tx, id)?
+                    && store::rpps_held_by_other(tx, app.fields.rpps.trim(), app.account_id)?
+                {
+                    return Err(StoreError::Conflict(
+                        "ce RPPS est déjà rattaché à un autre compte : la candidature ne peut pas être acceptée".into(),
+                    ));
+                }
                 store::decide(tx, id, accept, &reason, &actor, today, Timestamp::now())?;
                 audit(
                     tx,
