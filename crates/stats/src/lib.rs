@@ -13,6 +13,7 @@
 pub mod compute;
 pub mod dashboard;
 pub mod demo;
+pub mod disclosure;
 pub mod export;
 pub mod geo;
 pub mod published;
