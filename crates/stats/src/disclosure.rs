@@ -177,7 +177,11 @@ fn closure(p: &Problem, status: &mut [Status], rel_of: &[Vec<u32>], form_of: &[V
             break;
         };
         let masked = form.iter().filter(|&&(c, _)| status[c].is_masked()).count();
-        let leaks = if is_relation { masked == 1 } else { masked == 0 };
+        let leaks = if is_relation {
+            masked == 1
+        } else {
+            masked == 0
+        };
         if !leaks {
             continue;
         }
