@@ -29,6 +29,9 @@ use msp_domain::{Date, Rules};
 use msp_store::{Db, StoreResult};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 /// Masked cells of a publication, by key (cells not listed are in clear, except counts from 1
 /// to 10, which are always masked).
@@ -236,8 +239,20 @@ impl Units {
     }
 }
 
+/// The problem solved, with where each figure's cells are.
+struct Solved {
+    metrics: Vec<Metric>,
+    cum: Vec<Vec<Vec<usize>>>,
+    inc: Vec<Vec<Vec<usize>>>,
+    women: Vec<Vec<usize>>,
+    under25: Vec<Vec<usize>>,
+    last3: Vec<Vec<usize>>,
+    year_cells: BTreeMap<i16, Vec<(usize, usize, Vec<usize>)>>,
+    status: Vec<Status>,
+}
+
 /// Monthly figures followed over time (increment = the month, cumulative = since launch).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Metric {
     /// Published every month (the monthly tables) and cumulated (the key figures).
     Monthly(usize),
@@ -341,9 +356,9 @@ impl Series {
         }
     }
 
-    /// Sets the problem, solves it and writes the statuses of `stats`' cells.
+    /// Sets the problem and solves it.
     #[allow(clippy::too_many_lines)]
-    fn mark(&self, rules: &Rules, date: Date, scope: &Scope, stats: &Stats, out: &mut Secrecy) {
+    fn solve(&self, rules: &Rules) -> Solved {
         let n_units = self.units.codes.len();
         let n_t = self.months.len();
         let mut p = Problem::default();
@@ -517,7 +532,58 @@ impl Series {
         }
 
         let status = protect(&p);
+        Solved {
+            metrics,
+            cum,
+            inc,
+            women,
+            under25,
+            last3,
+            year_cells,
+            status,
+        }
+    }
 
+    /// The solved problem for these figures: computed once per state of the data.
+    fn solved(&self, rules: &Rules) -> Arc<Solved> {
+        let mut h = DefaultHasher::new();
+        self.months.hash(&mut h);
+        self.by.hash(&mut h);
+        self.started.hash(&mut h);
+        rules.programme_start.hash(&mut h);
+        let key = h.finish();
+        static CACHE: Mutex<Vec<(u64, Arc<Solved>)>> = Mutex::new(Vec::new());
+        if let Ok(cache) = CACHE.lock()
+            && let Some((_, s)) = cache.iter().find(|(k, _)| *k == key)
+        {
+            return Arc::clone(s);
+        }
+        let solved = Arc::new(self.solve(rules));
+        if let Ok(mut cache) = CACHE.lock() {
+            cache.retain(|(k, _)| *k != key);
+            cache.insert(0, (key, Arc::clone(&solved)));
+            cache.truncate(4);
+        }
+        solved
+    }
+
+    /// Writes the statuses of `stats`' cells.
+    fn mark(&self, rules: &Rules, date: Date, scope: &Scope, stats: &Stats, out: &mut Secrecy) {
+        let solved = self.solved(rules);
+        let Solved {
+            metrics,
+            cum,
+            inc,
+            women,
+            under25,
+            last3,
+            year_cells,
+            status,
+        } = &*solved;
+        let idx = |c: usize| metrics.iter().position(|m| *m == Metric::Cumulative(c));
+        let band = |female: bool, b: usize| idx(if female { NEW_F0 } else { NEW_M0 } + b);
+        let (new, ses, started) = (0, 1, 2);
+        let r1 = idx(RANK1).unwrap_or(0);
         // The publication's cells.
         let Some(t_d) = self
             .months
