@@ -14,9 +14,9 @@
 //!    it away, a form with no masked cell is in clear, so the smallest non-zero cell in clear of
 //!    that relation or form is masked too (zeros last: a masked zero beside a `<11` protects
 //!    little once a reader knows masked counts are positive);
-//! 2. an exact check by elimination: the relations restricted to the masked cells are put in
-//!    echelon form (modulo a 61-bit prime, which is exact for these small integer systems
-//!    except with negligible probability); a masked cell or a form that lies in their span is
+//! 2. a check by elimination: the relations restricted to the masked cells are put in echelon
+//!    form (modulo a 61-bit prime); a masked cell or a form on which every kernel vector is zero
+//!    (tested on two drawn kernel vectors, exact except with negligible probability) is
 //!    determined, and the smallest cell in clear of a relation touching it is masked; then 1
 //!    again.
 //!
@@ -53,12 +53,18 @@ pub struct Problem {
     pub values: Vec<i64>,
     pub relations: Vec<Form>,
     pub forms: Vec<Form>,
+    /// Elimination order of each cell (then its index): cells of the same month together keep
+    /// the echelon form sparse.
+    pub order: Vec<u32>,
+    /// The order given to the next cells.
+    pub stage: u32,
 }
 
 impl Problem {
     /// Adds a cell, returns its index.
     pub fn cell(&mut self, value: i64) -> usize {
         self.values.push(value);
+        self.order.push(self.stage);
         self.values.len() - 1
     }
 
@@ -291,12 +297,6 @@ impl Basis {
             self.rows.insert(c, row);
         }
     }
-
-    /// Whether `v` lies in the span of the rows.
-    fn spans(&self, v: Sparse) -> bool {
-        // Leading columns are distinct: a leading column without a pivot cannot be cancelled.
-        self.reduce(v).is_empty()
-    }
 }
 
 fn sparse(form: &Form, status: &[Status], col: &[u32]) -> Sparse {
@@ -319,16 +319,33 @@ fn sparse(form: &Form, status: &[Status], col: &[u32]) -> Sparse {
     out
 }
 
+/// A deterministic pseudo-random value modulo `P` (splitmix64).
+fn draw(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (z ^ (z >> 31)) % P
+}
+
 /// Masked cells and sensitive forms that the relations determine, each given by its masked
 /// cells.
+///
+/// A masked cell is determined when every solution of the relations (restricted to the masked
+/// cells, the others being known) gives it the same value, that is when every vector of the
+/// kernel is zero on it. Two kernel vectors drawn at random (free cells at random, the others by
+/// back substitution on the echelon form) are zero on an undetermined cell with probability
+/// about 2⁻¹²², so one pass over the basis decides every cell and form at once.
 fn determined(p: &Problem, status: &[Status], rel_of: &[Vec<u32>]) -> Vec<Vec<usize>> {
     let mut col = vec![u32::MAX; p.values.len()];
+    let mut masked: Vec<usize> = (0..status.len())
+        .filter(|&c| status[c].is_masked())
+        .collect();
+    masked.sort_by_key(|&c| (p.order.get(c).copied().unwrap_or(0), c));
     let mut next = 0u32;
-    for (c, s) in status.iter().enumerate() {
-        if s.is_masked() {
-            col[c] = next;
-            next += 1;
-        }
+    for c in masked {
+        col[c] = next;
+        next += 1;
     }
     let mut basis = Basis::default();
     for r in &p.relations {
@@ -337,16 +354,42 @@ fn determined(p: &Problem, status: &[Status], rel_of: &[Vec<u32>]) -> Vec<Vec<us
             basis.insert(v);
         }
     }
+    let n = next as usize;
+    let mut leads: Vec<u32> = basis.rows.keys().copied().collect();
+    leads.sort_unstable_by(|a, b| b.cmp(a));
+    let mut seed = 0x5eed_u64;
+    let kernels: Vec<Vec<u64>> = (0..2)
+        .map(|_| {
+            let mut k: Vec<u64> = (0..n).map(|_| draw(&mut seed)).collect();
+            // Leading columns in decreasing order: each row's other columns are already set.
+            for &lead in &leads {
+                let row = &basis.rows[&lead];
+                let mut acc = 0u64;
+                for &(c, a) in &row[1..] {
+                    acc = (acc + mul(a, k[c as usize])) % P;
+                }
+                k[lead as usize] = if acc == 0 { 0 } else { P - acc };
+            }
+            k
+        })
+        .collect();
+    let zero_on = |v: &Sparse| {
+        kernels.iter().all(|k| {
+            v.iter()
+                .fold(0u64, |acc, &(c, a)| (acc + mul(a, k[c as usize])) % P)
+                == 0
+        })
+    };
     let mut out = Vec::new();
     for (c, s) in status.iter().enumerate() {
         // A masked cell in no relation cannot be computed.
-        if s.is_masked() && !rel_of[c].is_empty() && basis.spans(vec![(col[c], 1)]) {
+        if s.is_masked() && !rel_of[c].is_empty() && zero_on(&vec![(col[c], 1)]) {
             out.push(vec![c]);
         }
     }
     for f in &p.forms {
         let v = sparse(f, status, &col);
-        if v.is_empty() || basis.spans(v) {
+        if v.is_empty() || zero_on(&v) {
             out.push(
                 f.iter()
                     .map(|&(c, _)| c)

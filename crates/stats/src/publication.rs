@@ -28,8 +28,8 @@ use crate::refresh::{
 use msp_domain::{Date, Rules};
 use msp_store::{Db, StoreResult};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
@@ -378,6 +378,7 @@ impl Series {
             for u in 0..n_units {
                 let mut running = 0;
                 for t in 0..n_t {
+                    p.stage = u32::try_from(t).unwrap_or(0);
                     let v = self.inc(metric, u, t);
                     running += v;
                     let c = p.cell(running);
@@ -420,6 +421,7 @@ impl Series {
         let mut last3 = vec![vec![usize::MAX; n_t]; n_units];
         for u in 0..n_units {
             for t in 0..n_t {
+                p.stage = u32::try_from(t).unwrap_or(0);
                 let pick = |p: &Problem, cells: Vec<usize>| -> (i64, Vec<usize>) {
                     (cells.iter().map(|&c| p.values[c]).sum(), cells)
                 };
@@ -475,6 +477,8 @@ impl Series {
                 continue;
             };
             let mut cells = Vec::with_capacity(n_units);
+            p.stage = u32::try_from(b).unwrap_or(0);
+            #[allow(clippy::needless_range_loop)]
             for u in 0..n_units {
                 let mut k: Counters = [0; 41];
                 for t in a..=b {
