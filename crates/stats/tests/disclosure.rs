@@ -615,3 +615,91 @@ fn the_attacker_breaks_primary_suppression_alone() {
         }
     }
 }
+
+/// Walks the published payload beside the raw one: a number in clear is the raw number, `<11`
+/// stands for 1 to 10, `secret` for anything else, and no count from 1 to 10 is in clear.
+fn same_or_masked(path: &str, published: &Json, raw: &Json, masked: &mut usize) {
+    match (published, raw) {
+        (Json::Object(p), Json::Object(r)) => {
+            for (k, v) in p {
+                if ["secret", "masquage", "date_demandee"].contains(&k.as_str()) {
+                    continue;
+                }
+                let rv = &r[k];
+                if k == "annees" {
+                    // Only complete years are published.
+                    for y in v.as_array().unwrap() {
+                        let ry = rv
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .find(|x| x["annee"] == y["annee"])
+                            .unwrap();
+                        same_or_masked(&format!("{path}.annees.{}", y["annee"]), y, ry, masked);
+                    }
+                    continue;
+                }
+                same_or_masked(&format!("{path}.{k}"), v, rv, masked);
+            }
+        }
+        (Json::Array(p), Json::Array(r)) => {
+            assert_eq!(p.len(), r.len(), "{path}");
+            for (i, (a, b)) in p.iter().zip(r).enumerate() {
+                same_or_masked(&format!("{path}[{i}]"), a, b, masked);
+            }
+        }
+        (Json::String(s), Json::Number(n)) if s == "<11" => {
+            assert!(
+                (1..=10).contains(&n.as_i64().unwrap()),
+                "{path}: <11 for {n}"
+            );
+            *masked += 1;
+        }
+        (Json::String(s), Json::Number(n)) if s == "secret" => {
+            assert!(!(1..=10).contains(&n.as_i64().unwrap()), "{path}");
+            *masked += 1;
+        }
+        // A share, a mean or an amount left out.
+        (Json::Null, _) => {}
+        (Json::Number(a), Json::Number(b)) => {
+            assert_eq!(a, b, "{path}");
+            if let Some(n) = a.as_i64()
+                && !path.contains("depenses")
+                && !path.ends_with("plafond")
+                && !path.ends_with(".annee")
+                && !(path.contains("repartition") && path.ends_with(".seances"))
+            {
+                assert!(!(1..=10).contains(&n), "{path}: {n} in clear");
+            }
+        }
+        (a, b) => assert_eq!(a, b, "{path}"),
+    }
+}
+
+#[test]
+fn primary_masks_still_hold_and_nothing_else_changes() {
+    let rules = Rules::standard();
+    let t = testing::sqlite();
+    let mut db = t.connect();
+    let cfg = DemoConfig {
+        seed: 5,
+        scale: 0.0005,
+        today: date(2025, 3, 20),
+    };
+    run(&mut db, &rules, &cfg, &|_| {}).unwrap();
+    let mut masked = 0;
+    for (d, scope) in [
+        (date(2025, 1, 31), Scope::France),
+        (date(2024, 12, 31), Scope::Region("84".into())),
+        (date(2025, 2, 28), Scope::Departement("69".into())),
+    ] {
+        let published =
+            export::to_json(&msp_stats::load(&mut db, &rules, d, &scope).unwrap(), true);
+        let raw = export::to_json(
+            &msp_stats::compute(&mut db, &rules, d, &scope).unwrap(),
+            false,
+        );
+        same_or_masked(&scope.code(), &published, &raw, &mut masked);
+    }
+    assert!(masked > 50, "{masked}");
+}
