@@ -7,7 +7,7 @@
 //!   practice.
 //! - [`publication`] publishes figures at month ends with primary and complementary
 //!   suppression ([`disclosure`]) over the whole territory, so every output masks the same cells.
-//! - [`export`] writes the public CSV and the JSON payload, counts from 1 to 10 masked `<11`.
+//! - [`export`] writes the public CSV and the JSON payload (`<11`, `secret`).
 //! - [`dashboard`] renders the French statistics page (SVG charts and map drawn here).
 //! - [`demo`] generates a deterministic national-scale demo through the real import and
 //!   adjudication; [`published`] sets the published figures beside the computed ones.
