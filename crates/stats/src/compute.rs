@@ -178,6 +178,8 @@ pub struct Stats {
     pub mean_sessions_per_patient_year: Option<f64>,
     /// Sessions since launch divided by patients since launch.
     pub mean_sessions_per_patient: Option<f64>,
+    /// (patient, year) pairs since launch: the base of `mean_sessions_per_patient_year`.
+    pub patient_years: i64,
     /// Psychologists with a convention in force on the date (suspended ones included).
     pub psychologists_conventioned: i64,
     /// Of them, suspended on the date.
@@ -194,6 +196,12 @@ pub struct Stats {
     pub months: Vec<Month>,
     pub years: Vec<Year>,
     pub demography: Demography,
+    /// The date asked for (figures are published at the month end on or before it, see
+    /// [`crate::publication`]); equal to `as_of` for raw figures.
+    pub requested: Date,
+    /// Which cells are masked and why; empty for raw figures (then only counts from 1 to 10
+    /// are masked on output).
+    pub secrecy: crate::publication::Secrecy,
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -201,10 +209,23 @@ pub(crate) fn ratio(num: i64, den: i64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
 }
 
-/// Brings the summaries up to date, then computes the figures.
+/// Brings the summaries up to date, then computes the figures as published: at the month end
+/// on or before `as_of`, with primary and complementary suppression ([`crate::publication`]).
 pub fn load(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreResult<Stats> {
     crate::refresh(db)?;
-    compute(db, rules, as_of, scope)
+    crate::publication::publish(db, rules, as_of, scope)
+}
+
+/// Psychologist figures of every département on a date, and first conventions by month (all
+/// dates): what disclosure control needs beyond one scope.
+#[derive(Debug, Default)]
+pub(crate) struct Stocks {
+    pub registered: HashMap<String, i64>,
+    /// (all modes, liberal or mixed) conventioned on the date.
+    pub conventioned: HashMap<String, (i64, i64)>,
+    pub suspended: HashMap<String, i64>,
+    /// (département, year, month) of each psychologist's first convention.
+    pub first_conventions: Vec<(String, i16, i8)>,
 }
 
 struct Psy {
@@ -219,8 +240,18 @@ fn within(p: &(Date, Option<Date>), d: Date) -> bool {
     p.0 <= d && p.1.is_none_or(|to| d <= to)
 }
 
-/// Computes the figures from the summary tables and the reference records (no refresh).
+/// Computes the figures from the summary tables and the reference records (no refresh, no
+/// complementary suppression: for internal use and tests).
 pub fn compute(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreResult<Stats> {
+    compute_with_stocks(db, rules, as_of, scope).map(|(s, _)| s)
+}
+
+pub(crate) fn compute_with_stocks(
+    db: &mut Db,
+    rules: &Rules,
+    as_of: Date,
+    scope: &Scope,
+) -> StoreResult<(Stats, Stocks)> {
     let areas = areas();
     // Sessions and patients: one scan of the daily summaries, grouped by month and département.
     let sums = COUNTERS
@@ -322,7 +353,12 @@ pub fn compute(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreR
     let mut conventioned_by_dep: HashMap<String, (i64, i64)> = HashMap::new();
     let (mut conventioned, mut suspended) = (0i64, 0i64);
     let mut started: BTreeMap<(i16, i8), i64> = BTreeMap::new();
+    let mut suspended_by_dep: HashMap<String, i64> = HashMap::new();
+    let mut first_conventions = Vec::new();
     for p in psys.values() {
+        if let Some(first) = p.conventions.iter().map(|c| c.0).min() {
+            first_conventions.push((p.departement.clone(), first.year(), first.month()));
+        }
         if let Some(first) = p.conventions.iter().map(|c| c.0).min()
             && first <= as_of
             && scope.includes(&p.departement)
@@ -340,6 +376,9 @@ pub fn compute(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreR
         e.0 += 1;
         if p.liberal {
             e.1 += 1;
+        }
+        if p.suspensions.iter().any(|s| within(s, as_of)) {
+            *suspended_by_dep.entry(p.departement.clone()).or_default() += 1;
         }
         if scope.includes(&p.departement) {
             conventioned += 1;
@@ -446,36 +485,7 @@ pub fn compute(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreR
     }
     let years: Vec<Year> = by_year
         .iter()
-        .map(|(y, k)| {
-            let end = Date::new(*y, 12, 31).map_or(as_of, |e| e.min(as_of));
-            let ceiling = rules
-                .regime_on(end)
-                .map_or(MAX_RANK as u32, |r| r.sessions_per_year)
-                .min(MAX_RANK as u32);
-            let ranks: Vec<i64> = (0..MAX_RANK).map(|i| k[RANK1 + i]).collect();
-            let c = ceiling as usize;
-            let distribution: Vec<i64> = (0..c)
-                .map(|i| {
-                    if i + 1 < c {
-                        ranks[i] - ranks[i + 1]
-                    } else {
-                        ranks[i..].iter().copied().max().unwrap_or(0)
-                    }
-                })
-                .collect();
-            let patients = ranks[0];
-            let at_ceiling = distribution.last().copied().unwrap_or(0);
-            Year {
-                year: *y,
-                patients,
-                sessions: k[SESSIONS],
-                mean_sessions: ratio(k[SESSIONS], patients),
-                ceiling,
-                distribution,
-                at_ceiling,
-                share_at_ceiling: ratio(at_ceiling, patients),
-            }
-        })
+        .map(|(y, k)| year_of(rules, as_of, *y, k))
         .collect();
     let patient_years: i64 = years.iter().map(|y| y.patients).sum();
 
@@ -489,8 +499,16 @@ pub fn compute(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreR
         .sum();
     let patients = total[NEW];
 
-    Ok(Stats {
+    let stocks = Stocks {
+        registered: registered_by_dep,
+        conventioned: conventioned_by_dep,
+        suspended: suspended_by_dep,
+        first_conventions,
+    };
+    let stats = Stats {
         as_of,
+        requested: as_of,
+        secrecy: crate::publication::Secrecy::default(),
         scope_label: scope.label(),
         scope: scope.clone(),
         patients_since_launch: patients,
@@ -504,6 +522,7 @@ pub fn compute(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreR
         sessions_pss: total[PSS],
         mean_sessions_per_patient_year: ratio(total[SESSIONS], patient_years),
         mean_sessions_per_patient: ratio(total[SESSIONS], patients),
+        patient_years,
         psychologists_conventioned: conventioned,
         psychologists_suspended: suspended,
         registered_liberal,
@@ -524,7 +543,40 @@ pub fn compute(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreR
         months,
         years,
         demography,
-    })
+    };
+    Ok((stats, stocks))
+}
+
+/// Sessions per patient over year `y`, from the counters of its months up to `as_of`.
+pub(crate) fn year_of(rules: &Rules, as_of: Date, y: i16, k: &Counters) -> Year {
+    let end = Date::new(y, 12, 31).map_or(as_of, |e| e.min(as_of));
+    let ceiling = rules
+        .regime_on(end)
+        .map_or(MAX_RANK as u32, |r| r.sessions_per_year)
+        .min(MAX_RANK as u32);
+    let ranks: Vec<i64> = (0..MAX_RANK).map(|i| k[RANK1 + i]).collect();
+    let c = ceiling as usize;
+    let distribution: Vec<i64> = (0..c)
+        .map(|i| {
+            if i + 1 < c {
+                ranks[i] - ranks[i + 1]
+            } else {
+                ranks[i..].iter().copied().max().unwrap_or(0)
+            }
+        })
+        .collect();
+    let patients = ranks[0];
+    let at_ceiling = distribution.last().copied().unwrap_or(0);
+    Year {
+        year: y,
+        patients,
+        sessions: k[SESSIONS],
+        mean_sessions: ratio(k[SESSIONS], patients),
+        ceiling,
+        distribution,
+        at_ceiling,
+        share_at_ceiling: ratio(at_ceiling, patients),
+    }
 }
 
 fn bad(what: &str) -> StoreError {

@@ -7,7 +7,7 @@
 //! served as a file (or inlined for a standalone file with [`Styles::Inline`]).
 
 use crate::compute::{Area, Stats};
-use crate::export::masked;
+use crate::publication::{Cell, mask_text};
 use crate::refresh::AGE_BAND_LABELS;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use std::fmt::Write as _;
@@ -56,10 +56,12 @@ pub fn fr_int(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-/// A count as shown to the public: masked from 1 to 10, else with separators.
-fn count(n: i64) -> String {
-    let m = masked(n);
-    if m == n.to_string() { fr_int(n) } else { m }
+/// A count as shown to the public: `<11`, « secret » or the number with separators.
+fn shown(c: Cell) -> String {
+    match c {
+        Cell::Value(n) => fr_int(n),
+        Cell::Masked(s) => mask_text(s).to_owned(),
+    }
 }
 
 fn fr_dec(v: f64, decimals: usize) -> String {
@@ -96,11 +98,17 @@ fn bar_chart(
     id: &str,
     title: &str,
     desc: &str,
-    bars: &[(String, i64)],
+    bars: &[(String, Cell)],
     tick_every: usize,
 ) -> Markup {
     let (w, h, left, bottom, top) = (720.0, 260.0, 56.0, 36.0, 12.0);
-    let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    // A masked bar is drawn empty: its height would give the count away.
+    let max = bars
+        .iter()
+        .filter_map(|b| b.1.value())
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let step = nice_step(max as f64 / 4.0);
     let top_value = (max as f64 / step).ceil() * step;
     let plot_w = w - left - 8.0;
@@ -127,7 +135,7 @@ fn bar_chart(
         v += step;
     }
     for (i, (label, value)) in bars.iter().enumerate() {
-        let bh = (*value as f64 / top_value * plot_h).max(0.0);
+        let bh = (value.value().unwrap_or(0) as f64 / top_value * plot_h).max(0.0);
         let x = left + i as f64 * bw;
         let _ = write!(
             svg,
@@ -136,7 +144,7 @@ fn bar_chart(
             top + plot_h - bh,
             (bw * 0.76).max(1.0),
             esc(label),
-            count(*value)
+            shown(*value)
         );
         if tick_every > 0 && i % tick_every == 0 {
             let _ = write!(
@@ -286,7 +294,16 @@ fn map(stats: &Stats) -> Markup {
             );
             continue;
         }
-        let share = area.and_then(|a| a.share_conventioned);
+        let share = area.and_then(|a| {
+            let k = |f: &str| format!("departement:{}:{f}", a.code);
+            stats.ratio(
+                a.share_conventioned,
+                &[
+                    (&k("conventioned_liberal"), a.conventioned_liberal),
+                    (&k("registered_liberal"), a.registered_liberal),
+                ],
+            )
+        });
         let _ = write!(
             svg,
             r##"<path d="{d}" fill="{}" stroke="#ffffff" stroke-width="0.5"><title>{} ({code}) : {}</title></path>"##,
@@ -307,7 +324,18 @@ fn map(stats: &Stats) -> Markup {
     }
 }
 
-fn area_table(caption: &str, areas: &[Area]) -> Markup {
+fn area_table(stats: &Stats, kind: &str, caption: &str, areas: &[Area]) -> Markup {
+    let cell = |a: &Area, f: &str, n: i64| shown(stats.cell(&format!("{kind}:{}:{f}", a.code), n));
+    let share = |a: &Area| {
+        let k = |f: &str| format!("{kind}:{}:{f}", a.code);
+        pct(stats.ratio(
+            a.share_conventioned,
+            &[
+                (&k("conventioned_liberal"), a.conventioned_liberal),
+                (&k("registered_liberal"), a.registered_liberal),
+            ],
+        ))
+    };
     html! {
         table {
             caption { (caption) }
@@ -323,11 +351,11 @@ fn area_table(caption: &str, areas: &[Area]) -> Markup {
                 @for a in areas {
                     tr {
                         td { (a.code) } th scope="row" { (a.name) }
-                        td class="num" { (count(a.registered_liberal)) }
-                        td class="num" { (count(a.conventioned_liberal)) }
-                        td class="num" { (pct(a.share_conventioned)) }
-                        td class="num" { (count(a.patients)) }
-                        td class="num" { (count(a.sessions)) }
+                        td class="num" { (cell(a, "registered_liberal", a.registered_liberal)) }
+                        td class="num" { (cell(a, "conventioned_liberal", a.conventioned_liberal)) }
+                        td class="num" { (share(a)) }
+                        td class="num" { (cell(a, "patients", a.patients)) }
+                        td class="num" { (cell(a, "sessions", a.sessions)) }
                     }
                 }
             }
@@ -336,53 +364,101 @@ fn area_table(caption: &str, areas: &[Area]) -> Markup {
 }
 
 /// The body of the page (inside `<main>`).
+#[allow(clippy::too_many_lines)]
 pub fn dashboard_body(stats: &Stats) -> Markup {
-    let months: Vec<(String, i64)> = stats
+    let c = |key: &str, n: i64| shown(stats.cell(key, n));
+    let ym = |m: &crate::Month| format!("month:{:04}-{:02}", m.year, m.month);
+    let month_cell = |m: &crate::Month, f: &str, n: i64| stats.cell(&format!("{}:{f}", ym(m)), n);
+    let months: Vec<(String, Cell)> = stats
         .months
         .iter()
-        .map(|m| (month_label(m.year, m.month), m.conventions_started))
+        .map(|m| {
+            (
+                month_label(m.year, m.month),
+                month_cell(m, "conventions_started", m.conventions_started),
+            )
+        })
         .collect();
-    let sessions: Vec<(String, i64)> = stats
+    let sessions: Vec<(String, Cell)> = stats
         .months
         .iter()
-        .map(|m| (month_label(m.year, m.month), m.sessions))
+        .map(|m| {
+            (
+                month_label(m.year, m.month),
+                month_cell(m, "sessions", m.sessions),
+            )
+        })
         .collect();
-    // Sessions per patient: the last complete year, else the current one.
-    let year = stats
-        .years
-        .iter()
-        .rev()
-        .find(|y| y.year < stats.as_of.year())
-        .or(stats.years.last());
-    let distribution: Vec<(String, i64)> = year
+    // Sessions per patient: the last complete year (only complete years are published).
+    let year = stats.years.last();
+    let bin =
+        |y: &crate::Year, k: usize, n: i64| stats.cell(&format!("year:{}:bin:{k}", y.year), n);
+    let distribution: Vec<(String, Cell)> = year
         .map(|y| {
             y.distribution
                 .iter()
                 .enumerate()
-                .map(|(i, n)| ((i + 1).to_string(), *n))
+                .map(|(i, n)| ((i + 1).to_string(), bin(y, i + 1, *n)))
                 .collect()
         })
         .unwrap_or_default();
-    let peak = stats.months.iter().max_by_key(|m| m.sessions);
+    // The busiest month among those in clear.
+    let peak = stats
+        .months
+        .iter()
+        .filter(|m| month_cell(m, "sessions", m.sessions).value().is_some())
+        .max_by_key(|m| m.sessions);
     let total_started: i64 = stats.months.iter().map(|m| m.conventions_started).sum();
+    let year_mean = |y: &crate::Year| {
+        stats.ratio(
+            y.mean_sessions,
+            &[
+                (&format!("year:{}:sessions", y.year), y.sessions),
+                (&format!("year:{}:patients", y.year), y.patients),
+            ],
+        )
+    };
+    let year_top = |y: &crate::Year| {
+        stats.ratio(
+            y.share_at_ceiling,
+            &[
+                (&format!("year:{}:bin:{}", y.year, y.ceiling), y.at_ceiling),
+                (&format!("year:{}:patients", y.year), y.patients),
+            ],
+        )
+    };
+    let p = ("patients", stats.patients_since_launch);
+    let money = |cents: i64| {
+        if stats.spend_shown() {
+            euros(cents)
+        } else {
+            crate::publication::SECRET.to_owned()
+        }
+    };
+    let asked = (stats.requested != stats.as_of).then(|| {
+        format!(
+            " (dernière fin de mois au {} : les chiffres sont arrêtés en fin de mois)",
+            date_fr(stats.requested)
+        )
+    });
     html! {
         h1 { "Statistiques du dispositif Mon soutien psy" }
         p class="lead" {
-            "Au " strong { (date_fr(stats.as_of)) } " — périmètre : " strong { (stats.scope_label) } ". "
+            "Au " strong { (date_fr(stats.as_of)) } (asked.unwrap_or_default()) " — périmètre : " strong { (stats.scope_label) } ". "
             "Chiffres calculés à partir des demandes de remboursement jugées et des conventions enregistrées. "
-            "Les effectifs de 1 à 10 sont masqués (« <11 »)."
+            "Les effectifs de 1 à 10 sont masqués (« <11 ») ; d'autres effectifs sont masqués (« secret ») pour qu'aucun « <11 » ne puisse être recalculé à partir des totaux, et une part ou une moyenne n'est donnée que si ses deux termes le sont."
         }
         section aria-labelledby="chiffres-cles" {
             h2 id="chiffres-cles" { "Chiffres clés" }
             ul class="key-figures" {
-                li { span class="value" { (count(stats.patients_since_launch)) } span class="label" { "patients accompagnés depuis le lancement (5 avril 2022)" } }
-                li { span class="value" { (count(stats.sessions)) } span class="label" { "séances remboursées" } }
-                li { span class="value" { (count(stats.psychologists_conventioned)) } span class="label" { "psychologues conventionnés" } }
-                li { span class="value" { (pct(stats.share_psychologists_conventioned)) } span class="label" { "des psychologues libéraux ou mixtes sont conventionnés" } }
-                li { span class="value" { (stats.mean_sessions_per_patient_year.map_or("—".into(), |v| fr_dec(v, 1))) } span class="label" { "séances par patient et par an en moyenne" } }
-                li { span class="value" { (pct(stats.share_patients_c2s)) } span class="label" { "des patients bénéficient de la complémentaire santé solidaire" } }
-                li { span class="value" { (pct(stats.share_patients_women)) } span class="label" { "des patients sont des femmes" } }
-                li { span class="value" { (euros(stats.spend.amo_cents)) } span class="label" { "remboursés par l'Assurance Maladie" } }
+                li { span class="value" { (c(p.0, p.1)) } span class="label" { "patients accompagnés depuis le lancement (5 avril 2022)" } }
+                li { span class="value" { (c("sessions", stats.sessions)) } span class="label" { "séances remboursées" } }
+                li { span class="value" { (c("psychologists_conventioned", stats.psychologists_conventioned)) } span class="label" { "psychologues conventionnés" } }
+                li { span class="value" { (pct(stats.ratio(stats.share_psychologists_conventioned, &[("conventioned_liberal", stats.conventioned_liberal), ("registered_liberal", stats.registered_liberal)]))) } span class="label" { "des psychologues libéraux ou mixtes sont conventionnés" } }
+                li { span class="value" { (stats.ratio(stats.mean_sessions_per_patient_year, &[("sessions", stats.sessions), ("patient_years", stats.patient_years)]).map_or("—".into(), |v| fr_dec(v, 1))) } span class="label" { "séances par patient et par an en moyenne" } }
+                li { span class="value" { (pct(stats.ratio(stats.share_patients_c2s, &[("patients_c2s", stats.patients_c2s), p]))) } span class="label" { "des patients bénéficient de la complémentaire santé solidaire" } }
+                li { span class="value" { (pct(stats.ratio(stats.share_patients_women, &[("patients_women", stats.women()), p]))) } span class="label" { "des patients sont des femmes" } }
+                li { span class="value" { (money(stats.spend.amo_cents)) } span class="label" { "remboursés par l'Assurance Maladie" } }
             }
         }
         section aria-labelledby="conventions" {
@@ -394,7 +470,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                         "Nouveaux psychologues conventionnés par mois",
                         &format!("Diagramme en barres, un mois par barre, d'avril 2022 à {}. {} premières conventions au total ; {} psychologues conventionnés au {}.",
                             stats.months.last().map_or(String::new(), |m| month_label(m.year, m.month)),
-                            count(total_started), count(stats.psychologists_conventioned), date_fr(stats.as_of)),
+                            c("started_total", total_started), c("psychologists_conventioned", stats.psychologists_conventioned), date_fr(stats.as_of)),
                         &months, 6))
                     figcaption { "Premières conventions signées, par mois de début." }
                 }
@@ -403,7 +479,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                     table {
                         caption { "Premières conventions par mois" }
                         thead { tr { th scope="col" { "Mois" } th scope="col" class="num" { "Conventions" } } }
-                        tbody { @for m in &stats.months { tr { th scope="row" { (month_label(m.year, m.month)) } td class="num" { (count(m.conventions_started)) } } } }
+                        tbody { @for m in &stats.months { tr { th scope="row" { (month_label(m.year, m.month)) } td class="num" { (shown(month_cell(m, "conventions_started", m.conventions_started))) } } } }
                     }
                 }
             }
@@ -416,8 +492,8 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                         "graph-seances",
                         "Séances acceptées par mois",
                         &format!("Diagramme en barres, un mois par barre. {} séances au total{}.",
-                            count(stats.sessions),
-                            peak.map_or(String::new(), |p| format!(" ; le mois le plus chargé est {} avec {} séances", month_label(p.year, p.month), count(p.sessions)))),
+                            c("sessions", stats.sessions),
+                            peak.map_or(String::new(), |p| format!(" ; le mois le plus chargé est {} avec {} séances", month_label(p.year, p.month), fr_int(p.sessions)))),
                         &sessions, 6))
                     figcaption { "Séances acceptées, par mois de séance." }
                 }
@@ -426,7 +502,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                     table {
                         caption { "Séances et nouveaux patients par mois" }
                         thead { tr { th scope="col" { "Mois" } th scope="col" class="num" { "Séances" } th scope="col" class="num" { "Nouveaux patients" } } }
-                        tbody { @for m in &stats.months { tr { th scope="row" { (month_label(m.year, m.month)) } td class="num" { (count(m.sessions)) } td class="num" { (count(m.new_patients)) } } } }
+                        tbody { @for m in &stats.months { tr { th scope="row" { (month_label(m.year, m.month)) } td class="num" { (shown(month_cell(m, "sessions", m.sessions))) } td class="num" { (shown(month_cell(m, "new_patients", m.new_patients))) } } } }
                     }
                 }
             }
@@ -440,7 +516,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                             "graph-par-patient",
                             &format!("Patients selon le nombre de séances en {}", y.year),
                             &format!("Diagramme en barres : nombre de patients ayant eu 1 à {} séances en {}. Moyenne : {} séances ; {} des patients ont atteint le plafond de {} séances.",
-                                y.ceiling, y.year, y.mean_sessions.map_or("—".into(), |v| fr_dec(v, 1)), pct(y.share_at_ceiling), y.ceiling),
+                                y.ceiling, y.year, year_mean(y).map_or("—".into(), |v| fr_dec(v, 1)), pct(year_top(y)), y.ceiling),
                             &distribution, 1))
                         figcaption { "Répartition des patients de l'année " (y.year) " selon leur nombre de séances remboursées dans l'année (abscisse : nombre de séances ; ordonnée : patients)." }
                     }
@@ -452,15 +528,15 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                             th scope="col" class="num" { "Plafond" } th scope="col" class="num" { "Au plafond" }
                         } }
                         tbody { @for y in &stats.years { tr {
-                            th scope="row" { (y.year) } td class="num" { (count(y.patients)) }
-                            td class="num" { (count(y.sessions)) }
-                            td class="num" { (y.mean_sessions.map_or("—".into(), |v| fr_dec(v, 2))) }
-                            td class="num" { (y.ceiling) } td class="num" { (pct(y.share_at_ceiling)) }
+                            th scope="row" { (y.year) } td class="num" { (c(&format!("year:{}:patients", y.year), y.patients)) }
+                            td class="num" { (c(&format!("year:{}:sessions", y.year), y.sessions)) }
+                            td class="num" { (year_mean(y).map_or("—".into(), |v| fr_dec(v, 2))) }
+                            td class="num" { (y.ceiling) } td class="num" { (pct(year_top(y))) }
                         } } }
                     }
                 }
             } @else {
-                p { "Aucune séance remboursée à cette date." }
+                p { "Aucune année complète à cette date : la répartition d'une année est publiée une fois l'année close." }
             }
         }
         section aria-labelledby="carte" {
@@ -472,10 +548,10 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                 }
                 details {
                     summary { "Tableau par département" }
-                    (area_table("Psychologues et patients par département", &stats.departements))
+                    (area_table(stats, "departement", "Psychologues et patients par département", &stats.departements))
                 }
             }
-            (area_table("Psychologues et patients par région", &stats.regions))
+            (area_table(stats, "region", "Psychologues et patients par région", &stats.regions))
         }
         section aria-labelledby="depenses" {
             h2 id="depenses" { "Dépenses par financeur" }
@@ -483,13 +559,13 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                 caption { "Montants des séances remboursées depuis le lancement" }
                 thead { tr { th scope="col" { "Financeur" } th scope="col" class="num" { "Montant" } } }
                 tbody {
-                    tr { th scope="row" { "Assurance Maladie obligatoire" } td class="num" { (euros(stats.spend.amo_cents)) } }
-                    tr { th scope="row" { "dont versés directement aux psychologues (tiers payant)" } td class="num" { (euros(stats.spend.amo_tiers_payant_cents)) } }
-                    tr { th scope="row" { "Complémentaire santé solidaire" } td class="num" { (euros(stats.spend.c2s_cents)) } }
-                    tr { th scope="row" { "Complémentaires (mutuelles)" } td class="num" { (euros(stats.spend.amc_cents)) } }
-                    tr { th scope="row" { "État (aide médicale de l'État)" } td class="num" { (euros(stats.spend.state_cents)) } }
-                    tr { th scope="row" { "Reste à la charge des patients" } td class="num" { (euros(stats.spend.patient_cents)) } }
-                    tr { th scope="row" { "Total" } td class="num" { (euros(stats.spend.total_cents)) } }
+                    tr { th scope="row" { "Assurance Maladie obligatoire" } td class="num" { (money(stats.spend.amo_cents)) } }
+                    tr { th scope="row" { "dont versés directement aux psychologues (tiers payant)" } td class="num" { (money(stats.spend.amo_tiers_payant_cents)) } }
+                    tr { th scope="row" { "Complémentaire santé solidaire" } td class="num" { (money(stats.spend.c2s_cents)) } }
+                    tr { th scope="row" { "Complémentaires (mutuelles)" } td class="num" { (money(stats.spend.amc_cents)) } }
+                    tr { th scope="row" { "État (aide médicale de l'État)" } td class="num" { (money(stats.spend.state_cents)) } }
+                    tr { th scope="row" { "Reste à la charge des patients" } td class="num" { (money(stats.spend.patient_cents)) } }
+                    tr { th scope="row" { "Total" } td class="num" { (money(stats.spend.total_cents)) } }
                 }
             }
         }
@@ -500,11 +576,11 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                 thead { tr { th scope="col" { "Âge" } th scope="col" class="num" { "Femmes" } th scope="col" class="num" { "Hommes" } } }
                 tbody {
                     @for (i, label) in AGE_BAND_LABELS.iter().enumerate() {
-                        tr { th scope="row" { (label) } td class="num" { (count(stats.demography.women[i])) } td class="num" { (count(stats.demography.men[i])) } }
+                        tr { th scope="row" { (label) } td class="num" { (c(&format!("women:{i}"), stats.demography.women[i])) } td class="num" { (c(&format!("men:{i}"), stats.demography.men[i])) } }
                     }
                 }
             }
-            p { "Moins de 25 ans : " (pct(stats.share_patients_under_25)) " des patients." }
+            p { "Moins de 25 ans : " (pct(stats.ratio(stats.share_patients_under_25, &[("patients_under_25", stats.under_25()), p]))) " des patients." }
         }
         p class="note" {
             "Données ouvertes : "

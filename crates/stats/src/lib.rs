@@ -5,7 +5,9 @@
 //! - [`compute`] / [`load`] give every figure as of a date for France, a région or a département
 //!   ([`Scope`]): patients and sessions follow the patient's residence, psychologists their
 //!   practice.
-//! - [`export`] writes the public CSV and the JSON payload, counts from 1 to 10 masked `<11`.
+//! - [`publication`] publishes figures at month ends with primary and complementary
+//!   suppression ([`disclosure`]) over the whole territory, so every output masks the same cells.
+//! - [`export`] writes the public CSV and the JSON payload (`<11`, `secret`).
 //! - [`dashboard`] renders the French statistics page (SVG charts and map drawn here).
 //! - [`demo`] generates a deterministic national-scale demo through the real import and
 //!   adjudication; [`published`] sets the published figures beside the computed ones.
@@ -13,8 +15,10 @@
 pub mod compute;
 pub mod dashboard;
 pub mod demo;
+pub mod disclosure;
 pub mod export;
 pub mod geo;
+pub mod publication;
 pub mod published;
 pub mod refresh;
 

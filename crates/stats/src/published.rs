@@ -1,8 +1,9 @@
 //! The published figures (`data/published_figures.csv`) beside the same figures computed from
 //! the records, with the relative gap.
 
-use crate::compute::{Scope, Stats, compute};
+use crate::compute::{Scope, Stats};
 use crate::geo::areas;
+use crate::publication::publish;
 use msp_domain::{Date, Rules, dates};
 use msp_store::{Db, StoreResult};
 use serde::Serialize;
@@ -81,37 +82,60 @@ fn scope_of(name: &str) -> Option<Scope> {
 
 /// The computed value of a published figure, and how it is read.
 fn value_of(figure: &str, s: &Stats) -> Result<(Option<f64>, &'static str), String> {
+    // As published: a masked count or a share over a masked term is not shown here either.
     #[allow(clippy::cast_precision_loss)]
-    let n = |v: i64| Some(v as f64);
+    let n = |key: &str, v: i64| s.cell(key, v).value().map(|v| v as f64);
+    let p = ("patients", s.patients_since_launch);
     Ok(match figure {
         "patients_since_launch" => (
-            n(s.patients_since_launch),
+            n(p.0, p.1),
             "patients ayant au moins une séance acceptée depuis le lancement",
         ),
         "psychologists_conventioned" => (
-            n(s.psychologists_conventioned),
+            n("psychologists_conventioned", s.psychologists_conventioned),
             "psychologues dont la convention est en vigueur à la date",
         ),
-        "sessions_since_launch" => (n(s.sessions), "séances acceptées depuis le lancement"),
+        "sessions_since_launch" => (
+            n("sessions", s.sessions),
+            "séances acceptées depuis le lancement",
+        ),
         "mean_sessions_per_patient" => (
-            s.mean_sessions_per_patient_year,
+            s.ratio(
+                s.mean_sessions_per_patient_year,
+                &[("sessions", s.sessions), ("patient_years", s.patient_years)],
+            ),
             "séances par patient et par année civile, toutes années depuis le lancement",
         ),
         "share_patients_c2s" => (
-            s.share_patients_c2s,
+            s.ratio(s.share_patients_c2s, &[("patients_c2s", s.patients_c2s), p]),
             "part des patients bénéficiaires de la C2S à leur première séance",
         ),
-        "share_patients_women" => (s.share_patients_women, "part des femmes parmi les patients"),
+        "share_patients_women" => (
+            s.ratio(s.share_patients_women, &[("patients_women", s.women()), p]),
+            "part des femmes parmi les patients",
+        ),
         "share_patients_under_25" => (
-            s.share_patients_under_25,
+            s.ratio(
+                s.share_patients_under_25,
+                &[("patients_under_25", s.under_25()), p],
+            ),
             "part des moins de 25 ans (âge à la première séance)",
         ),
         "share_psychologists_conventioned" => (
-            s.share_psychologists_conventioned,
+            s.ratio(
+                s.share_psychologists_conventioned,
+                &[
+                    ("conventioned_liberal", s.conventioned_liberal),
+                    ("registered_liberal", s.registered_liberal),
+                ],
+            ),
             "part des psychologues libéraux ou mixtes inscrits qui sont conventionnés",
         ),
         "psychologists_joining_per_month" => (
-            s.conventions_started_per_month,
+            s.ratio(
+                s.conventions_started_per_month,
+                &[("started_last3", s.started_last3())],
+            ),
             "premières conventions par mois, moyenne des 3 mois complets précédant la date",
         ),
         other => return Err(format!("indicateur « {other} » non calculé")),
@@ -139,15 +163,20 @@ pub fn compare(
         };
         let key = (p.as_of, scope.code());
         if !cache.contains_key(&key) {
-            let s = compute(db, rules, p.as_of, &scope)?;
+            // As published: at the month end on or before the date, masked cells left out.
+            let s = publish(db, rules, p.as_of, &scope)?;
             cache.insert(key.clone(), s);
         }
         let s = &cache[&key];
         let lower_bound = p.source.to_lowercase().contains("more than");
         let (computed, mut note) = match value_of(&p.figure, s) {
+            Ok((None, how)) => (None, format!("{how} ; masqué (secret statistique)")),
             Ok((v, how)) => (v, how.to_owned()),
             Err(e) => (None, e),
         };
+        if s.as_of != p.as_of {
+            note.push_str(&format!(" ; chiffres arrêtés au {}", s.as_of));
+        }
         let gap = computed
             .filter(|_| p.value != 0.0)
             .map(|c| (c - p.value) / p.value);

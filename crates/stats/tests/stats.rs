@@ -300,12 +300,16 @@ fn masking() {
     let s = msp_stats::load(&mut db, &rules, date(2025, 1, 15), &Scope::France).unwrap();
     let csv = export::to_csv(&s);
     assert!(csv.starts_with("indicateur,perimetre,periode,modalite,valeur\n"));
+    // Published at the month end before the date asked.
+    assert_eq!(s.as_of, date(2024, 12, 31));
+    assert_eq!(s.requested, date(2025, 1, 15));
     assert!(
-        csv.contains("patients_depuis_lancement,France,2025-01-15,,<11\n"),
+        csv.contains("patients_depuis_lancement,France,2024-12-31,,<11\n"),
         "{csv}"
     );
+    // Amounts would give the masked sessions away (amount ÷ price of a session).
     assert!(
-        csv.contains("depenses_euros,France,2025-01-15,total,380.00\n"),
+        csv.contains("depenses_euros,France,2024-12-31,total,\n"),
         "{csv}"
     );
     // No count from 1 to 10 is left in clear: every count line ends with 0, <11 or ≥ 11.
@@ -318,6 +322,9 @@ fn masking() {
     assert!(!csv.contains(nir(1).as_str()));
     let json = export::to_json(&s, true);
     assert_eq!(json["patients_depuis_lancement"], "<11");
+    assert_eq!(json["date_demandee"], "2025-01-15");
+    assert!(json["depenses_euros"]["total"].is_null());
+    assert!(json["part_patients_femmes"].is_null());
     assert_eq!(json["seances_par_acte"]["PSS"], 0);
     let raw = export::to_json(&s, false);
     assert_eq!(raw["patients_depuis_lancement"], 3);
