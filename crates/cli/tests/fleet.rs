@@ -175,7 +175,7 @@ fn start_nginx(dir: &Path, port: u16, upstreams: [u16; 2]) -> Child {
     child
 }
 
-const NIR: &str = "290017511100153";
+const NIR: &str = "290017511100144";
 const BIRTH: &str = "1990-01-01";
 
 fn session_json(date: &str, act: &str) -> String {

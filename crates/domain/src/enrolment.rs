@@ -368,7 +368,7 @@ mod tests {
         let r = rpps();
         let docs = [DocumentKind::Diploma, DocumentKind::Experience];
         let out = automatic_checks(&facts(&r, &docs, 36), Some(&entry("93")));
-        assert_eq!(out.len(), 6);
+        assert_eq!(out.len(), 7);
         assert!(out.iter().all(|c| c.passed), "{out:?}");
         assert!(is_complete(&out));
     }
@@ -386,7 +386,7 @@ mod tests {
         assert!(!is_complete(&out));
         let out = automatic_checks(&facts("12345678901", &docs, 40), None);
         assert!(!out[0].passed && out[0].detail.contains("RPPS"));
-        assert!(!out[1].passed && !out[2].passed);
+        assert!(!out[1].passed && !out[3].passed, "registry and names");
         let out = automatic_checks(&facts(&r, &docs, 40), None);
         assert!(out[1].detail.contains("absent du répertoire"));
     }
