@@ -314,7 +314,13 @@ fn killing_a_batch_midway_loses_nothing_and_pays_nothing_twice() {
             "{}: decisions after kills differ from an uninterrupted run",
             victim.label
         );
-        for table in ["claims", "accepted_sessions", "patient_years"] {
+        for table in [
+            "claims",
+            "accepted_sessions",
+            "patient_years",
+            "stats_days",
+            "stats_patients",
+        ] {
             assert_eq!(
                 count(&victim, table),
                 count(&reference, table),
@@ -322,6 +328,24 @@ fn killing_a_batch_midway_loses_nothing_and_pays_nothing_twice() {
                 victim.label
             );
         }
+        // The summaries are folded inside the batch's transaction: killed with it, redone once.
+        let totals = |db: &TestDb| {
+            let mut c = msp_store::Db::connect(&db.url).unwrap();
+            let r = c
+                .query_one(
+                    "SELECT CAST(SUM(sessions) AS BIGINT), CAST(SUM(new_patients) AS BIGINT), CAST(SUM(amo_cents) AS BIGINT) FROM stats_days",
+                    &[],
+                )
+                .unwrap();
+            (r.int(0).unwrap(), r.int(1).unwrap(), r.int(2).unwrap())
+        };
+        assert_eq!(totals(&victim), totals(&reference), "{}: summaries", victim.label);
+        assert_eq!(
+            totals(&victim).0,
+            count(&victim, "accepted_sessions"),
+            "{}: every accepted session summarised once",
+            victim.label
+        );
         assert!(full < Duration::from_secs(600));
     }
 }

@@ -457,8 +457,47 @@ impl Db {
             }
             return Ok(changed);
         }
+        if tail.is_empty() {
+            return self.copy_params(head, columns, values);
+        }
         let owned: Vec<Value> = values.iter().map(|p| p.to_value()).collect();
         self.insert_many(head, columns, &owned, tail)
+    }
+
+    /// PostgreSQL: plain inserts (`INSERT INTO t (a, b, c)`, no `ON CONFLICT`) as one binary
+    /// `COPY t (a, b, c) FROM STDIN`, in the current transaction: no SQL text to parse per row,
+    /// values sent in their binary form. The column types are the table's own, asked once per
+    /// call from an empty `SELECT`.
+    fn copy_params(&mut self, head: &str, columns: usize, values: &[Param<'_>]) -> StoreResult<u64> {
+        let Conn::Postgres(c) = &mut self.conn else {
+            return Err(StoreError::Invalid("COPY : PostgreSQL seulement".into()));
+        };
+        let target = head
+            .trim_start()
+            .strip_prefix("INSERT INTO ")
+            .ok_or_else(|| StoreError::Invalid(format!("copy_params : {head}")))?;
+        let (table, cols) = target
+            .split_once('(')
+            .map(|(t, c)| (t.trim(), c.trim_end().trim_end_matches(')')))
+            .ok_or_else(|| StoreError::Invalid(format!("copy_params : {head}")))?;
+        let types: Vec<Type> = c
+            .prepare(&format!("SELECT {cols} FROM {table} LIMIT 0"))?
+            .columns()
+            .iter()
+            .map(|col| col.type_().clone())
+            .collect();
+        if types.len() != columns {
+            return Err(StoreError::Invalid(format!("copy_params : {columns} colonnes pour {head}")));
+        }
+        let sink = c.copy_in(&format!("COPY {table} ({cols}) FROM STDIN (FORMAT binary)"))?;
+        let mut writer = postgres::binary_copy::BinaryCopyInWriter::new(sink, &types);
+        let mut row: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(columns);
+        for chunk in values.chunks(columns) {
+            row.clear();
+            row.extend(chunk.iter().map(|p| p as &(dyn ToSql + Sync)));
+            writer.write(&row)?;
+        }
+        Ok(writer.finish()?)
     }
 
     /// Runs `f` inside a transaction: committed if it returns `Ok`, rolled back otherwise.
@@ -593,6 +632,32 @@ impl ToSql for Value {
             Value::Date(d) => d.to_sql(ty, out),
             Value::Timestamp(t) => t.to_sql(ty, out),
             Value::Bytes(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+impl ToSql for Param<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Param::Null => Ok(IsNull::Yes),
+            Param::Int(v) => match *ty {
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::BOOL => (*v != 0).to_sql(ty, out),
+                _ => v.to_sql(ty, out),
+            },
+            Param::Text(t) => t.to_sql(ty, out),
+            Param::Date(d) => d.to_sql(ty, out),
         }
     }
 
