@@ -314,13 +314,7 @@ fn killing_a_batch_midway_loses_nothing_and_pays_nothing_twice() {
             "{}: decisions after kills differ from an uninterrupted run",
             victim.label
         );
-        for table in [
-            "claims",
-            "accepted_sessions",
-            "patient_years",
-            "stats_days",
-            "stats_patients",
-        ] {
+        for table in ["claims", "accepted_sessions", "patient_years"] {
             assert_eq!(
                 count(&victim, table),
                 count(&reference, table),
@@ -333,15 +327,17 @@ fn killing_a_batch_midway_loses_nothing_and_pays_nothing_twice() {
             let mut c = msp_store::Db::connect(&db.url).unwrap();
             let r = c
                 .query_one(
-                    "SELECT CAST(SUM(sessions) AS BIGINT), CAST(SUM(new_patients) AS BIGINT), CAST(SUM(amo_cents) AS BIGINT) FROM stats_days",
+                    "SELECT CAST(SUM(sessions) AS BIGINT), CAST(SUM(new_patients) AS BIGINT), CAST(SUM(amo_cents) AS BIGINT),
+                     (SELECT COUNT(*) FROM stats_patients) FROM stats_days",
                     &[],
                 )
                 .unwrap();
-            (r.int(0).unwrap(), r.int(1).unwrap(), r.int(2).unwrap())
+            let v: Vec<i64> = (0..4).map(|i| r.int(i).unwrap()).collect();
+            v
         };
         assert_eq!(totals(&victim), totals(&reference), "{}: summaries", victim.label);
         assert_eq!(
-            totals(&victim).0,
+            totals(&victim)[0],
             count(&victim, "accepted_sessions"),
             "{}: every accepted session summarised once",
             victim.label

@@ -10,7 +10,7 @@
 use crate::geo::{areas, departement_of_commune};
 use msp_domain::{Date, dates};
 use msp_store::claims::JudgedBatch;
-use msp_store::{Db, Row, StoreResult, Value};
+use msp_store::{Db, Param, Row, StoreResult, Value};
 use std::collections::HashMap;
 
 /// Counter columns of `stats_days`, in order (after `day, departement, region, y, m`).
@@ -398,7 +398,10 @@ fn fold_sessions<'a>(
     if earliest.is_empty() {
         return Ok(out);
     }
-    let known = known_patients(db, &mut deps, earliest.keys().copied())?;
+    // In NIR order: the keyed writes below then append to their B-trees.
+    let mut earliest: Vec<(&'a str, Accepted<'a>)> = earliest.into_iter().collect();
+    earliest.sort_unstable_by_key(|(nir, _)| *nir);
+    let known = known_patients(db, &mut deps, earliest.iter().map(|(nir, _)| *nir))?;
 
     let mut patient_rows: Vec<(&str, PatientRow)> = Vec::new();
     for (nir, c) in &earliest {
@@ -414,17 +417,17 @@ fn fold_sessions<'a>(
 
     write_days(db, &days, &deps)?;
     let mut values = Vec::with_capacity(patient_rows.len() * 6);
-    for (nir, p) in patient_rows {
+    for (nir, p) in &patient_rows {
         values.extend([
-            Value::Text(nir.to_owned()),
-            p.first_day.into(),
-            Value::Text(deps.codes[p.departement].clone()),
-            Value::Text(if p.male { "M" } else { "F" }.to_owned()),
-            Value::Int(p.band as i64),
-            Value::from(p.c2s),
+            Param::Text(nir),
+            Param::Date(p.first_day),
+            Param::Text(&deps.codes[p.departement]),
+            Param::Text(if p.male { "M" } else { "F" }),
+            Param::Int(p.band as i64),
+            Param::from(p.c2s),
         ]);
     }
-    db.insert_many(
+    db.insert_params(
         "INSERT INTO stats_patients (nir, first_day, departement, sex, age_band, c2s)",
         6,
         &values,
@@ -500,8 +503,8 @@ fn known_patients<'a>(
     db.batch(
         "CREATE TEMP TABLE IF NOT EXISTS stats_batch_nirs (k TEXT NOT NULL PRIMARY KEY); DELETE FROM stats_batch_nirs;",
     )?;
-    let values: Vec<Value> = nirs.map(|n| Value::Text(n.to_owned())).collect();
-    db.insert_many("INSERT INTO stats_batch_nirs (k)", 1, &values, "")?;
+    let values: Vec<Param<'_>> = nirs.map(Param::Text).collect();
+    db.insert_params("INSERT INTO stats_batch_nirs (k)", 1, &values, "")?;
     drop(values);
     let mut out = HashMap::new();
     for r in db.query(

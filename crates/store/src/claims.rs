@@ -96,14 +96,19 @@ pub fn adjudicate_batch_with(
             &[Value::Int(claims.len() as i64), Value::Int(accepted), Value::Int(rejected), Value::Int(batch_id)],
         )?;
 
-        let mut fresh_decisions = judged.into_iter();
-        let decisions = claims
-            .iter()
-            .map(|c| match earlier.get(&c.claim_id) {
-                Some(d) => *d,
-                None => fresh_decisions.next().expect("one decision per fresh claim"),
-            })
-            .collect();
+        drop((facts, ledger));
+        let decisions = if earlier.is_empty() {
+            judged // every claim is fresh: already in input order, no second copy
+        } else {
+            let mut fresh_decisions = judged.into_iter();
+            claims
+                .iter()
+                .map(|c| match earlier.get(&c.claim_id) {
+                    Some(d) => *d,
+                    None => fresh_decisions.next().expect("one decision per fresh claim"),
+                })
+                .collect()
+        };
         Ok(BatchOutcome { batch_id, decisions, already_judged: claims.len() - fresh.len() })
     })
 }
@@ -111,7 +116,13 @@ pub fn adjudicate_batch_with(
 /// Creates (once per connection) and fills a temporary key table with the distinct `keys`
 /// (distinct here, so that PostgreSQL can take them as one `COPY`).
 fn temp_keys(db: &mut Db, table: &str, keys: &[&str]) -> StoreResult<()> {
-    db.batch(&format!("CREATE TEMP TABLE IF NOT EXISTS {table} (k TEXT NOT NULL PRIMARY KEY); DELETE FROM {table};"))?;
+    // SQLite joins by probing this table's key; PostgreSQL hash-joins it, and an index on
+    // millions of staged keys would cost more than it saves.
+    let key = match db.backend() {
+        Backend::Sqlite => "PRIMARY KEY",
+        Backend::Postgres => "",
+    };
+    db.batch(&format!("CREATE TEMP TABLE IF NOT EXISTS {table} (k TEXT NOT NULL {key}); DELETE FROM {table};"))?;
     let mut seen: FastSet<&str> = FastSet::default();
     seen.reserve(keys.len());
     let distinct: Vec<Param<'_>> = keys.iter().filter(|k| seen.insert(k)).map(|k| Param::Text(k)).collect();

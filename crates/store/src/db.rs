@@ -307,7 +307,9 @@ impl Db {
             Conn::Sqlite(c)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut client = postgres::Client::connect(url, postgres::NoTls)?;
-            client.batch_execute("SET client_min_messages = warning")?;
+            // Batches stage keys in temporary tables (millions of rows): with the default 8 MB
+            // of local buffers, PostgreSQL writes them out and reads them back.
+            client.batch_execute("SET client_min_messages = warning; SET temp_buffers = '256MB'")?;
             Conn::Postgres(client)
         } else {
             return Err(StoreError::BadUrl(redact(url)));
@@ -460,8 +462,33 @@ impl Db {
         if tail.is_empty() {
             return self.copy_params(head, columns, values);
         }
+        if values.len() / columns >= COPY_UPSERT_ROWS && self.in_transaction {
+            return self.copy_upsert(head, columns, values, tail);
+        }
         let owned: Vec<Value> = values.iter().map(|p| p.to_value()).collect();
         self.insert_many(head, columns, &owned, tail)
+    }
+
+    /// PostgreSQL, many rows with an `ON CONFLICT` clause: a binary `COPY` into a temporary
+    /// table shaped like the target, then one `INSERT … SELECT … ON CONFLICT` (the rows must not
+    /// repeat a key, as in one multi-row `INSERT`).
+    fn copy_upsert(
+        &mut self,
+        head: &str,
+        columns: usize,
+        values: &[Param<'_>],
+        tail: &str,
+    ) -> StoreResult<u64> {
+        let (table, cols) = insert_target(head)?;
+        let staging = format!("msp_copy_{}", table.replace('.', "_"));
+        self.batch(&format!(
+            "CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}); DELETE FROM {staging};"
+        ))?;
+        self.copy_params(&format!("INSERT INTO {staging} ({cols})"), columns, values)?;
+        self.execute(
+            &format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging} {tail}"),
+            &[],
+        )
     }
 
     /// PostgreSQL: plain inserts (`INSERT INTO t (a, b, c)`, no `ON CONFLICT`) as one binary
@@ -472,14 +499,7 @@ impl Db {
         let Conn::Postgres(c) = &mut self.conn else {
             return Err(StoreError::Invalid("COPY : PostgreSQL seulement".into()));
         };
-        let target = head
-            .trim_start()
-            .strip_prefix("INSERT INTO ")
-            .ok_or_else(|| StoreError::Invalid(format!("copy_params : {head}")))?;
-        let (table, cols) = target
-            .split_once('(')
-            .map(|(t, c)| (t.trim(), c.trim_end().trim_end_matches(')')))
-            .ok_or_else(|| StoreError::Invalid(format!("copy_params : {head}")))?;
+        let (table, cols) = insert_target(head)?;
         let types: Vec<Type> = c
             .prepare(&format!("SELECT {cols} FROM {table} LIMIT 0"))?
             .columns()
@@ -534,6 +554,19 @@ impl Db {
                 Conn::Postgres(c) => c.is_closed(),
             }
     }
+}
+
+/// From PostgreSQL's `insert_params`, this many rows or more with an `ON CONFLICT` clause go
+/// through [`Db::copy_upsert`].
+const COPY_UPSERT_ROWS: usize = 2_000;
+
+/// `INSERT INTO t (a, b)` → `("t", "a, b")`.
+fn insert_target(head: &str) -> StoreResult<(&str, &str)> {
+    head.trim_start()
+        .strip_prefix("INSERT INTO ")
+        .and_then(|t| t.split_once('('))
+        .map(|(t, c)| (t.trim(), c.trim_end().trim_end_matches(')')))
+        .ok_or_else(|| StoreError::Invalid(format!("insertion illisible : {head}")))
 }
 
 fn multi_row_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String {
