@@ -335,7 +335,12 @@ fn killing_a_batch_midway_loses_nothing_and_pays_nothing_twice() {
             let v: Vec<i64> = (0..4).map(|i| r.int(i).unwrap()).collect();
             v
         };
-        assert_eq!(totals(&victim), totals(&reference), "{}: summaries", victim.label);
+        assert_eq!(
+            totals(&victim),
+            totals(&reference),
+            "{}: summaries",
+            victim.label
+        );
         assert_eq!(
             totals(&victim)[0],
             count(&victim, "accepted_sessions"),

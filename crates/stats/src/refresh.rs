@@ -365,7 +365,10 @@ fn fold_batch(db: &mut Db, batch: i64) -> StoreResult<Refreshed> {
         "WHERE c.batch_id = $1 AND c.status = 'accepted'",
         &[Value::Int(batch)],
     )?;
-    let sessions = rows.iter().map(accepted_of).collect::<StoreResult<Vec<_>>>()?;
+    let sessions = rows
+        .iter()
+        .map(accepted_of)
+        .collect::<StoreResult<Vec<_>>>()?;
     fold_sessions(db, sessions.into_iter())
 }
 

@@ -14,7 +14,10 @@ fn summaries(db: &mut Db) -> Vec<String> {
     let counters = COUNTERS.join(", ");
     let mut out = Vec::new();
     for (table, key) in [
-        ("stats_days", "CAST(day AS TEXT), departement || '/' || region"),
+        (
+            "stats_days",
+            "CAST(day AS TEXT), departement || '/' || region",
+        ),
         (
             "stats_months",
             "CAST(y AS TEXT), CAST(m AS TEXT) || '-' || departement || '/' || region",
@@ -90,8 +93,16 @@ fn run(db: &mut Db, demo: &Demo, rules: &Rules, way: Way) -> usize {
             Way::Mixed => i % 3 != 1,
         };
         if in_memory {
-            adjudicate_batch_with(db, rules, &label, now, &batch, &|_, _, _| {}, &mut fold_judged)
-                .unwrap();
+            adjudicate_batch_with(
+                db,
+                rules,
+                &label,
+                now,
+                &batch,
+                &|_, _, _| {},
+                &mut fold_judged,
+            )
+            .unwrap();
         } else {
             adjudicate_batch(db, rules, &label, now, &batch, &|_, _, _| {}).unwrap();
         }

@@ -122,10 +122,16 @@ fn temp_keys(db: &mut Db, table: &str, keys: &[&str]) -> StoreResult<()> {
         Backend::Sqlite => "PRIMARY KEY",
         Backend::Postgres => "",
     };
-    db.batch(&format!("CREATE TEMP TABLE IF NOT EXISTS {table} (k TEXT NOT NULL {key}); DELETE FROM {table};"))?;
+    db.batch(&format!(
+        "CREATE TEMP TABLE IF NOT EXISTS {table} (k TEXT NOT NULL {key}); DELETE FROM {table};"
+    ))?;
     let mut seen: FastSet<&str> = FastSet::default();
     seen.reserve(keys.len());
-    let distinct: Vec<Param<'_>> = keys.iter().filter(|k| seen.insert(k)).map(|k| Param::Text(k)).collect();
+    let distinct: Vec<Param<'_>> = keys
+        .iter()
+        .filter(|k| seen.insert(k))
+        .map(|k| Param::Text(k))
+        .collect();
     drop(seen);
     for chunk in distinct.chunks(CHUNK * 20) {
         db.insert_params(&format!("INSERT INTO {table} (k)"), 1, chunk, "")?;

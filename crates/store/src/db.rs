@@ -309,7 +309,8 @@ impl Db {
             let mut client = postgres::Client::connect(url, postgres::NoTls)?;
             // Batches stage keys in temporary tables (millions of rows): with the default 8 MB
             // of local buffers, PostgreSQL writes them out and reads them back.
-            client.batch_execute("SET client_min_messages = warning; SET temp_buffers = '256MB'")?;
+            client
+                .batch_execute("SET client_min_messages = warning; SET temp_buffers = '256MB'")?;
             Conn::Postgres(client)
         } else {
             return Err(StoreError::BadUrl(redact(url)));
@@ -495,7 +496,12 @@ impl Db {
     /// `COPY t (a, b, c) FROM STDIN`, in the current transaction: no SQL text to parse per row,
     /// values sent in their binary form. The column types are the table's own, asked once per
     /// call from an empty `SELECT`.
-    fn copy_params(&mut self, head: &str, columns: usize, values: &[Param<'_>]) -> StoreResult<u64> {
+    fn copy_params(
+        &mut self,
+        head: &str,
+        columns: usize,
+        values: &[Param<'_>],
+    ) -> StoreResult<u64> {
         let Conn::Postgres(c) = &mut self.conn else {
             return Err(StoreError::Invalid("COPY : PostgreSQL seulement".into()));
         };
@@ -507,7 +513,9 @@ impl Db {
             .map(|col| col.type_().clone())
             .collect();
         if types.len() != columns {
-            return Err(StoreError::Invalid(format!("copy_params : {columns} colonnes pour {head}")));
+            return Err(StoreError::Invalid(format!(
+                "copy_params : {columns} colonnes pour {head}"
+            )));
         }
         let sink = c.copy_in(&format!("COPY {table} ({cols}) FROM STDIN (FORMAT binary)"))?;
         let mut writer = postgres::binary_copy::BinaryCopyInWriter::new(sink, &types);

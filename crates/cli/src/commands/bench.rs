@@ -55,7 +55,14 @@ pub fn run(db_url: &str, rules: &Rules, dir: &Path) -> anyhow::Result<Outcome> {
     // summaries included), timed from the connection to the decisions file.
     let t = Instant::now();
     let out = dir.join("decisions.csv");
-    adjudicate::run_timed(db_url, rules, &dir.join("claims.csv"), Some(&out), None, true)?;
+    adjudicate::run_timed(
+        db_url,
+        rules,
+        &dir.join("claims.csv"),
+        Some(&out),
+        None,
+        true,
+    )?;
     let total = t.elapsed().as_secs_f64();
     let parsed = read_all::<Claim>(&dir.join("claims.csv"))?;
     let claims: Vec<Claim> = parsed.rows.into_iter().map(|(_, c)| c).collect();
