@@ -322,6 +322,31 @@ fn killing_a_batch_midway_loses_nothing_and_pays_nothing_twice() {
                 victim.label
             );
         }
+        // The summaries are folded inside the batch's transaction: killed with it, redone once.
+        let totals = |db: &TestDb| {
+            let mut c = msp_store::Db::connect(&db.url).unwrap();
+            let r = c
+                .query_one(
+                    "SELECT CAST(SUM(sessions) AS BIGINT), CAST(SUM(new_patients) AS BIGINT), CAST(SUM(amo_cents) AS BIGINT),
+                     (SELECT COUNT(*) FROM stats_patients) FROM stats_days",
+                    &[],
+                )
+                .unwrap();
+            let v: Vec<i64> = (0..4).map(|i| r.int(i).unwrap()).collect();
+            v
+        };
+        assert_eq!(
+            totals(&victim),
+            totals(&reference),
+            "{}: summaries",
+            victim.label
+        );
+        assert_eq!(
+            totals(&victim)[0],
+            count(&victim, "accepted_sessions"),
+            "{}: every accepted session summarised once",
+            victim.label
+        );
         assert!(full < Duration::from_secs(600));
     }
 }

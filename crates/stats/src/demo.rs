@@ -1076,8 +1076,15 @@ pub fn run(
             .at(18, 0, 0, 0)
             .to_zoned(jiff::tz::TimeZone::UTC)
             .map_or(jiff::Timestamp::UNIX_EPOCH, |z| z.timestamp());
-        let outcome = claims::adjudicate_batch(db, rules, &label, now, &batch, &|_, _, _| {})?;
-        crate::refresh(db)?;
+        let outcome = claims::adjudicate_batch_with(
+            db,
+            rules,
+            &label,
+            now,
+            &batch,
+            &|_, _, _| {},
+            &mut crate::refresh::fold_judged,
+        )?;
         let accepted = outcome.decisions.iter().filter(|d| d.is_accepted()).count();
         summary.batches += 1;
         summary.claims += batch.len();

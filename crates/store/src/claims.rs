@@ -35,6 +35,19 @@ pub fn lock_ledger(db: &mut Db) -> StoreResult<()> {
     Ok(())
 }
 
+/// What a batch recorded, handed to a [`BatchHook`] inside the batch's transaction: the rows
+/// written to `claims` (first occurrence of each id not judged before) with their decisions,
+/// and the facts they were judged on.
+pub struct JudgedBatch<'a> {
+    pub batch_id: i64,
+    pub rows: &'a [(&'a Claim, &'a Decision)],
+    pub facts: &'a FactsMap,
+}
+
+/// Work done inside the batch's transaction once it is judged (the statistics summaries, folded
+/// from the batch in memory rather than read back from the claims it just wrote).
+pub type BatchHook<'a> = &'a mut dyn FnMut(&mut Db, &JudgedBatch<'_>) -> StoreResult<()>;
+
 /// Judges `claims` and records everything in one transaction.
 pub fn adjudicate_batch(
     db: &mut Db,
@@ -43,6 +56,19 @@ pub fn adjudicate_batch(
     now: Timestamp,
     claims: &[Claim],
     progress: Progress<'_>,
+) -> StoreResult<BatchOutcome> {
+    adjudicate_batch_with(db, rules, source, now, claims, progress, &mut |_, _| Ok(()))
+}
+
+/// [`adjudicate_batch`], running `hook` inside the transaction after the batch is written.
+pub fn adjudicate_batch_with(
+    db: &mut Db,
+    rules: &Rules,
+    source: &str,
+    now: Timestamp,
+    claims: &[Claim],
+    progress: Progress<'_>,
+    hook: BatchHook<'_>,
 ) -> StoreResult<BatchOutcome> {
     db.transaction(|tx| {
         lock_ledger(tx)?;
@@ -61,35 +87,59 @@ pub fn adjudicate_batch(
                 &[source.into(), now.into()],
             )?
             .int(0)?;
-        let (accepted, rejected) = record(tx, batch_id, &fresh, &judged, &ledger, progress)?;
+        let rows = new_rows(&fresh, &judged);
+        let (accepted, rejected) = record(tx, batch_id, &rows, &ledger, progress)?;
+        hook(tx, &JudgedBatch { batch_id, rows: &rows, facts: &facts })?;
+        drop(rows);
         tx.execute(
             "UPDATE batches SET claims = $1, accepted = $2, rejected = $3 WHERE batch_id = $4",
             &[Value::Int(claims.len() as i64), Value::Int(accepted), Value::Int(rejected), Value::Int(batch_id)],
         )?;
 
-        let mut fresh_decisions = judged.into_iter();
-        let decisions = claims
-            .iter()
-            .map(|c| match earlier.get(&c.claim_id) {
-                Some(d) => *d,
-                None => fresh_decisions.next().expect("one decision per fresh claim"),
-            })
-            .collect();
+        drop((facts, ledger));
+        let decisions = if earlier.is_empty() {
+            judged // every claim is fresh: already in input order, no second copy
+        } else {
+            let mut fresh_decisions = judged.into_iter();
+            claims
+                .iter()
+                .map(|c| match earlier.get(&c.claim_id) {
+                    Some(d) => *d,
+                    None => fresh_decisions.next().expect("one decision per fresh claim"),
+                })
+                .collect()
+        };
         Ok(BatchOutcome { batch_id, decisions, already_judged: claims.len() - fresh.len() })
     })
 }
 
-/// Creates (once per connection) and empties a temporary key table.
+/// Creates (once per connection) and fills a temporary key table with the distinct `keys`
+/// (distinct here, so that PostgreSQL can take them as one `COPY`).
 fn temp_keys(db: &mut Db, table: &str, keys: &[&str]) -> StoreResult<()> {
-    db.batch(&format!("CREATE TEMP TABLE IF NOT EXISTS {table} (k TEXT NOT NULL PRIMARY KEY); DELETE FROM {table};"))?;
-    for chunk in keys.chunks(CHUNK) {
-        let values: Vec<Param<'_>> = chunk.iter().map(|k| Param::Text(k)).collect();
-        db.insert_params(
-            &format!("INSERT INTO {table} (k)"),
-            1,
-            &values,
-            "ON CONFLICT (k) DO NOTHING",
-        )?;
+    // SQLite joins by probing this table's key; PostgreSQL hash-joins it, and an index on
+    // millions of staged keys would cost more than it saves.
+    let key = match db.backend() {
+        Backend::Sqlite => "PRIMARY KEY",
+        Backend::Postgres => "",
+    };
+    db.batch(&format!(
+        "CREATE TEMP TABLE IF NOT EXISTS {table} (k TEXT NOT NULL {key}); DELETE FROM {table};"
+    ))?;
+    let mut seen: FastSet<&str> = FastSet::default();
+    seen.reserve(keys.len());
+    let distinct: Vec<Param<'_>> = keys
+        .iter()
+        .filter(|k| seen.insert(k))
+        .map(|k| Param::Text(k))
+        .collect();
+    drop(seen);
+    for chunk in distinct.chunks(CHUNK * 20) {
+        db.insert_params(&format!("INSERT INTO {table} (k)"), 1, chunk, "")?;
+    }
+    if db.backend() == Backend::Postgres {
+        // A fresh temporary table has no statistics: without them PostgreSQL plans the join
+        // with the ledger tables for a handful of rows.
+        db.batch(&format!("ANALYZE {table}"))?;
     }
     Ok(())
 }
@@ -395,15 +445,9 @@ pub fn insert_claims(db: &mut Db, batch_id: i64, rows: &[(&Claim, &Decision)]) -
     Ok(())
 }
 
-/// Writes the batch's new claims (first occurrence of each id), accepted sessions and counters.
-fn record(
-    db: &mut Db,
-    batch_id: i64,
-    claims: &[&Claim],
-    decisions: &[Decision],
-    ledger: &Ledger,
-    progress: Progress<'_>,
-) -> StoreResult<(i64, i64)> {
+/// The batch's new claims: first occurrence of each id, in claim-id order (key order makes
+/// B-tree inserts mostly appends).
+fn new_rows<'a>(claims: &[&'a Claim], decisions: &'a [Decision]) -> Vec<(&'a Claim, &'a Decision)> {
     let mut seen: FastSet<&str> = FastSet::default();
     seen.reserve(claims.len());
     let mut rows: Vec<(&Claim, &Decision)> = Vec::with_capacity(claims.len());
@@ -412,8 +456,18 @@ fn record(
             rows.push((c, d));
         }
     }
-    // Key order makes B-tree inserts mostly appends.
     rows.sort_unstable_by(|a, b| a.0.claim_id.cmp(&b.0.claim_id));
+    rows
+}
+
+/// Writes the batch's new claims, accepted sessions and counters.
+fn record(
+    db: &mut Db,
+    batch_id: i64,
+    rows: &[(&Claim, &Decision)],
+    ledger: &Ledger,
+    progress: Progress<'_>,
+) -> StoreResult<(i64, i64)> {
     let accepted = rows.iter().filter(|(_, d)| d.is_accepted()).count() as i64;
     let rejected = rows.len() as i64 - accepted;
 

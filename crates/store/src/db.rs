@@ -308,7 +308,10 @@ impl Db {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut client = postgres::Client::connect(url, postgres::NoTls)
                 .map_err(|e| postgres_connect_error(url, &e))?;
-            client.batch_execute("SET client_min_messages = warning")?;
+            // Batches stage keys in temporary tables (millions of rows): with the default 8 MB
+            // of local buffers, PostgreSQL writes them out and reads them back.
+            client
+                .batch_execute("SET client_min_messages = warning; SET temp_buffers = '256MB'")?;
             Conn::Postgres(client)
         } else {
             return Err(StoreError::BadUrl(redact(url)));
@@ -458,8 +461,72 @@ impl Db {
             }
             return Ok(changed);
         }
+        if tail.is_empty() {
+            return self.copy_params(head, columns, values);
+        }
+        if values.len() / columns >= COPY_UPSERT_ROWS && self.in_transaction {
+            return self.copy_upsert(head, columns, values, tail);
+        }
         let owned: Vec<Value> = values.iter().map(|p| p.to_value()).collect();
         self.insert_many(head, columns, &owned, tail)
+    }
+
+    /// PostgreSQL, many rows with an `ON CONFLICT` clause: a binary `COPY` into a temporary
+    /// table shaped like the target, then one `INSERT … SELECT … ON CONFLICT` (the rows must not
+    /// repeat a key, as in one multi-row `INSERT`).
+    fn copy_upsert(
+        &mut self,
+        head: &str,
+        columns: usize,
+        values: &[Param<'_>],
+        tail: &str,
+    ) -> StoreResult<u64> {
+        let (table, cols) = insert_target(head)?;
+        let staging = format!("msp_copy_{}", table.replace('.', "_"));
+        self.batch(&format!(
+            "CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}); DELETE FROM {staging};"
+        ))?;
+        self.copy_params(&format!("INSERT INTO {staging} ({cols})"), columns, values)?;
+        self.execute(
+            &format!("INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging} {tail}"),
+            &[],
+        )
+    }
+
+    /// PostgreSQL: plain inserts (`INSERT INTO t (a, b, c)`, no `ON CONFLICT`) as one binary
+    /// `COPY t (a, b, c) FROM STDIN`, in the current transaction: no SQL text to parse per row,
+    /// values sent in their binary form. The column types are the table's own, asked once per
+    /// call from an empty `SELECT`.
+    fn copy_params(
+        &mut self,
+        head: &str,
+        columns: usize,
+        values: &[Param<'_>],
+    ) -> StoreResult<u64> {
+        let Conn::Postgres(c) = &mut self.conn else {
+            return Err(StoreError::Invalid("COPY : PostgreSQL seulement".into()));
+        };
+        let (table, cols) = insert_target(head)?;
+        let types: Vec<Type> = c
+            .prepare(&format!("SELECT {cols} FROM {table} LIMIT 0"))?
+            .columns()
+            .iter()
+            .map(|col| col.type_().clone())
+            .collect();
+        if types.len() != columns {
+            return Err(StoreError::Invalid(format!(
+                "copy_params : {columns} colonnes pour {head}"
+            )));
+        }
+        let sink = c.copy_in(&format!("COPY {table} ({cols}) FROM STDIN (FORMAT binary)"))?;
+        let mut writer = postgres::binary_copy::BinaryCopyInWriter::new(sink, &types);
+        let mut row: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(columns);
+        for chunk in values.chunks(columns) {
+            row.clear();
+            row.extend(chunk.iter().map(|p| p as &(dyn ToSql + Sync)));
+            writer.write(&row)?;
+        }
+        Ok(writer.finish()?)
     }
 
     /// Runs `f` inside a transaction: committed if it returns `Ok`, rolled back otherwise.
@@ -496,6 +563,19 @@ impl Db {
                 Conn::Postgres(c) => c.is_closed(),
             }
     }
+}
+
+/// From PostgreSQL's `insert_params`, this many rows or more with an `ON CONFLICT` clause go
+/// through [`Db::copy_upsert`].
+const COPY_UPSERT_ROWS: usize = 2_000;
+
+/// `INSERT INTO t (a, b)` → `("t", "a, b")`.
+fn insert_target(head: &str) -> StoreResult<(&str, &str)> {
+    head.trim_start()
+        .strip_prefix("INSERT INTO ")
+        .and_then(|t| t.split_once('('))
+        .map(|(t, c)| (t.trim(), c.trim_end().trim_end_matches(')')))
+        .ok_or_else(|| StoreError::Invalid(format!("insertion illisible : {head}")))
 }
 
 fn multi_row_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String {
@@ -656,6 +736,32 @@ impl ToSql for Value {
             Value::Date(d) => d.to_sql(ty, out),
             Value::Timestamp(t) => t.to_sql(ty, out),
             Value::Bytes(b) => b.as_slice().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+impl ToSql for Param<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            Param::Null => Ok(IsNull::Yes),
+            Param::Int(v) => match *ty {
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::BOOL => (*v != 0).to_sql(ty, out),
+                _ => v.to_sql(ty, out),
+            },
+            Param::Text(t) => t.to_sql(ty, out),
+            Param::Date(d) => d.to_sql(ty, out),
         }
     }
 

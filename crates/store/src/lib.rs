@@ -27,7 +27,7 @@ mod pool;
 pub mod reference;
 pub mod testing;
 
-pub use db::{Backend, Db, Row, Value};
+pub use db::{Backend, Db, Param, Row, Value};
 pub use error::{StoreError, StoreResult};
 pub use migrate::{MIGRATIONS, migrate, pending as pending_migrations};
 pub use pool::{Pool, open_pool};

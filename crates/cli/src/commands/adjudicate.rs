@@ -18,6 +18,18 @@ pub fn run(
     out: Option<&Path>,
     errors: Option<&Path>,
 ) -> anyhow::Result<Outcome> {
+    run_timed(db_url, rules, file, out, errors, false)
+}
+
+/// `msp adjudicate`, printing stage timings when `timings` is set (what `msp bench` times).
+pub fn run_timed(
+    db_url: &str,
+    rules: &Rules,
+    file: &Path,
+    out: Option<&Path>,
+    errors: Option<&Path>,
+    timings: bool,
+) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let mut db = Db::connect(db_url)?;
     migrate(&mut db)?;
@@ -27,22 +39,22 @@ pub fn run(
         crate::files::check_writable(path)?;
     }
     let claims: Vec<Claim> = rows.into_iter().map(|(_, c)| c).collect();
+    if timings {
+        eprintln!(
+            "  [{:>7.2} s] lecture ({} demandes)",
+            started.elapsed().as_secs_f64(),
+            claims.len()
+        );
+    }
     let outcome = judge_and_write(
         &mut db,
         rules,
         &file.display().to_string(),
         &claims,
         out,
-        false,
+        timings,
     )?;
     report_errors(&bad, errors)?;
-    // Keep the statistics summaries in step with the batch just committed. A failure here
-    // does not undo the batch: every reader of the statistics refreshes them first anyway.
-    if let Err(e) = msp_stats::refresh(&mut db) {
-        eprintln!(
-            "avertissement : statistiques non mises à jour ({e}) ; elles le seront à la prochaine lecture"
-        );
-    }
     eprint!(
         "{}",
         summary(
@@ -59,8 +71,9 @@ pub fn run(
     })
 }
 
-/// Judges and commits the batch, then writes the decisions file (after the commit: the file
-/// always describes what the database holds).
+/// Judges and commits the batch with its statistics summaries (folded from the batch in
+/// memory, in the same transaction), then writes the decisions file (after the commit: the
+/// file always describes what the database holds).
 pub fn judge_and_write(
     db: &mut Db,
     rules: &Rules,
@@ -73,7 +86,7 @@ pub fn judge_and_write(
     let started = Instant::now();
     let last_stage = std::cell::Cell::new("");
     let lap = |stage: &str| eprintln!("  [{:>7.2} s] {stage}", started.elapsed().as_secs_f64());
-    let outcome = msp_store::claims::adjudicate_batch(
+    let outcome = msp_store::claims::adjudicate_batch_with(
         db,
         rules,
         source,
@@ -85,6 +98,13 @@ pub fn judge_and_write(
             }
             bar.set_message(stage);
             bar.set_position(done);
+        },
+        &mut |tx, batch| {
+            msp_stats::refresh::fold_judged(tx, batch)?;
+            if timings {
+                lap("statistiques");
+            }
+            Ok(())
         },
     )?;
     bar.finish_and_clear();

@@ -1,8 +1,11 @@
-//! `msp bench DIR`: end-to-end throughput (read CSV → judge → commit → write decisions) on the
-//! files of `msp synth`, then the pure engine alone, and the peak memory of the process.
+//! `msp bench DIR`: imports the references of DIR (the files of `msp synth`), times exactly
+//! `msp adjudicate DIR/claims.csv` (read, judge, commit with the statistics summaries, write the
+//! decisions), then the pure engine alone, and prints the peak memory of the process. The
+//! figures to compare with a peer come from `scripts/bench-adjudicate.sh`, which times the
+//! `msp adjudicate` process itself.
 
 use crate::cli::Outcome;
-use crate::commands::{adjudicate::judge_and_write, import};
+use crate::commands::{adjudicate, import};
 use crate::files::read_all;
 use msp_domain::{Beneficiary, Claim, FactsMap, Ledger, Rules};
 use msp_store::{Db, claims::load_psychologist_rights, migrate, reference};
@@ -48,18 +51,25 @@ pub fn run(db_url: &str, rules: &Rules, dir: &Path) -> anyhow::Result<Outcome> {
         t.elapsed().as_secs_f64()
     );
 
+    // End to end: exactly `msp adjudicate DIR/claims.csv --out DIR/decisions.csv` (statistics
+    // summaries included), timed from the connection to the decisions file.
     let t = Instant::now();
+    let out = dir.join("decisions.csv");
+    adjudicate::run_timed(
+        db_url,
+        rules,
+        &dir.join("claims.csv"),
+        Some(&out),
+        None,
+        true,
+    )?;
+    let total = t.elapsed().as_secs_f64();
     let parsed = read_all::<Claim>(&dir.join("claims.csv"))?;
     let claims: Vec<Claim> = parsed.rows.into_iter().map(|(_, c)| c).collect();
-    let read_s = t.elapsed().as_secs_f64();
-    let out = dir.join("decisions.csv");
-    let outcome = judge_and_write(&mut db, rules, "bench", &claims, Some(&out), true)?;
-    let total = t.elapsed().as_secs_f64();
-    let accepted = outcome.decisions.iter().filter(|d| d.is_accepted()).count();
     #[allow(clippy::cast_precision_loss)]
     let n = claims.len() as f64;
     println!(
-        "bout en bout : {} demandes ({accepted} acceptées) en {total:.2} s (lecture {read_s:.2} s) = {:.0} demandes/s",
+        "bout en bout (msp adjudicate) : {} demandes en {total:.2} s = {:.0} demandes/s",
         claims.len(),
         n / total
     );
@@ -67,7 +77,6 @@ pub fn run(db_url: &str, rules: &Rules, dir: &Path) -> anyhow::Result<Outcome> {
         "mémoire de pointe après le bout en bout : {} Mo",
         peak_rss_mb().map_or("inconnue".into(), |m| m.to_string())
     );
-    drop(outcome);
 
     // The pure engine alone, on the same claims, facts in memory and an empty ledger.
     let psychologists = load_psychologist_rights(&mut db)?;
