@@ -372,7 +372,8 @@ fn judge_batch(
     })?;
     let outcome = db
         .transaction(|tx| {
-            let outcome = msp_store::claims::adjudicate_batch(
+            // The statistics summaries are folded from the batch in memory, in its transaction.
+            let outcome = msp_store::claims::adjudicate_batch_with(
                 tx,
                 state.rules(),
                 source,
@@ -385,6 +386,7 @@ fn judge_batch(
                     "jugement" => jobs.progress(job, 4, 0, total),
                     _ => jobs.progress(job, 4, done, n),
                 },
+                &mut msp_stats::refresh::fold_judged,
             )?;
             jobs.progress(job, 5, total, total);
             batch_errors::record(tx, outcome.batch_id, errors)?;
@@ -404,9 +406,7 @@ fn judge_batch(
         })
         .map_err(failure)?;
     jobs.progress(job, 6, total, total);
-    if let Err(e) = msp_stats::refresh(&mut db) {
-        tracing::warn!(error = %e, "statistics not refreshed after a web batch");
-    }
+    state.metrics().claims_judged(claims.len() as u64);
     Ok(JobOutcome::new(&outcome, errors))
 }
 
