@@ -171,12 +171,7 @@ pub fn availability_label(card: &DirectoryCard, today: Date) -> String {
 fn availability_label_in(card: &DirectoryCard, state: Option<bool>) -> String {
     let when = card
         .availability_confirmed_on
-        .map(|d| {
-            format!(
-                " (confirmé le {})",
-                crate::directory::search::format_date_fr(d)
-            )
-        })
+        .map(|d| format!(" (confirmé le {})", crate::views::date_long_fr(d)))
         .unwrap_or_default();
     match state {
         Some(true) => format!("Accepte de nouveaux patients{when}"),

@@ -69,23 +69,3 @@ pub fn format_km(km: f64) -> String {
         format!("{km} km").replace('.', ",")
     }
 }
-
-/// « 23 novembre 2026 ».
-pub fn format_date_fr(d: msp_domain::Date) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let m = usize::try_from(d.month() - 1).unwrap_or(0);
-    format!("{} {} {}", d.day(), MONTHS[m.min(11)], d.year())
-}

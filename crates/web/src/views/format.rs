@@ -13,6 +13,31 @@ pub fn date_fr(d: Date) -> String {
     d.strftime("%d/%m/%Y").to_string()
 }
 
+/// « 23 novembre 2026 », « 1er mars 2026 » (the first day of a month is an ordinal in French).
+pub fn date_long_fr(d: Date) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let m = usize::try_from(d.month() - 1).unwrap_or(0);
+    let day = if d.day() == 1 {
+        "1er".to_owned()
+    } else {
+        d.day().to_string()
+    };
+    format!("{day}\u{a0}{} {}", MONTHS[m.min(11)], d.year())
+}
+
 /// « 1 séance », « 2 séances »: `n` and the singular or plural form given.
 pub fn plural(n: impl Into<i64>, one: &str, many: &str) -> String {
     let n = n.into();
@@ -44,6 +69,14 @@ mod tests {
         assert_eq!(euros(Cents(3000)), "30,00\u{a0}€");
         assert_eq!(euros(Cents(-5)), "-0,05\u{a0}€");
         assert_eq!(date_fr(Date::new(2026, 11, 3).unwrap()), "03/11/2026");
+        assert_eq!(
+            date_long_fr(Date::new(2026, 11, 23).unwrap()),
+            "23\u{a0}novembre 2026"
+        );
+        assert_eq!(
+            date_long_fr(Date::new(2026, 3, 1).unwrap()),
+            "1er\u{a0}mars 2026"
+        );
         assert_eq!(plural(1, "séance", "séances"), "1\u{a0}séance");
         assert_eq!(plural(0, "séance", "séances"), "0\u{a0}séance");
         assert_eq!(plural(12, "séance", "séances"), "12\u{a0}séances");
