@@ -231,7 +231,7 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     for expected in [
         "EEP – ",
         "Séance acceptée",
-        "1ᵉ séance remboursée de l’année",
+        "1re séance remboursée de l’année",
         "50,00 €",
         "30,00 €",
         "20,00 €",
@@ -273,7 +273,7 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     for expected in [
         "APS – ",
         "Séance acceptée",
-        "2ᵉ séance remboursée de l’année",
+        "2e séance remboursée de l’année",
         "50,00 €",
         "30,00 €",
         "20,00 €",
@@ -335,7 +335,7 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     let eep_row = rows.iter().find(|r| r.contains("09/11/2026")).unwrap();
     assert!(
         eep_row.contains("Claire Dubois")
-            && eep_row.contains("Remboursée (1ᵉ de l’année)")
+            && eep_row.contains("Remboursée (1re de l’année)")
             && eep_row.contains("30,00 €")
             && eep_row.contains("Noémie"),
         "{eep_row}"

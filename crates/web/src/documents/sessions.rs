@@ -4,6 +4,7 @@
 use crate::services::sessions::summary_of;
 use crate::views::date_fr;
 use crate::views::sessions::{amo_payee_fr, complementary_fr, context_label, euros};
+use msp_domain::french::{Gender, ordinal};
 use msp_domain::{AmcRoute, AmoPayee, Cents, Date, Decision, Rpps};
 use msp_store::pathway::SessionLine;
 
@@ -125,7 +126,10 @@ pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
             p.text(
                 12.0,
                 true,
-                format!("Séance remboursée : {}ᵉ séance de l’année", pay.rank),
+                format!(
+                    "Séance remboursée : {} séance de l’année",
+                    ordinal(u64::from(pay.rank), Gender::Feminine)
+                ),
             )
             .text(11.0, false, format!("Tarif : {}", euros(pay.tariff)))
             .text(
@@ -195,7 +199,13 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
                 if pay.complementary_route == AmcRoute::TiersPayant {
                     paid += pay.complementary.0;
                 }
-                (format!("acceptée ({}ᵉ)", pay.rank), euros(Cents(paid)))
+                (
+                    format!(
+                        "acceptée ({})",
+                        ordinal(u64::from(pay.rank), Gender::Feminine)
+                    ),
+                    euros(Cents(paid)),
+                )
             }
             Decision::Rejected(r) => (format!("rejetée {}", r.code()), "—".into()),
         };

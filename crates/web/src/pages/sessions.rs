@@ -31,6 +31,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
+use msp_domain::french::{Gender, ordinal};
 use msp_domain::session::ReferralInput;
 use msp_domain::{Act, Date, Decision, InclusionCriterion, Role};
 use msp_store::pathway::Consents;
@@ -186,7 +187,7 @@ fn session_form_view(
                     label for="contexte" { "Contexte" }
                     (field_error(errors, "contexte"))
                     select id="contexte" name="contexte" aria-invalid=[invalid("contexte")] aria-describedby=[described("contexte")] {
-                        @for (code, label) in [("maladie", "Maladie"), ("ald", "Affection de longue durée (non psychiatrique)"), ("maternite", "Maternité (à partir du 6ᵉ mois)"), ("atmp", "Accident du travail / maladie professionnelle")] {
+                        @for (code, label) in [("maladie", "Maladie"), ("ald", "Affection de longue durée (non psychiatrique)"), ("maternite", "Maternité (à partir du 6e mois)"), ("atmp", "Accident du travail / maladie professionnelle")] {
                             option value=(code) selected[f.contexte == code] { (label) }
                         }
                     }
@@ -462,7 +463,7 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date) -> Ma
                                     td colspan="4" { "Annulée (saisie par erreur)" }
                                 }
                                 Decision::Accepted(p) => {
-                                    td { "Acceptée (" (p.rank) "ᵉ de l’année)" }
+                                    td { "Acceptée (" (ordinal(u64::from(p.rank), Gender::Feminine)) " de l’année)" }
                                     td { (euros(p.amo)) " " (amo_payee_fr(p.amo_payee)) }
                                     td { (euros(p.complementary)) }
                                     td { (euros(p.patient)) }
@@ -530,7 +531,7 @@ fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date) -> M
                                     td colspan="4" { "Annulée par votre psychologue ou la CPAM : ni comptée ni remboursée" }
                                 }
                                 Decision::Accepted(p) => {
-                                    td { "Remboursée (" (p.rank) "ᵉ de l’année)" }
+                                    td { "Remboursée (" (ordinal(u64::from(p.rank), Gender::Feminine)) " de l’année)" }
                                     td { (euros(p.amo)) ", " (amo_payee_fr(p.amo_payee)) }
                                     td { (euros(p.complementary)) ", " (complementary_fr(p.complementary_payer, p.complementary_route)) }
                                     td { (euros(p.patient)) }

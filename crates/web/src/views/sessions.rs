@@ -3,6 +3,7 @@
 
 use crate::views::{Notice, date_fr, notice};
 use maud::{Markup, html};
+use msp_domain::french::{Gender, ordinal};
 use msp_domain::{AmcRoute, AmoPayee, Cents, ClaimContext, ComplementaryPayer, Date, Decision};
 use msp_store::live::YearStanding;
 
@@ -88,7 +89,7 @@ pub fn decision_view(d: &Decision) -> Markup {
         ),
         Decision::Accepted(p) => html! {
             (notice(Notice::Success, html! {
-                p { strong { "Séance acceptée" } " : " (p.rank) "ᵉ séance remboursée de l’année pour ce patient." }
+                p { strong { "Séance acceptée" } " : " (ordinal(u64::from(p.rank), Gender::Feminine)) " séance remboursée de l’année pour ce patient." }
             }))
             table {
                 caption { "Montants" }
