@@ -44,6 +44,35 @@ pub fn ordinal(n: u64, gender: Gender) -> String {
     format!("{n}{suffix}")
 }
 
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// The name of a month (1 to 12), « janvier »…; out of range reads as the nearest month.
+pub fn month_name(month: i8) -> &'static str {
+    MONTHS[usize::try_from(month.clamp(1, 12) - 1).unwrap_or(0)]
+}
+
+/// The day of a date as a long French date writes it: « 1er » for the first, else the number.
+pub fn day_of_month(day: i8) -> String {
+    if day == 1 {
+        "1er".to_owned()
+    } else {
+        day.to_string()
+    }
+}
+
 /// `one` for 0 and 1, `many` from 2 (French usage: « 0 ligne », « 1,5 heure »).
 pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
     if n >= 2 { many } else { one }
@@ -185,6 +214,14 @@ pub fn near_place(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_and_first_days() {
+        assert_eq!(month_name(1), "janvier");
+        assert_eq!(month_name(12), "décembre");
+        assert_eq!(day_of_month(1), "1er");
+        assert_eq!(day_of_month(23), "23");
+    }
 
     #[test]
     fn ordinals() {

@@ -10,6 +10,7 @@ use crate::compute::{Area, Stats};
 use crate::publication::{Cell, mask_text};
 use crate::refresh::AGE_BAND_LABELS;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
+use msp_domain::french;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -27,21 +28,6 @@ pub enum Styles<'a> {
     /// A `<style>` element (a standalone file).
     Inline,
 }
-
-const MONTHS_FR: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
 
 /// `1234567` → `1 234 567` (narrow no-break spaces).
 pub fn fr_int(n: i64) -> String {
@@ -77,20 +63,16 @@ fn euros(cents: i64) -> String {
 }
 
 fn date_fr(d: msp_domain::Date) -> String {
-    let day = if d.day() == 1 {
-        "1er".to_owned()
-    } else {
-        d.day().to_string()
-    };
     format!(
-        "{day} {} {}",
-        MONTHS_FR[usize::try_from(d.month() - 1).unwrap_or(0)],
+        "{} {} {}",
+        french::day_of_month(d.day()),
+        french::month_name(d.month()),
         d.year()
     )
 }
 
 fn month_label(y: i16, m: i8) -> String {
-    format!("{} {y}", MONTHS_FR[usize::try_from(m - 1).unwrap_or(0)])
+    format!("{} {y}", french::month_name(m))
 }
 
 /// A vertical bar chart with its text alternative. `bars`: (label, value, masked label).

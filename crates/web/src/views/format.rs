@@ -15,27 +15,13 @@ pub fn date_fr(d: Date) -> String {
 
 /// « 23 novembre 2026 », « 1er mars 2026 » (the first day of a month is an ordinal in French).
 pub fn date_long_fr(d: Date) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let m = usize::try_from(d.month() - 1).unwrap_or(0);
-    let day = if d.day() == 1 {
-        "1er".to_owned()
-    } else {
-        d.day().to_string()
-    };
-    format!("{day}\u{a0}{} {}", MONTHS[m.min(11)], d.year())
+    use msp_domain::french::{day_of_month, month_name};
+    format!(
+        "{}\u{a0}{} {}",
+        day_of_month(d.day()),
+        month_name(d.month()),
+        d.year()
+    )
 }
 
 /// « 1 séance », « 2 séances »: `n` and the singular or plural form given.
