@@ -4,132 +4,15 @@
 //! spread over both servers give exactly one acceptance; a rolling restart (SIGTERM one server,
 //! start it again) loses no request, the proxy retrying the other server.
 
+mod common;
+
+use common::{Reply, free_port, request, start_server, stop};
 use msp_domain::Role;
 use msp_store::accounts::{self, NewAccount};
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A plain HTTP/1.1 exchange: status, headers (lower-case names), body.
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    cookie: Option<&str>,
-    json: Option<&str>,
-) -> Option<Reply> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    if let Some(c) = cookie {
-        head.push_str(&format!("Cookie: msp_session={c}\r\n"));
-    }
-    let body = json.unwrap_or("");
-    if json.is_some() {
-        head.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            body.len()
-        ));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body.as_bytes()).ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n")?;
-    let mut lines = head.lines();
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    Some(Reply {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-fn start_server(db: &str, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_msp"))
-        .args([
-            "--db",
-            db,
-            "serve",
-            "--no-demo",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while request(port, "GET", "/ready", None, None).is_none_or(|r| r.status != 200) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "server :{port} not ready"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child
-}
-
-fn stop(child: &mut Child) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-}
 
 fn start_nginx(dir: &Path, port: u16, upstreams: [u16; 2]) -> Child {
     for d in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
@@ -234,7 +117,10 @@ fn two_servers_behind_nginx_act_as_one() {
     drop(conn);
     let dir = tempfile::tempdir().unwrap();
     let (p1, p2, px) = (free_port(), free_port(), free_port());
-    let mut servers = [start_server(&db.url, p1), start_server(&db.url, p2)];
+    let mut servers = [
+        start_server(&db.url, p1, &["--no-demo"], Stdio::null()),
+        start_server(&db.url, p2, &["--no-demo"], Stdio::null()),
+    ];
     let mut nginx = start_nginx(dir.path(), px, [p1, p2]);
 
     // Sign in through the proxy; the session works whichever server answers.
@@ -343,7 +229,7 @@ fn two_servers_behind_nginx_act_as_one() {
     std::thread::sleep(Duration::from_millis(500));
     stop(&mut servers[0]);
     std::thread::sleep(Duration::from_millis(1500));
-    servers[0] = start_server(&db.url, p1);
+    servers[0] = start_server(&db.url, p1, &["--no-demo"], Stdio::null());
     let statuses = load.join().unwrap();
     assert!(statuses.len() > 50, "{} requests", statuses.len());
     let lost = statuses.iter().filter(|s| **s != Some(200)).count();
