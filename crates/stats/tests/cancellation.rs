@@ -2,10 +2,13 @@
 //! ledger freed, the audit line, and summaries that end up exactly as if the cancelled
 //! sessions had never been accepted (compared with a rebuild from the claims).
 
+mod common;
+
+use common::summaries;
 use jiff::civil::{Date, date};
 use msp_domain::fixtures::{nir, rpps};
 use msp_domain::*;
-use msp_stats::refresh::{self, COUNTERS};
+use msp_stats::refresh;
 use msp_store::pathway::{self, CancelFailure, Canceller, Consents};
 use msp_store::{Db, Value, live, reference, testing};
 
@@ -81,54 +84,6 @@ fn cancel(
         &mut |tx, c| refresh::unfold_cancelled(tx, &c.claim_id),
     )
     .unwrap()
-}
-
-/// Every summary row with a non-zero counter, and every counted patient, in key order.
-fn summaries(db: &mut Db) -> Vec<String> {
-    let counters = COUNTERS.join(", ");
-    let mut out = Vec::new();
-    for (table, key) in [
-        ("stats_days", "CAST(day AS TEXT), departement"),
-        (
-            "stats_months",
-            "CAST(y AS TEXT), CAST(m AS TEXT) || '-' || departement",
-        ),
-    ] {
-        for r in db
-            .query(
-                &format!("SELECT {key}, {counters} FROM {table} ORDER BY 1, 2"),
-                &[],
-            )
-            .unwrap()
-        {
-            let values: Vec<i64> = (0..COUNTERS.len()).map(|i| r.int(2 + i).unwrap()).collect();
-            if values.iter().any(|v| *v != 0) {
-                out.push(format!(
-                    "{table} {} {} {values:?}",
-                    r.text(0).unwrap(),
-                    r.text(1).unwrap()
-                ));
-            }
-        }
-    }
-    for r in db
-        .query(
-            "SELECT nir, CAST(first_day AS TEXT), departement, sex, age_band, c2s FROM stats_patients ORDER BY nir",
-            &[],
-        )
-        .unwrap()
-    {
-        out.push(format!(
-            "patient {} {} {} {} {} {}",
-            r.text(0).unwrap(),
-            r.text(1).unwrap(),
-            r.text(2).unwrap(),
-            r.text(3).unwrap(),
-            r.int(4).unwrap(),
-            r.int(5).unwrap()
-        ));
-    }
-    out
 }
 
 fn count(db: &mut Db, sql: &str, params: &[Value]) -> i64 {
