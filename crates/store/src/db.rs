@@ -712,6 +712,25 @@ impl rusqlite::ToSql for Value {
     }
 }
 
+/// An integer in the column's own type (binary COPY needs the exact width; 0/1 for booleans).
+fn int_to_sql(
+    v: i64,
+    ty: &Type,
+    out: &mut bytes::BytesMut,
+) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    match *ty {
+        Type::INT4 => i32::try_from(v)?.to_sql(ty, out),
+        Type::INT2 => i16::try_from(v)?.to_sql(ty, out),
+        Type::BOOL => (v != 0).to_sql(ty, out),
+        Type::FLOAT8 =>
+        {
+            #[allow(clippy::cast_precision_loss)]
+            (v as f64).to_sql(ty, out)
+        }
+        _ => v.to_sql(ty, out),
+    }
+}
+
 impl ToSql for Value {
     fn to_sql(
         &self,
@@ -720,17 +739,7 @@ impl ToSql for Value {
     ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         match self {
             Value::Null => Ok(IsNull::Yes),
-            Value::Int(v) => match *ty {
-                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
-                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
-                Type::BOOL => (*v != 0).to_sql(ty, out),
-                Type::FLOAT8 =>
-                {
-                    #[allow(clippy::cast_precision_loss)]
-                    (*v as f64).to_sql(ty, out)
-                }
-                _ => v.to_sql(ty, out),
-            },
+            Value::Int(v) => int_to_sql(*v, ty, out),
             Value::Float(v) => v.to_sql(ty, out),
             Value::Text(t) => t.as_str().to_sql(ty, out),
             Value::Date(d) => d.to_sql(ty, out),
@@ -754,12 +763,7 @@ impl ToSql for Param<'_> {
     ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         match self {
             Param::Null => Ok(IsNull::Yes),
-            Param::Int(v) => match *ty {
-                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
-                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
-                Type::BOOL => (*v != 0).to_sql(ty, out),
-                _ => v.to_sql(ty, out),
-            },
+            Param::Int(v) => int_to_sql(*v, ty, out),
             Param::Text(t) => t.to_sql(ty, out),
             Param::Date(d) => d.to_sql(ty, out),
         }
