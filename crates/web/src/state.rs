@@ -15,9 +15,13 @@ use std::time::Duration;
 /// notifications (see [`AppState::watch_directory`]).
 pub const RELOAD_EVERY: Duration = Duration::from_secs(300);
 
-/// How often the change counter is read when no notification can tell (SQLite), and the longest
-/// wait for one on PostgreSQL before reading it anyway.
+/// How often the change counter is read when no notification can tell (SQLite).
 pub const POLL_EVERY: Duration = Duration::from_millis(200);
+
+/// On PostgreSQL, the longest wait for a notification before reading the counter anyway (a
+/// safety net: notifications tell at once, so the counter need not be read every
+/// [`POLL_EVERY`]).
+pub const LISTEN_WAIT: Duration = Duration::from_secs(5);
 
 /// Options of the application.
 #[derive(Debug, Clone, Default)]
@@ -227,8 +231,9 @@ impl AppState {
 
     /// Keeps the index in step with the database, whoever writes it, until this state is
     /// dropped: on PostgreSQL a connection of its own listens to `msp_annuaire` (sent by triggers
-    /// at commit); on both engines the change counter is read every [`POLL_EVERY`], and the
-    /// whole index is reloaded every [`RELOAD_EVERY`] anyway.
+    /// at commit) and the change counter is read at least every [`LISTEN_WAIT`]; on SQLite the
+    /// counter is read every [`POLL_EVERY`]; the whole index is reloaded every [`RELOAD_EVERY`]
+    /// anyway.
     pub fn watch_directory(&self) -> std::io::Result<std::thread::JoinHandle<()>> {
         let weak = Arc::downgrade(&self.0);
         let url = self.0.options.db_url.clone();
@@ -305,8 +310,10 @@ fn watch(state: std::sync::Weak<Inner>, url: Option<String>) {
     let mut full = std::time::Instant::now();
     loop {
         let notified = match listener.as_mut() {
-            Some(l) => l.wait(POLL_EVERY).unwrap_or_else(|e| {
+            Some(l) => l.wait(LISTEN_WAIT).unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "directory notifications lost: reconnecting");
+                // No busy loop while the connection is down.
+                std::thread::sleep(POLL_EVERY);
                 false
             }),
             None => {
