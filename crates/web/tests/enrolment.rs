@@ -126,6 +126,21 @@ fn card_listed(state: &AppState) -> bool {
     get(state, &format!("/psychologues/{}", rpps()), None).status == StatusCode::OK
 }
 
+/// The expert accepts application `id`.
+fn accept(s: &Setup, id: i64) -> Answer {
+    let (expert, expert_csrf) = s.session(Role::Expert);
+    post_form(
+        &s.state,
+        &format!("/espace/candidatures/{id}/decision"),
+        Some(expert),
+        &[
+            ("_csrf", expert_csrf),
+            ("decision", "accepter"),
+            ("motif", ""),
+        ],
+    )
+}
+
 /// Applies, files, accepts; returns the application id.
 fn apply_and_accept(s: &Setup) -> i64 {
     let (psy, psy_csrf) = s.session(Role::Psychologue);
@@ -210,16 +225,7 @@ fn apply_and_accept(s: &Setup) -> i64 {
     assert!(a.body.contains("Un refus doit être motivé"), "{}", a.body);
     assert!(a.body.contains("id=\"motif-erreur\""), "{}", a.body);
     assert!(a.body.contains("value=\"refuser\" checked"), "{}", a.body);
-    let a = post_form(
-        &s.state,
-        &format!("/espace/candidatures/{id}/decision"),
-        Some(expert),
-        &[
-            ("_csrf", expert_csrf),
-            ("decision", "accepter"),
-            ("motif", ""),
-        ],
-    );
+    let a = accept(s, id);
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
     id
 }
@@ -852,7 +858,7 @@ fn an_rpps_bound_to_an_account_cannot_be_taken_over_on_both_databases() {
                 .unwrap()
                 .int(0)
                 .unwrap();
-        let (expert, expert_csrf) = s.session(Role::Expert);
+        let (expert, _) = s.session(Role::Expert);
         let v = get(
             &s.state,
             &format!("/espace/candidatures/{id}"),
@@ -863,16 +869,7 @@ fn an_rpps_bound_to_an_account_cannot_be_taken_over_on_both_databases() {
                 .contains("Ce RPPS est déjà rattaché à un autre compte"),
             "{label}: the expert is told"
         );
-        let a = post_form(
-            &s.state,
-            &format!("/espace/candidatures/{id}/decision"),
-            Some(expert),
-            &[
-                ("_csrf", expert_csrf),
-                ("decision", "accepter"),
-                ("motif", ""),
-            ],
-        );
+        let a = accept(&s, id);
         assert_eq!(a.status, StatusCode::CONFLICT, "{label}: {}", a.body);
         assert!(
             a.body.contains("déjà rattaché à un autre compte"),
