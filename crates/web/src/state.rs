@@ -237,9 +237,11 @@ impl AppState {
     pub fn watch_directory(&self) -> std::io::Result<std::thread::JoinHandle<()>> {
         let weak = Arc::downgrade(&self.0);
         let url = self.0.options.db_url.clone();
+        // Listening before returning: a change committed from now on is notified.
+        let listener = listen(url.as_deref());
         std::thread::Builder::new()
             .name("annuaire".into())
-            .spawn(move || watch(weak, url))
+            .spawn(move || watch(weak, url, listener))
     }
 
     /// Reloads one psychologist's card and rights from the store into the index (blocking):
@@ -292,24 +294,33 @@ impl AppState {
     }
 }
 
-fn watch(state: std::sync::Weak<Inner>, url: Option<String>) {
+/// A connection listening to the directory's notifications (PostgreSQL), if it can be had.
+fn listen(url: Option<&str>) -> Option<msp_store::changes::Listener> {
+    url.and_then(|u| {
+        msp_store::changes::Listener::connect(u)
+            .map_err(|e| tracing::warn!(error = %e, "directory notifications unavailable"))
+            .ok()
+            .flatten()
+    })
+}
+
+fn watch(
+    state: std::sync::Weak<Inner>,
+    url: Option<String>,
+    mut listener: Option<msp_store::changes::Listener>,
+) {
     use msp_store::changes::{self, Listener};
-    let listen = |url: &Option<String>| {
-        url.as_deref().and_then(|u| {
-            Listener::connect(u)
-                .map_err(|e| tracing::warn!(error = %e, "directory notifications unavailable"))
-                .ok()
-                .flatten()
-        })
-    };
-    let mut listener = listen(&url);
     let mut seen = match state.upgrade() {
         Some(inner) => inner.loaded_version,
         None => return,
     };
     let mut full = std::time::Instant::now();
+    // Once listening (at start, after a reconnection), the counter is read at once: a change
+    // committed before the LISTEN was not notified.
+    let mut just_listening = true;
     loop {
         let notified = match listener.as_mut() {
+            Some(_) if just_listening => false,
             Some(l) => l.wait(LISTEN_WAIT).unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "directory notifications lost: reconnecting");
                 // No busy loop while the connection is down.
@@ -321,8 +332,10 @@ fn watch(state: std::sync::Weak<Inner>, url: Option<String>) {
                 false
             }
         };
+        just_listening = false;
         if listener.as_ref().is_some_and(Listener::is_closed) {
-            listener = listen(&url);
+            listener = listen(url.as_deref());
+            just_listening = true;
         }
         let Some(inner) = state.upgrade() else { return };
         let s = AppState(inner);
