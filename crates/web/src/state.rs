@@ -237,11 +237,19 @@ impl AppState {
     pub fn watch_directory(&self) -> std::io::Result<std::thread::JoinHandle<()>> {
         let weak = Arc::downgrade(&self.0);
         let url = self.0.options.db_url.clone();
-        // Listening before returning: a change committed from now on is notified.
-        let listener = listen(url.as_deref());
-        std::thread::Builder::new()
+        // Listening before returning: a change committed from now on is notified. The
+        // connection is made on the watcher's thread (the synchronous PostgreSQL client starts a
+        // runtime of its own, which cannot happen inside the server's), and this call waits for it.
+        let (listening, ready) = std::sync::mpsc::channel();
+        let handle = std::thread::Builder::new()
             .name("annuaire".into())
-            .spawn(move || watch(weak, url, listener))
+            .spawn(move || {
+                let listener = listen(url.as_deref());
+                let _ = listening.send(());
+                watch(weak, url, listener)
+            })?;
+        let _ = ready.recv();
+        Ok(handle)
     }
 
     /// Reloads one psychologist's card and rights from the store into the index (blocking):

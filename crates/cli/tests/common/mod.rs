@@ -96,7 +96,7 @@ pub fn dechunk(mut s: &str) -> String {
 /// error as asked, once `/ready` answers 200.
 pub fn start_server(db: &str, port: u16, args: &[&str], stderr: Stdio) -> Child {
     let addr = format!("127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_msp"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_msp"))
         .args(["--db", db, "serve"])
         .args(args)
         .args(["--addr", &addr])
@@ -107,6 +107,9 @@ pub fn start_server(db: &str, port: u16, args: &[&str], stderr: Stdio) -> Child 
         .unwrap();
     let started = Instant::now();
     while request(port, "GET", "/ready", None, None).is_none_or(|r| r.status != 200) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("server :{port} exited before it was ready ({status})");
+        }
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "server :{port} not ready"
