@@ -88,14 +88,9 @@ pub fn adjudicate_batch_with(
             )?
             .int(0)?;
         let rows = new_rows(&fresh, &judged);
-        let (accepted, rejected) = record(tx, batch_id, &rows, &ledger, progress)?;
+        record(tx, batch_id, &rows, &ledger, progress)?;
         hook(tx, &JudgedBatch { batch_id, rows: &rows, facts: &facts })?;
         drop(rows);
-        tx.execute(
-            "UPDATE batches SET claims = $1, accepted = $2, rejected = $3 WHERE batch_id = $4",
-            &[Value::Int(claims.len() as i64), Value::Int(accepted), Value::Int(rejected), Value::Int(batch_id)],
-        )?;
-
         drop((facts, ledger));
         let decisions = if earlier.is_empty() {
             judged // every claim is fresh: already in input order, no second copy
@@ -109,8 +104,81 @@ pub fn adjudicate_batch_with(
                 })
                 .collect()
         };
+        // The decisions not written to `claims` (repeated ids) are kept with the batch, so that
+        // its decisions file and its counts hold every row, as the command line gives them.
+        record_repeats(tx, batch_id, claims, &decisions, &earlier)?;
+        let accepted = decisions.iter().filter(|d| matches!(d, Decision::Accepted(_))).count() as i64;
+        tx.execute(
+            "UPDATE batches SET claims = $1, accepted = $2, rejected = $3 WHERE batch_id = $4",
+            &[
+                Value::Int(claims.len() as i64),
+                Value::Int(accepted),
+                Value::Int(claims.len() as i64 - accepted),
+                Value::Int(batch_id),
+            ],
+        )?;
         Ok(BatchOutcome { batch_id, decisions, already_judged: claims.len() - fresh.len() })
     })
+}
+
+/// Records the decisions of `claims` that the batch did not write to `claims` (ids judged by an
+/// earlier batch, and every occurrence of an id after its first), by position in the file.
+fn record_repeats(
+    db: &mut Db,
+    batch_id: i64,
+    claims: &[Claim],
+    decisions: &[Decision],
+    earlier: &FastMap<String, Decision>,
+) -> StoreResult<()> {
+    let mut seen: FastSet<&str> = FastSet::default();
+    let mut values: Vec<Param<'_>> = Vec::new();
+    let mut rows = 0;
+    for (i, (c, d)) in claims.iter().zip(decisions).enumerate() {
+        let first = seen.insert(c.claim_id.as_str());
+        if first && !earlier.contains_key(&c.claim_id) {
+            continue;
+        }
+        values.extend([Param::Int(batch_id), Param::Int(i as i64), Param::Text(&c.claim_id)]);
+        decision_params(d, &mut values);
+        rows += 1;
+        if rows == CHUNK {
+            db.insert_params(REPEAT_INSERT, REPEAT_COLUMNS, &values, "")?;
+            values.clear();
+            rows = 0;
+        }
+    }
+    if rows > 0 {
+        db.insert_params(REPEAT_INSERT, REPEAT_COLUMNS, &values, "")?;
+    }
+    Ok(())
+}
+
+const REPEAT_INSERT: &str = "INSERT INTO batch_repeats (batch_id, position, claim_id, status, reason, rank, \
+     tariff_cents, amo_cents, amo_payee, complementary_cents, complementary_payer, complementary_route, \
+     state_cents, patient_cents)";
+const REPEAT_COLUMNS: usize = 14;
+
+/// Appends a decision's columns, in [`DECISION_COLUMNS`] order.
+fn decision_params<'a>(d: &Decision, v: &mut Vec<Param<'a>>) {
+    v.extend([Param::Text(d.status()), d.reason().map(Reason::code).into()]);
+    payment_params(d, v);
+}
+
+fn payment_params<'a>(d: &Decision, v: &mut Vec<Param<'a>>) {
+    match d.payment() {
+        Some(p) => v.extend([
+            Param::Int(p.rank.into()),
+            Param::Int(p.tariff.0),
+            Param::Int(p.amo.0),
+            Param::Text(p.amo_payee.code()),
+            Param::Int(p.complementary.0),
+            Param::Text(p.complementary_payer.code()),
+            Param::Text(p.complementary_route.code()),
+            Param::Int(p.state.0),
+            Param::Int(p.patient.0),
+        ]),
+        None => v.extend(std::iter::repeat_n(Param::Null, 9)),
+    }
 }
 
 /// Creates (once per connection) and fills a temporary key table with the distinct `keys`
@@ -406,23 +474,8 @@ pub fn claim_params<'a>(
         referral.map(|r| r.date).into(),
         referral.and_then(|r| r.referrer_id.as_deref()).into(),
         referral.and_then(|r| r.kind).map(|k| k.code()).into(),
-        Param::Text(d.status()),
-        d.reason().map(Reason::code).into(),
     ]);
-    match d.payment() {
-        Some(p) => v.extend([
-            Param::Int(p.rank.into()),
-            Param::Int(p.tariff.0),
-            Param::Int(p.amo.0),
-            Param::Text(p.amo_payee.code()),
-            Param::Int(p.complementary.0),
-            Param::Text(p.complementary_payer.code()),
-            Param::Text(p.complementary_route.code()),
-            Param::Int(p.state.0),
-            Param::Int(p.patient.0),
-        ]),
-        None => v.extend(std::iter::repeat_n(Param::Null, 9)),
-    }
+    decision_params(d, v);
 }
 
 /// Appends the columns of one claim and its decision, in `CLAIM_INSERT` order.

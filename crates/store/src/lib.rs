@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod batch_errors;
+pub mod batch_jobs;
 pub mod changes;
 pub mod claims;
 pub mod controls;

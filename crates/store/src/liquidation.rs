@@ -100,13 +100,41 @@ pub struct BatchSummary {
     pub unreadable: i64,
 }
 
-/// The `limit` most recent batches, newest first.
+/// The source of the one-claim batches of sessions recorded on line (see [`crate::live`]).
+pub const ONLINE_SOURCE: &str = "saisie en ligne";
+
+/// Sessions recorded on line, counted: each is a batch of one claim, listed apart from the files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OnlineSummary {
+    pub claims: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub last_at: Option<Timestamp>,
+}
+
+/// Sessions recorded on line, counted.
+pub fn online_summary(db: &mut Db) -> StoreResult<OnlineSummary> {
+    let r = db.query_one(
+        "SELECT CAST(COALESCE(SUM(claims), 0) AS BIGINT), CAST(COALESCE(SUM(accepted), 0) AS BIGINT),
+                CAST(COALESCE(SUM(rejected), 0) AS BIGINT), MAX(started_at)
+         FROM batches WHERE source = $1",
+        &[ONLINE_SOURCE.into()],
+    )?;
+    Ok(OnlineSummary {
+        claims: r.int(0)?,
+        accepted: r.int(1)?,
+        rejected: r.int(2)?,
+        last_at: r.opt_timestamp(3)?,
+    })
+}
+
+/// The `limit` most recent batches of files (not the sessions recorded on line), newest first.
 pub fn recent_batches(db: &mut Db, limit: i64) -> StoreResult<Vec<BatchSummary>> {
     db.query(
         "SELECT b.batch_id, b.source, b.started_at, b.claims, b.accepted, b.rejected,
                 (SELECT CAST(COUNT(*) AS BIGINT) FROM batch_errors e WHERE e.batch_id = b.batch_id)
-         FROM batches b ORDER BY b.batch_id DESC LIMIT $1",
-        &[Value::Int(limit)],
+         FROM batches b WHERE b.source <> $2 ORDER BY b.batch_id DESC LIMIT $1",
+        &[Value::Int(limit), ONLINE_SOURCE.into()],
     )?
     .iter()
     .map(|r| {
@@ -132,8 +160,8 @@ pub fn batch_exists(db: &mut Db, id: i64) -> StoreResult<bool> {
         .is_some())
 }
 
-/// The decisions of the claims batch `id` judged (ids judged by an earlier batch belong to that
-/// batch), by claim id; `None` when no batch has this number.
+/// The decisions batch `id` gave, one per readable row of its file (an id judged by an earlier
+/// batch with its earlier decision, SPEC §8), by claim id; `None` when no batch has this number.
 pub fn batch_decisions(db: &mut Db, id: i64) -> StoreResult<Option<Vec<(String, Decision)>>> {
     if !batch_exists(db, id)? {
         return Ok(None);
@@ -141,7 +169,12 @@ pub fn batch_decisions(db: &mut Db, id: i64) -> StoreResult<Option<Vec<(String, 
     let rows = db.query(
         "SELECT claim_id, status, reason, rank, tariff_cents, amo_cents, amo_payee, complementary_cents,
                 complementary_payer, complementary_route, state_cents, patient_cents
-         FROM claims WHERE batch_id = $1 ORDER BY claim_id",
+         FROM claims WHERE batch_id = $1
+         UNION ALL
+         SELECT claim_id, status, reason, rank, tariff_cents, amo_cents, amo_payee, complementary_cents,
+                complementary_payer, complementary_route, state_cents, patient_cents
+         FROM batch_repeats WHERE batch_id = $1
+         ORDER BY 1",
         &[Value::Int(id)],
     )?;
     rows.iter()

@@ -19,7 +19,7 @@ pub fn record_session(
     let BatchOutcome { decisions, .. } = adjudicate_batch(
         db,
         rules,
-        "saisie en ligne",
+        crate::liquidation::ONLINE_SOURCE,
         now,
         std::slice::from_ref(claim),
         &|_, _, _| {},

@@ -1,0 +1,48 @@
+-- Batches sent from the web, followed from any server of a fleet (issue 16). A job is `queued`
+-- when its file is received, `running` once a server has claimed it (`attempt` counts the
+-- claims: the fencing token), then `done` (in the batch's own transaction: a job is done exactly
+-- when its batch is committed) or `failed` (nothing judged). A running job whose server stopped
+-- beating (`heartbeat_at` older than the lease) is marked `interrupted`: its batch transaction
+-- was rolled back with the server, and an agent may start it again from the kept file. The file
+-- is dropped once the job is done. `report` is what the job's page shows (JSON, no NIR).
+CREATE TABLE batch_jobs (
+    job_id {{AUTO_ID}},
+    account_id BIGINT NOT NULL,
+    file_name TEXT NOT NULL,
+    file BYTEA,
+    status TEXT NOT NULL,
+    attempt BIGINT NOT NULL DEFAULT 0,
+    owner TEXT,
+    step BIGINT NOT NULL DEFAULT 1,
+    done BIGINT NOT NULL DEFAULT 0,
+    total BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    started_at TIMESTAMPTZ,
+    heartbeat_at TIMESTAMPTZ,
+    finished_at TIMESTAMPTZ,
+    batch_id BIGINT,
+    report TEXT,
+    error TEXT
+);
+CREATE INDEX batch_jobs_status ON batch_jobs (status);
+
+-- Decisions a batch gave without writing them to `claims`: a claim id judged by an earlier batch
+-- (its decision repeated, SPEC §8) or repeated within the file. With the claims the batch wrote,
+-- they make its decisions file: one row per readable claim row, as `msp adjudicate --out`.
+CREATE TABLE batch_repeats (
+    batch_id BIGINT NOT NULL,
+    position BIGINT NOT NULL,
+    claim_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    rank BIGINT,
+    tariff_cents BIGINT NOT NULL,
+    amo_cents BIGINT NOT NULL,
+    amo_payee TEXT NOT NULL,
+    complementary_cents BIGINT NOT NULL,
+    complementary_payer TEXT NOT NULL,
+    complementary_route TEXT NOT NULL,
+    state_cents BIGINT NOT NULL,
+    patient_cents BIGINT NOT NULL,
+    PRIMARY KEY (batch_id, position)
+){{WITHOUT_ROWID}};
