@@ -31,7 +31,7 @@ pub mod testing;
 pub use db::{Backend, Db, Param, Row, Value};
 pub use error::{StoreError, StoreResult};
 pub use migrate::{MIGRATIONS, migrate, pending as pending_migrations};
-pub use pool::{Pool, open_pool};
+pub use pool::{Pool, PooledDb, open_pool};
 
 /// The database used when none is given: an SQLite file in the working directory.
 pub const DEFAULT_DB_URL: &str = "sqlite://msp.db";

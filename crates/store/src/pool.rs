@@ -3,6 +3,8 @@
 use crate::{Db, StoreError, migrate};
 
 pub type Pool = r2d2::Pool<Manager>;
+/// A connection taken from the [`Pool`].
+pub type PooledDb = r2d2::PooledConnection<Manager>;
 
 pub struct Manager {
     url: String,

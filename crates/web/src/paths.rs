@@ -72,12 +72,18 @@ pub fn rejects_of(reason_code: &str) -> String {
 pub const BATCHES: &str = "/espace/cpam/lots";
 /// Routes of [`batch_job`], [`batch_decisions`] and [`batch_errors`].
 pub const BATCH_JOB_ROUTE: &str = "/espace/cpam/lots/travaux/{job}";
+pub const BATCH_JOB_RESTART_ROUTE: &str = "/espace/cpam/lots/travaux/{job}/relancer";
 pub const BATCH_DECISIONS_ROUTE: &str = "/espace/cpam/lots/{id}/decisions.csv";
 pub const BATCH_ERRORS_ROUTE: &str = "/espace/cpam/lots/{id}/erreurs.csv";
 
 /// The page following a batch being judged.
-pub fn batch_job(job: u64) -> String {
+pub fn batch_job(job: i64) -> String {
     format!("/espace/cpam/lots/travaux/{job}")
+}
+
+/// Runs again a batch whose server died (POST).
+pub fn batch_job_restart(job: i64) -> String {
+    format!("/espace/cpam/lots/travaux/{job}/relancer")
 }
 
 /// The decisions of a batch (CSV).

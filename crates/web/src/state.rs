@@ -59,7 +59,7 @@ struct Inner {
     /// Bumped whenever the index changes.
     generation: std::sync::atomic::AtomicU64,
     cache: RwLock<SearchCache>,
-    /// Batches judged from the web, in memory (see [`crate::services::claims::Jobs`]).
+    /// Batches judged from the web, in the database (see [`crate::services::claims::Jobs`]).
     jobs: crate::services::claims::Jobs,
     metrics: crate::ops::Metrics,
     /// The directory's change counter when the index was first loaded.
@@ -87,13 +87,13 @@ impl AppState {
             .clone()
             .unwrap_or_else(|| Arc::new(msp_domain::Rules::standard()));
         Ok(AppState(Arc::new(Inner {
+            jobs: crate::services::claims::Jobs::new(pool.clone()),
             pool,
             index: RwLock::new(index),
             options,
             rules,
             generation: std::sync::atomic::AtomicU64::new(0),
             cache: RwLock::new(SearchCache::default()),
-            jobs: crate::services::claims::Jobs::default(),
             metrics: crate::ops::Metrics::default(),
             loaded_version,
         })))
@@ -370,8 +370,7 @@ fn watch(
 
 /// Today's date in France (Europe/Paris), falling back to UTC without a time-zone database.
 pub fn system_today() -> Date {
-    static PARIS: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
-    let tz = PARIS
-        .get_or_init(|| jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC));
-    jiff::Timestamp::now().to_zoned(tz.clone()).date()
+    jiff::Timestamp::now()
+        .to_zoned(crate::views::paris().clone())
+        .date()
 }

@@ -16,6 +16,11 @@
           region.innerHTML = fresh.innerHTML;
           window.setTimeout(poll, 2000);
         } else {
+          // The heading and the title no longer say the batch is being judged.
+          var heading = document.querySelector("h1");
+          var freshHeading = doc.querySelector("h1");
+          if (heading && freshHeading) { heading.textContent = freshHeading.textContent; }
+          document.title = doc.title;
           region.innerHTML = "";
           var p = document.createElement("p");
           var strong = document.createElement("strong");

@@ -18,7 +18,7 @@ use crate::services::audit::Via;
 use crate::services::claims::{
     self, JobOutcome, JobState, MAX_BATCH_BYTES, REJECTS_SHOWN, RejectList, STEPS, UNREADABLE_SHOWN,
 };
-use crate::views::{self, Frame, Notice, date_fr, notice};
+use crate::views::{self, Frame, Notice, date_fr, notice, time_fr};
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
@@ -28,7 +28,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
 use msp_interchange::{DecisionWriter, ErrorReportWriter, RowError};
-use msp_store::liquidation::BatchSummary;
+use msp_store::batch_jobs::Status;
+use msp_store::liquidation::{BatchSummary, OnlineSummary};
 use std::ops::Deref;
 
 pub fn router() -> Router<AppState> {
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES + 64 * 1024)),
         )
         .route(paths::BATCH_JOB_ROUTE, get(job_page))
+        .route(paths::BATCH_JOB_RESTART_ROUTE, axum::routing::post(restart_job))
         .route(paths::BATCH_DECISIONS_ROUTE, get(batch_decisions))
         .route(paths::BATCH_ERRORS_ROUTE, get(batch_errors_csv))
 }
@@ -128,15 +130,30 @@ fn rejects_view(user: &CurrentUser, list: &RejectList) -> Markup {
     views::layout(&Frame::new(Some(user), "Séances rejetées"), body)
 }
 
+/// What the list of batches shows: the recent files, and the sessions recorded on line.
+struct Recent {
+    batches: Vec<BatchSummary>,
+    online: OnlineSummary,
+}
+
+async fn recent(state: &AppState, agent: &CpamAgent) -> AppResult<Recent> {
+    Ok(Recent {
+        batches: claims::recent_batches(state, agent).await?,
+        online: claims::online_summary(state, agent).await?,
+    })
+}
+
 async fn batches_page(State(state): State<AppState>, agent: NationalAgent) -> AppResult<Response> {
-    let batches = claims::recent_batches(&state, &agent).await?;
-    Ok(batches_view(&agent, &batches, None, None).into_response())
+    let recent = recent(&state, &agent).await?;
+    Ok(batches_view(&agent, &recent, None, None).into_response())
 }
 
 /// What the batches page says above its form.
 enum BatchNotice<'a> {
     /// The batch was refused or failed: why.
     Refused(&'a str),
+    /// The batch's server stopped while judging it: nothing was recorded; it can be run again.
+    Interrupted(i64, &'a str),
     /// The report of a batch judged.
     Report(&'a JobOutcome),
 }
@@ -176,14 +193,25 @@ fn report_view(r: &JobOutcome) -> Markup {
 
 fn batches_view(
     user: &CurrentUser,
-    batches: &[BatchSummary],
+    recent: &Recent,
     said: Option<BatchNotice<'_>>,
     file_error: Option<&str>,
 ) -> Markup {
+    let (batches, online) = (&recent.batches, &recent.online);
     let body = html! {
         h1 { "Liquidation des feuilles de soins" }
         @match said {
             Some(BatchNotice::Refused(m)) => (notice(Notice::Error, html! { p { (m) } })),
+            Some(BatchNotice::Interrupted(job, name)) => (notice(Notice::Warning, html! {
+                p {
+                    strong { "Le jugement du lot « " (name) " » a été interrompu" }
+                    " : le serveur qui le jugeait s’est arrêté. Rien n’a été enregistré ; le fichier est conservé."
+                }
+                form method="post" action=(paths::batch_job_restart(job)) {
+                    input type="hidden" name="_csrf" value=(user.csrf);
+                    button type="submit" class="button" { "Relancer le jugement du lot" }
+                }
+            })),
             Some(BatchNotice::Report(r)) => (report_view(r)),
             None => {}
         }
@@ -204,14 +232,22 @@ fn batches_view(
             div class="actions" { button type="submit" class="button" { "Juger le lot" } }
         }
         h2 { "Derniers lots" }
+        @if online.claims > 0 {
+            p {
+                "Séances saisies en ligne par les psychologues (jugées une à une, non listées ici) : "
+                (online.claims) " dont " (online.accepted) " acceptée(s) et " (online.rejected) " rejetée(s)"
+                @if let Some(t) = online.last_at { ", la dernière le " (time_fr(t)) }
+                "."
+            }
+        }
         table {
-            thead { tr { th scope="col" { "Lot" } th scope="col" { "Origine" } th scope="col" { "Jugé le (UTC)" } th scope="col" { "Séances" } th scope="col" { "Acceptées" } th scope="col" { "Rejetées" } th scope="col" { "Lignes illisibles" } } }
+            thead { tr { th scope="col" { "Lot" } th scope="col" { "Origine" } th scope="col" { "Jugé le (heure de Paris)" } th scope="col" { "Séances" } th scope="col" { "Acceptées" } th scope="col" { "Rejetées" } th scope="col" { "Lignes illisibles" } } }
             tbody {
                 @for b in batches {
                     tr {
                         td { a href=(paths::batch_decisions(b.id)) { (b.id) } }
                         td { (b.source) }
-                        td { (b.started_at.strftime("%Y-%m-%d %H:%M")) }
+                        td { (time_fr(b.started_at)) }
                         td { (b.claims) } td { (b.accepted) } td { (b.rejected) }
                         td {
                             @if b.unreadable > 0 {
@@ -268,10 +304,10 @@ async fn upload_batch(
     match claims::run_batch(&state, &agent, &name, bytes).await {
         Ok(job) => Ok(Redirect::to(&paths::batch_job(job)).into_response()),
         Err(AppError::Rejected(p)) => {
-            let batches = claims::recent_batches(&state, &agent).await?;
+            let recent = recent(&state, &agent).await?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                batches_view(&agent, &batches, None, Some(&p.message)),
+                batches_view(&agent, &recent, None, Some(&p.message)),
             )
                 .into_response())
         }
@@ -286,17 +322,22 @@ async fn job_page(
     agent: NationalAgent,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let (id, job) = claims::batch_job(&state, &agent, &id)?;
+    let (id, job) = claims::batch_job(&state, &agent, &id).await?;
     let page = match &job.result {
+        None if job.status == Status::Interrupted => {
+            let recent = recent(&state, &agent).await?;
+            let said = BatchNotice::Interrupted(id, &job.file_name);
+            batches_view(&agent, &recent, Some(said), None)
+        }
         None => running_view(&agent, id, &job),
         Some(Ok(outcome)) => {
-            let batches = claims::recent_batches(&state, &agent).await?;
-            batches_view(&agent, &batches, Some(BatchNotice::Report(outcome)), None)
+            let recent = recent(&state, &agent).await?;
+            batches_view(&agent, &recent, Some(BatchNotice::Report(outcome)), None)
         }
         Some(Err(message)) => {
-            let batches = claims::recent_batches(&state, &agent).await?;
+            let recent = recent(&state, &agent).await?;
             let text = format!("Le lot « {} » n’a pas été jugé : {message}", job.file_name);
-            batches_view(&agent, &batches, Some(BatchNotice::Refused(&text)), None)
+            batches_view(&agent, &recent, Some(BatchNotice::Refused(&text)), None)
         }
     };
     let mut res = page.into_response();
@@ -305,19 +346,36 @@ async fn job_page(
     Ok(res)
 }
 
-fn running_view(user: &CurrentUser, id: u64, job: &JobState) -> Markup {
+/// `POST /espace/cpam/lots/travaux/{job}/relancer`: runs again, on this server, a job whose
+/// server died, from its kept file.
+async fn restart_job(
+    State(state): State<AppState>,
+    agent: NationalAgent,
+    Path(id): Path<String>,
+    axum::Form(form): axum::Form<std::collections::HashMap<String, String>>,
+) -> AppResult<Response> {
+    agent.check_csrf(form.get("_csrf").map(String::as_str))?;
+    let job = claims::restart_batch(&state, &agent, &id).await?;
+    Ok(Redirect::to(&paths::batch_job(job)).into_response())
+}
+
+fn running_view(user: &CurrentUser, id: i64, job: &JobState) -> Markup {
     let percent = job.percent();
     let kind = Notice::Info;
     let body = html! {
         h1 { "Lot en cours de jugement" }
         p {
             "Fichier « " (job.file_name) " », envoyé le "
-            (job.started_at.strftime("%Y-%m-%d à %H:%M:%S")) " (UTC)."
+            (time_fr(job.started_at)) " (heure de Paris)."
         }
         // An information notice, with the id the script swaps in place.
         div id="suivi" class=(kind.class()) role=(kind.role()) {
             span class="visually-hidden" { (kind.label()) " : " }
-            p { strong { "Étape " (job.step) " sur " (STEPS.len()) " : " (job.stage) "." } }
+            @if job.status == Status::Queued {
+                p { strong { "En attente d’un serveur." } }
+            } @else {
+                p { strong { "Étape " (job.step) " sur " (STEPS.len()) " : " (job.stage) "." } }
+            }
             p {
                 label for="avancement" { "Avancement de l’étape : " }
                 progress id="avancement" max=(job.total.max(1)) value=(job.done.min(job.total)) { (percent) " %" }

@@ -8,6 +8,21 @@ pub fn euros(c: Cents) -> String {
     format!("{sign}{},{:02}\u{a0}€", c.0.abs() / 100, c.0.abs() % 100)
 }
 
+/// France's time zone (Europe/Paris), UTC without a time-zone database.
+pub fn paris() -> &'static jiff::tz::TimeZone {
+    static PARIS: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
+    PARIS.get_or_init(|| {
+        jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC)
+    })
+}
+
+/// « 02/12/2026 à 02:51 », the time in Paris.
+pub fn time_fr(t: jiff::Timestamp) -> String {
+    t.to_zoned(paris().clone())
+        .strftime("%d/%m/%Y à %H:%M")
+        .to_string()
+}
+
 /// `23/11/2026`.
 pub fn date_fr(d: Date) -> String {
     d.strftime("%d/%m/%Y").to_string()

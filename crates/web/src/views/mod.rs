@@ -8,5 +8,5 @@ mod layout;
 pub mod sessions;
 
 pub use components::{Field, Notice, field_error, form_errors, notice};
-pub use format::{date_fr, date_long_fr, euros, plural, sentence};
+pub use format::{date_fr, date_long_fr, euros, paris, plural, sentence, time_fr};
 pub use layout::{Frame, layout, menu};
