@@ -1381,3 +1381,139 @@ fn the_form_shows_every_error_at_once_and_the_api_names_each_field_on_both_datab
         );
     }
 }
+
+/// Issue 13 item 8 and issue 16: a file sent again (with a claim id twice) gives the same
+/// figures on the report, in « Derniers lots » and in its decisions file, which holds every row
+/// (earlier decisions repeated, as `msp adjudicate`); sessions recorded on line are counted
+/// apart; times are Paris time; another server on the same database shows the job and its
+/// decisions; a job whose server died is marked interrupted, judged nowhere, and runs again
+/// identically.
+#[test]
+fn web_batches_agree_everywhere_and_survive_their_server_on_both_databases() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-02", "EEP");
+        let (c, t) = s.cpam.clone();
+        let psy = rpps("1000000042");
+        let csv = format!(
+            "claim_id,received_date,rpps,nir,session_date,act,amount,context,tiers_payant,referral_date,referrer_id,referrer_kind\n\
+             W1,2026-11-20,{psy},{ADULT},2026-11-16,APS,50.00,maladie,1,,,\n\
+             W2,2026-11-20,{psy},{full},2026-11-16,APS,50.00,maladie,0,,,\n\
+             W2,2026-11-20,{psy},{full},2026-11-16,APS,50.00,maladie,0,,,\n",
+            full = full()
+        );
+        let first = upload(&s.state, &c, &t, &csv);
+        assert_eq!(first.status, StatusCode::OK, "{label} {}", first.body);
+        let first_batch = count(&s.db, "SELECT MAX(batch_id) FROM batches");
+        let again = upload(&s.state, &c, &t, &csv);
+        assert!(
+            again
+                .body
+                .contains("3 ligne(s) lue(s) : 1 acceptée(s), 2 rejetée(s), dont 3 déjà jugée(s)"),
+            "{label} {}",
+            again.body
+        );
+        let batch = count(&s.db, "SELECT MAX(batch_id) FROM batches");
+        assert!(batch > first_batch);
+        let decisions = |b: i64| {
+            let d = get(
+                &s.state,
+                &format!("/espace/cpam/lots/{b}/decisions.csv"),
+                Some(&c),
+            );
+            assert_eq!(d.status, StatusCode::OK, "{label}");
+            d.body
+        };
+        let (d1, d2) = (decisions(first_batch), decisions(batch));
+        assert_eq!(d2.lines().count(), 4, "{label}: header and every row\n{d2}");
+        assert_eq!(d1, d2, "{label}: the earlier decisions, unchanged");
+        // « Derniers lots »: the same counts as the report, no row per session recorded on
+        // line, times in Paris.
+        let page = get(&s.state, "/espace/cpam/lots", Some(&c)).body;
+        let row = format!(r#"<a href="/espace/cpam/lots/{batch}/decisions.csv">{batch}</a>"#);
+        let at = page.find(&row).unwrap_or_else(|| panic!("{label} {page}"));
+        let tr = &page[at..at + page[at..].find("</tr>").unwrap()];
+        assert!(
+            tr.contains("<td>3</td><td>1</td><td>2</td>"),
+            "{label} {tr}"
+        );
+        assert!(!page.contains("saisie en ligne</td>"), "{label} {page}");
+        assert!(
+            page.contains("Séances saisies en ligne par les psychologues")
+                && page.contains(" : 1 dont 1 acceptée(s)"),
+            "{label} {page}"
+        );
+        assert!(page.contains("heure de Paris") && !page.contains("UTC"), "{page}");
+
+        // Another server on the same database follows the job and downloads its decisions.
+        let other = state_on(&s.db, TODAY);
+        let seen = get(&other, &again.location, Some(&c));
+        assert_eq!(seen.status, StatusCode::OK, "{label} {}", seen.body);
+        assert!(seen.body.contains("dont 3 déjà jugée(s)"), "{}", seen.body);
+        let d = get(
+            &other,
+            &format!("/espace/cpam/lots/{batch}/decisions.csv"),
+            Some(&c),
+        );
+        assert_eq!(d.body, d2);
+
+        // A job claimed by a server that died mid-batch (its transaction rolled back with it).
+        let fresh = format!(
+            "claim_id,received_date,rpps,nir,session_date,act,amount,context,tiers_payant,referral_date,referrer_id,referrer_kind\n\
+             W9,2026-11-21,{psy},{ADULT},2026-11-18,APS,50.00,maladie,1,,,\n"
+        );
+        let claims_before = count(&s.db, "SELECT COUNT(*) FROM claims");
+        let batches_before = count(&s.db, "SELECT COUNT(*) FROM batches");
+        let long_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(120);
+        let job = {
+            let mut conn = s.db.connect();
+            let id = msp_store::batch_jobs::create(
+                &mut conn,
+                1,
+                "mort.csv",
+                fresh.as_bytes(),
+                1,
+                long_ago,
+            )
+            .unwrap();
+            msp_store::batch_jobs::claim(&mut conn, id, "serveur-arrete", long_ago)
+                .unwrap()
+                .unwrap();
+            id
+        };
+        let uri = format!("/espace/cpam/lots/travaux/{job}");
+        let page = get(&other, &uri, Some(&c));
+        assert_eq!(page.status, StatusCode::OK, "{label} {}", page.body);
+        assert!(
+            page.body.contains("a été interrompu") && page.body.contains("Relancer"),
+            "{label} {}",
+            page.body
+        );
+        assert!(!page.body.contains("id=\"suivi\""), "{}", page.body);
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM claims"), claims_before);
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM batches"), batches_before);
+        // Restarted once, on this server; judged once.
+        let restart = format!("{uri}/relancer");
+        assert_eq!(
+            post_form(&s.state, &restart, Some(&c), &[("_csrf", "mauvais")]).status,
+            StatusCode::FORBIDDEN
+        );
+        let r = post_form(&s.state, &restart, Some(&c), &[("_csrf", &t)]);
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{label} {}", r.body);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let report = loop {
+            let p = get(&other, &uri, Some(&c)).body;
+            if p.contains("ligne(s) lue(s)") {
+                break p;
+            }
+            assert!(std::time::Instant::now() < deadline, "{label} {p}");
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        };
+        assert!(report.contains("1 ligne(s) lue(s) : 1 acceptée(s)"), "{report}");
+        let again = post_form(&other, &restart, Some(&c), &[("_csrf", &t)]);
+        assert_eq!(again.status, StatusCode::CONFLICT, "{label} {}", again.body);
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM claims"), claims_before + 1);
+        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM batches"), batches_before + 1);
+    }
+}
