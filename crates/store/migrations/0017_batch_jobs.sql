@@ -46,3 +46,13 @@ CREATE TABLE batch_repeats (
     patient_cents BIGINT,
     PRIMARY KEY (batch_id, position)
 ){{WITHOUT_ROWID}};
+
+-- Scheduled work run once across the fleet (the expiry of applications, reminders): a server
+-- runs a task only after moving `last_run_s` (Unix seconds) forward in the task's own
+-- transaction, when the previous run is at least a period old; the others see the row moved
+-- (PostgreSQL: they wait for its lock, then find it fresh) and skip.
+CREATE TABLE scheduled_runs (
+    task TEXT NOT NULL PRIMARY KEY,
+    last_run_s BIGINT NOT NULL,
+    owner TEXT
+);

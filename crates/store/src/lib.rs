@@ -26,6 +26,7 @@ mod migrate;
 pub mod pathway;
 mod pool;
 pub mod reference;
+pub mod schedule;
 pub mod testing;
 
 pub use db::{Backend, Db, Param, Row, Value};

@@ -134,7 +134,7 @@ pub async fn serve_listener(
         );
     }
     state.watch_directory()?;
-    tokio::spawn(crate::pages::enrolment::expiry_job(state.clone()));
+    crate::pages::enrolment::expiry_job(&state);
     crate::services::claims::spawn_heartbeat(&state);
     eprintln!("Annuaire disponible sur http://{local}/");
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());

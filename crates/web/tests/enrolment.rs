@@ -898,3 +898,35 @@ fn an_rpps_bound_to_an_account_cannot_be_taken_over_on_both_databases() {
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}: {}", a.body);
     }
 }
+
+/// Issue 16: the hourly expiry runs once across the fleet: of two servers on one database,
+/// the first to find it due runs it, the other skips it until the period is over.
+#[test]
+fn the_expiry_runs_once_across_two_servers() {
+    for db in testing::all() {
+        let label = db.label;
+        let (a, b) = (
+            fixtures::state_on(&db, TODAY),
+            fixtures::state_on(&db, TODAY),
+        );
+        assert!(
+            msp_web::pages::enrolment::expire_if_due(&a).unwrap().is_some(),
+            "{label}"
+        );
+        assert!(
+            msp_web::pages::enrolment::expire_if_due(&b).unwrap().is_none(),
+            "{label}: already run by the other server"
+        );
+        assert!(msp_web::pages::enrolment::expire_if_due(&a).unwrap().is_none());
+        let owner = db
+            .connect()
+            .query_one(
+                "SELECT owner FROM scheduled_runs WHERE task = 'expiration des candidatures'",
+                &[],
+            )
+            .unwrap()
+            .string(0)
+            .unwrap();
+        assert_eq!(owner, a.jobs().server_id(), "{label}");
+    }
+}

@@ -28,7 +28,8 @@ use msp_store::enrolment::{Application, ConventionEvent, Status};
 use std::collections::HashMap;
 
 pub use crate::services::enrolment::{
-    EXPIRY_EVERY, MAX_DOCUMENT_BYTES, card_from_application, expire_now, expiry_job, geocode,
+    EXPIRY_EVERY, MAX_DOCUMENT_BYTES, card_from_application, expire_if_due, expire_now, expiry_job,
+    geocode,
     is_pdf,
 };
 

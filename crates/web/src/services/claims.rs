@@ -352,6 +352,11 @@ impl Jobs {
         }
     }
 
+    /// This server's name among the fleet's (process id and start time).
+    pub fn server_id(&self) -> &str {
+        &self.owner
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<i64, Local>> {
         self.local.lock().unwrap_or_else(PoisonError::into_inner)
     }

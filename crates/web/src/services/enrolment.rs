@@ -985,25 +985,35 @@ pub fn expire_now(state: &AppState) -> Result<Vec<i64>, StoreError> {
     store::expire_overdue(&mut db, state.today(), Timestamp::now())
 }
 
-/// The scheduled expiry: at start-up, then every [`EXPIRY_EVERY`].
-pub async fn expiry_job(state: AppState) {
-    let mut tick = tokio::time::interval(EXPIRY_EVERY);
-    loop {
-        tick.tick().await;
-        let s = state.clone();
-        match tokio::task::spawn_blocking(move || expire_now(&s)).await {
-            Ok(Ok(ids)) if !ids.is_empty() => {
+/// The task name of the expiry in `scheduled_runs`.
+pub const EXPIRY_TASK: &str = "expiration des candidatures";
+
+/// Runs the expiry if no server of the fleet ran it within [`EXPIRY_EVERY`] (blocking); the
+/// applications rejected, `None` when not due.
+pub fn expire_if_due(state: &AppState) -> Result<Option<Vec<i64>>, StoreError> {
+    crate::services::schedule::run_once(state, EXPIRY_TASK, EXPIRY_EVERY, |db| {
+        store::expire_overdue(db, state.today(), Timestamp::now())
+    })
+}
+
+/// The scheduled expiry: once every [`EXPIRY_EVERY`] across the fleet, from whichever server
+/// finds it due first (at start-up when due).
+pub fn expiry_job(state: &AppState) {
+    crate::services::schedule::spawn_every(
+        state,
+        EXPIRY_TASK,
+        EXPIRY_EVERY,
+        |s, db| store::expire_overdue(db, s.today(), Timestamp::now()),
+        |ids: &Vec<i64>| {
+            if !ids.is_empty() {
                 tracing::info!(
                     count = ids.len(),
                     ?ids,
                     "applications rejected: no decision within 4 months"
                 );
             }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "application expiry failed"),
-            Err(e) => tracing::warn!(error = %e, "application expiry panicked"),
-        }
-    }
+        },
+    );
 }
 
 #[cfg(test)]

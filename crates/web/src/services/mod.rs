@@ -9,4 +9,5 @@ pub mod cancellation;
 pub mod claims;
 pub mod enrolment;
 pub mod referrals;
+pub mod schedule;
 pub mod sessions;
