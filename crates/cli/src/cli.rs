@@ -77,11 +77,18 @@ pub enum Command {
     /// annuaire de démonstration, après l'ouverture du port ; une base déjà utilisée, jamais.
     Serve {
         /// Adresse IP et port d'écoute.
-        #[arg(long, default_value = "127.0.0.1:8080", value_name = "IP:PORT", value_parser = crate::french_cli::socket_addr)]
+        #[arg(long, env = "MSP_ADDR", default_value = "127.0.0.1:8080", value_name = "IP:PORT", value_parser = crate::french_cli::socket_addr)]
         addr: std::net::SocketAddr,
         /// Ne pas charger l'annuaire de démonstration, même dans une base vide.
-        #[arg(long)]
+        #[arg(long, env = "MSP_NO_DEMO")]
         no_demo: bool,
+        /// Format du journal sur la sortie d'erreur : text (lisible) ou json (une ligne JSON par
+        /// événement, pour un collecteur de journaux).
+        #[arg(long, env = "MSP_LOG_FORMAT", default_value = "text", value_name = "FORMAT", value_parser = ["text", "json"])]
+        log_format: String,
+        /// Cache de pages SQLite du serveur, en Mio, partagé entre ses 8 connexions.
+        #[arg(long, env = "MSP_SQLITE_CACHE_MIO", default_value_t = msp_store::POOL_CACHE_MIB, value_name = "MIO")]
+        sqlite_cache_mio: i64,
     },
     /// Sans option : importe les fichiers d'exemple livrés et juge leur lot. Avec --size :
     /// génère une démonstration déterministe (jusqu'à l'échelle nationale) et la fait passer
@@ -205,10 +212,19 @@ pub fn run() -> ExitCode {
             errors,
         } => commands::adjudicate::run(&cli.db, &rules, &claims, out.as_deref(), errors.as_deref()),
         // Only a rules file given explicitly reaches the server; otherwise it keeps its default.
-        Command::Serve { addr, no_demo } => commands::serve::run(
-            &cli.db,
+        Command::Serve {
             addr,
-            !no_demo,
+            no_demo,
+            log_format,
+            sqlite_cache_mio,
+        } => commands::serve::run(
+            &cli.db,
+            &commands::serve::ServeOptions {
+                addr,
+                demo_if_empty: !no_demo,
+                json_logs: log_format == "json",
+                sqlite_cache_mib: sqlite_cache_mio,
+            },
             cli.rules.is_some().then_some(rules),
         ),
         Command::Demo { size, seed, as_of } => match size.as_str() {
@@ -273,5 +289,26 @@ pub(crate) fn load_rules(path: Option<&std::path::Path>) -> anyhow::Result<msp_d
                 .map_err(|e| anyhow::anyhow!("règles {} : {e}", p.display()))?;
             Ok(msp_domain::Rules::from_toml(&text)?)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Issue 16: a server is configured by its environment (containers, service managers):
+    /// every option of `msp serve` has its variable.
+    #[test]
+    fn every_option_of_serve_is_read_from_the_environment() {
+        let cmd = Cli::command();
+        let serve = cmd.find_subcommand("serve").expect("serve");
+        let missing: Vec<_> = serve
+            .get_arguments()
+            .filter(|a| !a.is_positional() && a.get_id() != "help")
+            .filter(|a| a.get_env().is_none())
+            .map(|a| a.get_id().to_string())
+            .collect();
+        assert!(missing.is_empty(), "no environment variable: {missing:?}");
     }
 }

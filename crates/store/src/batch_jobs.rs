@@ -185,7 +185,12 @@ pub fn fail(db: &mut Db, id: i64, attempt: i64, error: &str, now: Timestamp) -> 
     db.execute(
         "UPDATE batch_jobs SET status = 'failed', error = $3, finished_at = $4
          WHERE job_id = $1 AND attempt = $2 AND status = 'running'",
-        &[Value::Int(id), Value::Int(attempt), error.into(), now.into()],
+        &[
+            Value::Int(id),
+            Value::Int(attempt),
+            error.into(),
+            now.into(),
+        ],
     )?;
     Ok(())
 }
@@ -292,13 +297,20 @@ mod tests {
             let id = create(&mut db, 1, "lot.csv", b"claim_id\n", 1, t0).unwrap();
             assert_eq!(get(&mut db, id).unwrap().unwrap().status, Status::Queued);
             let a1 = claim(&mut db, id, "a", t0).unwrap().expect(label);
-            assert_eq!(claim(&mut db, id, "b", t0).unwrap(), None, "{label}: claimed once");
+            assert_eq!(
+                claim(&mut db, id, "b", t0).unwrap(),
+                None,
+                "{label}: claimed once"
+            );
             assert_eq!(claim_next(&mut db, "b", t0).unwrap(), None, "{label}");
             // Server a stops beating: b marks the job, a's own view is spared.
             let later = t0 + SignedDuration::from_secs(60);
             assert_eq!(mark_interrupted(&mut db, later, "a", later).unwrap(), 0);
             assert_eq!(mark_interrupted(&mut db, later, "b", later).unwrap(), 1);
-            assert_eq!(get(&mut db, id).unwrap().unwrap().status, Status::Interrupted);
+            assert_eq!(
+                get(&mut db, id).unwrap().unwrap().status,
+                Status::Interrupted
+            );
             assert!(requeue(&mut db, id).unwrap());
             assert!(!requeue(&mut db, id).unwrap(), "{label}: requeued once");
             let (again, a2) = claim_next(&mut db, "b", later).unwrap().expect(label);
@@ -312,11 +324,15 @@ mod tests {
             db.transaction(|tx| finish_in_batch(tx, id, a2, 7, "{}", later))
                 .unwrap();
             let job = get(&mut db, id).unwrap().unwrap();
-            assert_eq!((job.status, job.batch_id, job.step), (Status::Done, Some(7), 4));
+            assert_eq!(
+                (job.status, job.batch_id, job.step),
+                (Status::Done, Some(7), 4)
+            );
             assert_eq!(file(&mut db, id).unwrap(), None, "{label}: file dropped");
-            assert!(db
-                .transaction(|tx| finish_in_batch(tx, id, a2, 8, "{}", later))
-                .is_err());
+            assert!(
+                db.transaction(|tx| finish_in_batch(tx, id, a2, 8, "{}", later))
+                    .is_err()
+            );
         }
     }
 }

@@ -138,7 +138,11 @@ fn record_repeats(
         if first && !earlier.contains_key(&c.claim_id) {
             continue;
         }
-        values.extend([Param::Int(batch_id), Param::Int(i as i64), Param::Text(&c.claim_id)]);
+        values.extend([
+            Param::Int(batch_id),
+            Param::Int(i as i64),
+            Param::Text(&c.claim_id),
+        ]);
         decision_params(d, &mut values);
         rows += 1;
         if rows == CHUNK {

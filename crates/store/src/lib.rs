@@ -32,7 +32,7 @@ pub mod testing;
 pub use db::{Backend, Db, Param, Row, Value};
 pub use error::{StoreError, StoreResult};
 pub use migrate::{MIGRATIONS, migrate, pending as pending_migrations};
-pub use pool::{Pool, PooledDb, open_pool};
+pub use pool::{POOL_CACHE_MIB, Pool, PooledDb, open_pool, open_pool_with_cache};
 
 /// The database used when none is given: an SQLite file in the working directory.
 pub const DEFAULT_DB_URL: &str = "sqlite://msp.db";

@@ -52,18 +52,36 @@ mod tests {
             let (mut a, mut b) = (t.connect(), t.connect());
             let hour = SignedDuration::from_hours(1);
             let t0 = Timestamp::now();
-            assert_eq!(run_due(&mut a, "expiry", hour, "a", t0, |_| Ok(1)).unwrap(), Some(1));
-            assert_eq!(run_due(&mut b, "expiry", hour, "b", t0, |_| Ok(2)).unwrap(), None, "{label}");
+            assert_eq!(
+                run_due(&mut a, "expiry", hour, "a", t0, |_| Ok(1)).unwrap(),
+                Some(1)
+            );
+            assert_eq!(
+                run_due(&mut b, "expiry", hour, "b", t0, |_| Ok(2)).unwrap(),
+                None,
+                "{label}"
+            );
             let later = t0 + SignedDuration::from_mins(61);
             // A failed run leaves the task due.
-            assert!(run_due(&mut b, "expiry", hour, "b", later, |_| {
-                Err::<(), _>(crate::StoreError::Invalid("échec".into()))
-            })
-            .is_err());
-            assert_eq!(run_due(&mut a, "expiry", hour, "a", later, |_| Ok(3)).unwrap(), Some(3));
-            assert_eq!(run_due(&mut b, "expiry", hour, "b", later, |_| Ok(4)).unwrap(), None);
+            assert!(
+                run_due(&mut b, "expiry", hour, "b", later, |_| {
+                    Err::<(), _>(crate::StoreError::Invalid("échec".into()))
+                })
+                .is_err()
+            );
+            assert_eq!(
+                run_due(&mut a, "expiry", hour, "a", later, |_| Ok(3)).unwrap(),
+                Some(3)
+            );
+            assert_eq!(
+                run_due(&mut b, "expiry", hour, "b", later, |_| Ok(4)).unwrap(),
+                None
+            );
             // Another task is independent.
-            assert_eq!(run_due(&mut b, "rappels", hour, "b", later, |_| Ok(5)).unwrap(), Some(5));
+            assert_eq!(
+                run_due(&mut b, "rappels", hour, "b", later, |_| Ok(5)).unwrap(),
+                Some(5)
+            );
             // Two servers ticking at the same moment: one run.
             let much_later = later + SignedDuration::from_hours(2);
             let url = t.url.clone();
@@ -73,10 +91,17 @@ mod tests {
                         let url = url.clone();
                         s.spawn(move || {
                             let mut db = Db::connect(&url).unwrap();
-                            run_due(&mut db, "expiry", hour, &format!("s{i}"), much_later, |_| {
-                                std::thread::sleep(std::time::Duration::from_millis(50));
-                                Ok(i)
-                            })
+                            run_due(
+                                &mut db,
+                                "expiry",
+                                hour,
+                                &format!("s{i}"),
+                                much_later,
+                                |_| {
+                                    std::thread::sleep(std::time::Duration::from_millis(50));
+                                    Ok(i)
+                                },
+                            )
                             .unwrap()
                         })
                     })

@@ -910,14 +910,22 @@ fn the_expiry_runs_once_across_two_servers() {
             fixtures::state_on(&db, TODAY),
         );
         assert!(
-            msp_web::pages::enrolment::expire_if_due(&a).unwrap().is_some(),
+            msp_web::pages::enrolment::expire_if_due(&a)
+                .unwrap()
+                .is_some(),
             "{label}"
         );
         assert!(
-            msp_web::pages::enrolment::expire_if_due(&b).unwrap().is_none(),
+            msp_web::pages::enrolment::expire_if_due(&b)
+                .unwrap()
+                .is_none(),
             "{label}: already run by the other server"
         );
-        assert!(msp_web::pages::enrolment::expire_if_due(&a).unwrap().is_none());
+        assert!(
+            msp_web::pages::enrolment::expire_if_due(&a)
+                .unwrap()
+                .is_none()
+        );
         let owner = db
             .connect()
             .query_one(

@@ -1444,7 +1444,10 @@ fn web_batches_agree_everywhere_and_survive_their_server_on_both_databases() {
                 && page.contains(" : 1 dont 1 acceptée(s)"),
             "{label} {page}"
         );
-        assert!(page.contains("heure de Paris") && !page.contains("UTC"), "{page}");
+        assert!(
+            page.contains("heure de Paris") && !page.contains("UTC"),
+            "{page}"
+        );
 
         // Another server on the same database follows the job and downloads its decisions.
         let other = state_on(&s.db, TODAY);
@@ -1510,10 +1513,19 @@ fn web_batches_agree_everywhere_and_survive_their_server_on_both_databases() {
             assert!(std::time::Instant::now() < deadline, "{label} {p}");
             std::thread::sleep(std::time::Duration::from_millis(25));
         };
-        assert!(report.contains("1 ligne(s) lue(s) : 1 acceptée(s)"), "{report}");
+        assert!(
+            report.contains("1 ligne(s) lue(s) : 1 acceptée(s)"),
+            "{report}"
+        );
         let again = post_form(&other, &restart, Some(&c), &[("_csrf", &t)]);
         assert_eq!(again.status, StatusCode::CONFLICT, "{label} {}", again.body);
-        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM claims"), claims_before + 1);
-        assert_eq!(count(&s.db, "SELECT COUNT(*) FROM batches"), batches_before + 1);
+        assert_eq!(
+            count(&s.db, "SELECT COUNT(*) FROM claims"),
+            claims_before + 1
+        );
+        assert_eq!(
+            count(&s.db, "SELECT COUNT(*) FROM batches"),
+            batches_before + 1
+        );
     }
 }

@@ -4,28 +4,42 @@ use crate::cli::Outcome;
 use msp_web::{AppState, Options};
 use std::sync::Arc;
 
-/// Serves on `addr`. `rules`: the dated rules that judge sessions recorded on line (`--rules`);
-/// `None`, the shipped rules.
+/// The options of `msp serve` (each also read from the environment: see `msp serve --aide`).
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: std::net::SocketAddr,
+    pub demo_if_empty: bool,
+    /// One JSON object per log line (`--log-format json`, `MSP_LOG_FORMAT=json`).
+    pub json_logs: bool,
+    /// SQLite's page cache for the whole pool, in MiB.
+    pub sqlite_cache_mib: i64,
+}
+
+/// Serves on `options.addr`. `rules`: the dated rules that judge sessions recorded on line
+/// (`--rules`); `None`, the shipped rules.
 pub fn run(
     db_url: &str,
-    addr: std::net::SocketAddr,
-    demo_if_empty: bool,
+    options: &ServeOptions,
     rules: Option<msp_domain::Rules>,
 ) -> anyhow::Result<Outcome> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if options.json_logs {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.init();
+    }
+    let (addr, demo_if_empty) = (options.addr, options.demo_if_empty);
     let runtime = tokio::runtime::Runtime::new()?;
     // The port first: a server that cannot listen must not have written anything (issue 13).
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(addr))
         .map_err(|e| anyhow::anyhow!("{}", bind_error(addr, &e)))?;
     // Built outside the runtime: the PostgreSQL client is synchronous.
-    let state = state(db_url, demo_if_empty, rules)?;
+    let state = state(db_url, demo_if_empty, options.sqlite_cache_mib, rules)?;
     runtime
         .block_on(msp_web::serve_listener(state, listener))
         .map_err(|e| anyhow::anyhow!("serveur : {e}"))?;
@@ -59,9 +73,10 @@ fn bind_error(addr: std::net::SocketAddr, e: &std::io::Error) -> String {
 pub fn state(
     db_url: &str,
     demo_if_empty: bool,
+    sqlite_cache_mib: i64,
     rules: Option<msp_domain::Rules>,
 ) -> anyhow::Result<AppState> {
-    let pool = msp_store::open_pool(db_url, 8)?;
+    let pool = msp_store::open_pool_with_cache(db_url, 8, sqlite_cache_mib)?;
     if demo_if_empty {
         let mut db = pool.get()?;
         if msp_store::reference::is_unused(&mut db)? {
@@ -202,7 +217,13 @@ mod tests {
         for db in testing::all() {
             let label = db.label;
             let cookie = psychologist_and_patient(&mut db.connect());
-            let with_rules = state(&db.url, false, Some(eight.clone())).unwrap();
+            let with_rules = state(
+                &db.url,
+                false,
+                msp_store::POOL_CACHE_MIB,
+                Some(eight.clone()),
+            )
+            .unwrap();
             assert_eq!(
                 with_rules
                     .rules()
@@ -222,7 +243,7 @@ mod tests {
             assert_eq!(j["motif"]["code"], "PLAFOND", "{label}: {j}");
             assert_eq!(j["avant"]["restantes"], 0, "{label}: {j}");
 
-            let shipped_rules = state(&db.url, false, None).unwrap();
+            let shipped_rules = state(&db.url, false, msp_store::POOL_CACHE_MIB, None).unwrap();
             let j = record(&shipped_rules, &cookie, day(9), "APS");
             assert_eq!(j["statut"], "acceptee", "{label}: {j}");
             assert_eq!(j["rang"], 9, "{label}: {j}");

@@ -42,7 +42,10 @@ pub fn router() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(MAX_BATCH_BYTES + 64 * 1024)),
         )
         .route(paths::BATCH_JOB_ROUTE, get(job_page))
-        .route(paths::BATCH_JOB_RESTART_ROUTE, axum::routing::post(restart_job))
+        .route(
+            paths::BATCH_JOB_RESTART_ROUTE,
+            axum::routing::post(restart_job),
+        )
         .route(paths::BATCH_DECISIONS_ROUTE, get(batch_decisions))
         .route(paths::BATCH_ERRORS_ROUTE, get(batch_errors_csv))
 }

@@ -29,8 +29,7 @@ use std::collections::HashMap;
 
 pub use crate::services::enrolment::{
     EXPIRY_EVERY, MAX_DOCUMENT_BYTES, card_from_application, expire_if_due, expire_now, expiry_job,
-    geocode,
-    is_pdf,
+    geocode, is_pdf,
 };
 
 pub fn router() -> Router<AppState> {

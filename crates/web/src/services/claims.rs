@@ -10,13 +10,13 @@ use crate::services::audit::{self, Via};
 use jiff::{SignedDuration, Timestamp};
 use msp_domain::{Claim, Decision, Reason};
 use msp_interchange::CsvReader;
+use msp_store::Db;
 use msp_store::StoreError;
 use msp_store::batch_errors::{self, BatchError};
-use msp_store::claims::BatchOutcome;
-use msp_store::liquidation::{self, BatchSummary, Rejects};
-use msp_store::Db;
 use msp_store::batch_jobs::{self, Job, Status};
+use msp_store::claims::BatchOutcome;
 use msp_store::liquidation::OnlineSummary;
+use msp_store::liquidation::{self, BatchSummary, Rejects};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -189,7 +189,9 @@ impl JobState {
                     .map(JobOutcome::from)
                     .ok_or_else(|| INTERNAL_FAILURE.to_owned()),
             ),
-            Status::Failed => Some(Err(job.error.unwrap_or_else(|| INTERNAL_FAILURE.to_owned()))),
+            Status::Failed => Some(Err(job
+                .error
+                .unwrap_or_else(|| INTERNAL_FAILURE.to_owned()))),
             _ => None,
         };
         JobState {
@@ -241,7 +243,11 @@ impl From<&JobOutcome> for StoredReport {
             batch_id: r.batch_id,
             claims: r.claims,
             accepted: r.accepted,
-            by_reason: r.by_reason.iter().map(|(k, v)| (k.code().to_owned(), *v)).collect(),
+            by_reason: r
+                .by_reason
+                .iter()
+                .map(|(k, v)| (k.code().to_owned(), *v))
+                .collect(),
             already_judged: r.already_judged,
             unreadable: r.unreadable,
             first_unreadable: r
@@ -269,7 +275,11 @@ impl From<StoredReport> for JobOutcome {
             first_unreadable: r
                 .first_unreadable
                 .into_iter()
-                .map(|(line, field, message)| BatchError { line, field, message })
+                .map(|(line, field, message)| BatchError {
+                    line,
+                    field,
+                    message,
+                })
                 .collect(),
         }
     }
@@ -382,9 +392,9 @@ impl Jobs {
             job.total as i64,
             job.started_at,
         )?;
-        let attempt = self.claim(&mut db, id)?.ok_or_else(|| {
-            StoreError::Conflict(format!("traitement {id} déjà pris"))
-        })?;
+        let attempt = self
+            .claim(&mut db, id)?
+            .ok_or_else(|| StoreError::Conflict(format!("traitement {id} déjà pris")))?;
         Ok((id, attempt))
     }
 
@@ -468,7 +478,9 @@ impl Jobs {
         if job.status == Status::Running
             && local.is_none()
             && job.owner.as_deref() != Some(self.owner.as_str())
-            && job.heartbeat_at.is_none_or(|b| Timestamp::now().duration_since(b) > LEASE)
+            && job
+                .heartbeat_at
+                .is_none_or(|b| Timestamp::now().duration_since(b) > LEASE)
         {
             let now = Timestamp::now();
             batch_jobs::mark_interrupted(db, now - LEASE, &self.owner, now)?;
@@ -485,14 +497,20 @@ impl Jobs {
 
     /// A copy of the job's state (blocking).
     pub fn get(&self, id: i64) -> Option<JobState> {
-        self.conn().ok().and_then(|mut db| self.view(&mut db, id).ok().flatten())
+        self.conn()
+            .ok()
+            .and_then(|mut db| self.view(&mut db, id).ok().flatten())
     }
 }
 
 /// Writes the heartbeat of this server's running batches every [`HEARTBEAT`] (PostgreSQL: on
 /// SQLite, the only server knows its jobs and the batch's transaction holds the writer's lock).
 pub fn spawn_heartbeat(state: &AppState) {
-    if state.pool().get().is_ok_and(|db| db.backend() == msp_store::Backend::Sqlite) {
+    if state
+        .pool()
+        .get()
+        .is_ok_and(|db| db.backend() == msp_store::Backend::Sqlite)
+    {
         return;
     }
     let s = state.clone();
@@ -583,7 +601,9 @@ pub async fn restart_batch(state: &AppState, agent: &CpamAgent, job: &str) -> Ap
         AppError::rejected(
             axum::http::StatusCode::CONFLICT,
             "traitement_non_interrompu",
-            format!("Le lot « {name} » n’est pas interrompu : il est en cours, terminé ou déjà relancé."),
+            format!(
+                "Le lot « {name} » n’est pas interrompu : il est en cours, terminé ou déjà relancé."
+            ),
         )
         .titled("Lot non relancé")
     })?;
@@ -720,7 +740,11 @@ fn unknown_job() -> AppError {
 }
 
 /// A batch sent from the web, by its job number as in its address, whichever server runs it.
-pub async fn batch_job(state: &AppState, agent: &CpamAgent, job: &str) -> AppResult<(i64, JobState)> {
+pub async fn batch_job(
+    state: &AppState,
+    agent: &CpamAgent,
+    job: &str,
+) -> AppResult<(i64, JobState)> {
     require_national(agent)?;
     let id = job.parse::<i64>().map_err(|_| unknown_job())?;
     let s = state.clone();
@@ -773,4 +797,3 @@ pub async fn batch_errors(
         .ok_or_else(unknown_batch)?;
     Ok((id, rows))
 }
-

@@ -44,10 +44,9 @@ pub fn spawn_every<T: Send + 'static>(
         loop {
             tick.tick().await;
             let s = state.clone();
-            let ran = tokio::task::spawn_blocking(move || {
-                run_once(&s, task, every, |db| work(&s, db))
-            })
-            .await;
+            let ran =
+                tokio::task::spawn_blocking(move || run_once(&s, task, every, |db| work(&s, db)))
+                    .await;
             match ran {
                 Ok(Ok(Some(out))) => done(&out),
                 Ok(Ok(None)) => {}

@@ -11,9 +11,7 @@ pub fn euros(c: Cents) -> String {
 /// France's time zone (Europe/Paris), UTC without a time-zone database.
 pub fn paris() -> &'static jiff::tz::TimeZone {
     static PARIS: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
-    PARIS.get_or_init(|| {
-        jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC)
-    })
+    PARIS.get_or_init(|| jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC))
 }
 
 /// « 02/12/2026 à 02:51 », the time in Paris.
