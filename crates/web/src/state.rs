@@ -368,10 +368,9 @@ fn watch(
     }
 }
 
-/// Today's date in France (Europe/Paris), falling back to UTC without a time-zone database.
+/// Today's date in France (Europe/Paris, from the bundled time-zone database).
 pub fn system_today() -> Date {
-    static PARIS: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
-    let tz = PARIS
-        .get_or_init(|| jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC));
-    jiff::Timestamp::now().to_zoned(tz.clone()).date()
+    jiff::Timestamp::now()
+        .to_zoned(crate::views::paris())
+        .date()
 }

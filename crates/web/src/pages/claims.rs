@@ -205,13 +205,13 @@ fn batches_view(
         }
         h2 { "Derniers lots" }
         table {
-            thead { tr { th scope="col" { "Lot" } th scope="col" { "Origine" } th scope="col" { "Jugé le (UTC)" } th scope="col" { "Séances" } th scope="col" { "Acceptées" } th scope="col" { "Rejetées" } th scope="col" { "Lignes illisibles" } } }
+            thead { tr { th scope="col" { "Lot" } th scope="col" { "Origine" } th scope="col" { "Jugé le" } th scope="col" { "Séances" } th scope="col" { "Acceptées" } th scope="col" { "Rejetées" } th scope="col" { "Lignes illisibles" } } }
             tbody {
                 @for b in batches {
                     tr {
                         td { a href=(paths::batch_decisions(b.id)) { (b.id) } }
                         td { (b.source) }
-                        td { (b.started_at.strftime("%Y-%m-%d %H:%M")) }
+                        td { (crate::views::paris_date_time(b.started_at)) }
                         td { (b.claims) } td { (b.accepted) } td { (b.rejected) }
                         td {
                             @if b.unreadable > 0 {
@@ -312,7 +312,7 @@ fn running_view(user: &CurrentUser, id: u64, job: &JobState) -> Markup {
         h1 { "Lot en cours de jugement" }
         p {
             "Fichier « " (job.file_name) " », envoyé le "
-            (job.started_at.strftime("%Y-%m-%d à %H:%M:%S")) " (UTC)."
+            (crate::views::paris_date_time_seconds(job.started_at)) "."
         }
         // An information notice, with the id the script swaps in place.
         div id="suivi" class=(kind.class()) role=(kind.role()) {
