@@ -117,7 +117,7 @@ fn dossier_view(d: &Dossier, today: Date) -> Markup {
         ul {
             @for doc in &d.docs {
                 li {
-                    a href=(format!("{}/pieces/{}", paths::application(a.id), doc.id)) { (doc.filename) }
+                    a href=(format!("{}/pieces/{}", paths::application(a.id), doc.id)) { (crate::services::enrolment::clean_filename(&doc.filename)) }
                     " — " (doc.kind.label_fr()) " (" (doc.size_bytes / 1024) " Kio)"
                 }
             }
