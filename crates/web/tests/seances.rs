@@ -586,7 +586,9 @@ fn referral_letters_on_both_databases() {
         let a = verify(&shown.to_lowercase(), "2026-11-23");
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
         assert!(
-            a.body.contains("Courrier valable.") && a.body.contains("Élodie Martin"),
+            a.body.contains("<strong>Courrier valable</strong> ")
+                && !a.body.contains("Courrier valable. Courrier")
+                && a.body.contains("Élodie Martin"),
             "{}",
             a.body
         );
