@@ -66,6 +66,27 @@ impl Reason {
         Reason::ALL.into_iter().find(|r| r.code() == code)
     }
 
+    /// A short French name of the reason, shown to psychologists and patients instead of the
+    /// code (« Plafond annuel atteint » rather than `PLAFOND`).
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Reason::Doublon => "Séance déjà remboursée",
+            Reason::DateInvalide => "Date de séance invalide",
+            Reason::HorsDispositif => "Hors du dispositif",
+            Reason::Forclos => "Délai de deux ans dépassé",
+            Reason::PsyNonConventionne => "Psychologue non conventionné",
+            Reason::DroitsFermes => "Droits fermés",
+            Reason::Age => "Âge inférieur à 3 ans",
+            Reason::Exclu => "Critère d'exclusion",
+            Reason::Tarif => "Montant différent du tarif",
+            Reason::Adressage => "Courrier d'adressage manquant ou non valable",
+            Reason::MemeJour => "Déjà une séance ce jour-là",
+            Reason::EepDejaFacturee => "Entretien d'évaluation déjà remboursé cette année",
+            Reason::EepManquante => "Entretien d'évaluation manquant",
+            Reason::Plafond => "Plafond annuel atteint",
+        }
+    }
+
     /// Plain-French explanation for psychologists and patients.
     pub fn explanation_fr(self) -> &'static str {
         match self {
@@ -101,7 +122,7 @@ impl Reason {
                 "Le patient a déjà une séance remboursée ce jour-là (une séance par jour au plus)."
             }
             Reason::EepDejaFacturee => {
-                "Un entretien d'évaluation a déjà été remboursé à ce patient cette année civile."
+                "Un entretien d'évaluation a déjà été remboursé pour la même personne cette année civile (un seul par an, tous psychologues confondus)."
             }
             Reason::EepManquante => {
                 "Aucun entretien d'évaluation n'a été remboursé plus tôt cette année civile : la première séance de l'année doit en être un."

@@ -50,6 +50,39 @@ pub fn year_standing(db: &mut Db, rules: &Rules, nir: &Nir, on: Date) -> StoreRe
     })
 }
 
+/// Where a patient stood at the end of the day `on`: the accepted sessions of that calendar
+/// year dated `on` or before (a session page's running totals: a later session of the year is
+/// not counted yet).
+pub fn year_standing_as_of(
+    db: &mut Db,
+    rules: &Rules,
+    nir: &Nir,
+    on: Date,
+) -> StoreResult<YearStanding> {
+    let history = load_patient_history(db, nir)?;
+    let year = history.year(on.year());
+    let in_year = |d: Date| d.year() == on.year();
+    let listed = history.sessions.iter().filter(|s| in_year(s.date)).count();
+    let up_to: Vec<_> = history
+        .sessions
+        .iter()
+        .filter(|s| in_year(s.date) && s.date <= on)
+        .collect();
+    // Sessions counted without their dates (imported counters) are taken as earlier ones.
+    let undated = year
+        .accepted
+        .saturating_sub(u32::try_from(listed).unwrap_or(u32::MAX));
+    let used = undated + u32::try_from(up_to.len()).unwrap_or(u32::MAX);
+    let ceiling = rules.regime_on(on).map_or(0, |r| r.sessions_per_year);
+    let eep_done =
+        year.first_eep.is_some_and(|d| d <= on) || up_to.iter().any(|s| s.act == Act::Eep);
+    Ok(YearStanding {
+        used,
+        remaining: ceiling.saturating_sub(used),
+        eep_due: rules.first_session_must_be_eep && !eep_done,
+    })
+}
+
 /// The act the next session should be billed as.
 pub fn next_act(standing: &YearStanding) -> Act {
     if standing.eep_due { Act::Eep } else { Act::Aps }

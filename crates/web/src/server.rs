@@ -51,9 +51,45 @@ pub(crate) async fn health() -> &'static str {
     "ok"
 }
 
+/// HSTS max-age sent over HTTPS: `MSP_HSTS_MAX_AGE` seconds (0 sends none), one year by default.
+fn hsts_max_age() -> u64 {
+    static AGE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *AGE.get_or_init(|| {
+        std::env::var("MSP_HSTS_MAX_AGE")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(31_536_000)
+    })
+}
+
+/// Whether the answer to this request may hold personal data: the professional space, the
+/// sign-in pages, and anything asked by a signed-in person or a program with credentials
+/// (even a public page then carries the person's menu).
+fn personal(req: &Request<axum::body::Body>) -> bool {
+    let path = req.uri().path();
+    path.starts_with("/espace")
+        || path.starts_with("/connexion")
+        || path.starts_with("/api/connexion")
+        || req.headers().contains_key(header::AUTHORIZATION)
+        || crate::extract::cookie(req.headers(), crate::extract::SESSION_COOKIE).is_some()
+}
+
 pub(crate) async fn security_headers(req: Request<axum::body::Body>, next: Next) -> Response {
+    let personal = personal(&req);
+    let https = crate::extract::is_https(req.headers());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if personal {
+        // Neither the browser nor a proxy keeps a copy (shared computers, back button).
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let age = hsts_max_age();
+    if https
+        && age > 0
+        && let Ok(v) = HeaderValue::from_str(&format!("max-age={age}; includeSubDomains"))
+    {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, v);
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -368,9 +368,9 @@ fn watch(
     }
 }
 
-/// Today's date in France (Europe/Paris), falling back to UTC without a time-zone database.
+/// Today's date in France (Europe/Paris, from the bundled time-zone database).
 pub fn system_today() -> Date {
     jiff::Timestamp::now()
-        .to_zoned(crate::views::paris().clone())
+        .to_zoned(crate::views::paris())
         .date()
 }

@@ -178,7 +178,7 @@ fn recording_sessions_on_both_databases() {
         // A second session the same day: MEME_JOUR, in plain French.
         let (_, same) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-09", "PSS");
         assert!(
-            same.contains("Séance refusée") && same.contains("MEME_JOUR"),
+            same.contains("Séance refusée") && same.contains("Déjà une séance ce jour-là"),
             "{same}"
         );
         assert!(same.contains("une séance par jour au plus"));
@@ -186,7 +186,7 @@ fn recording_sessions_on_both_databases() {
         // Ceiling reached across psychologists: PLAFOND.
         let (_, ceiling) = record_ok(&s, &full(), "1980-01-20", "2026-11-10", "APS");
         assert!(
-            ceiling.contains("PLAFOND") && ceiling.contains("nombre maximal"),
+            ceiling.contains("Plafond annuel atteint") && ceiling.contains("nombre maximal"),
             "{ceiling}"
         );
 
@@ -586,7 +586,9 @@ fn referral_letters_on_both_databases() {
         let a = verify(&shown.to_lowercase(), "2026-11-23");
         assert_eq!(a.status, StatusCode::OK, "{}", a.body);
         assert!(
-            a.body.contains("Courrier valable.") && a.body.contains("Élodie Martin"),
+            a.body.contains("<strong>Courrier valable</strong> ")
+                && !a.body.contains("Courrier valable. Courrier")
+                && a.body.contains("Élodie Martin"),
             "{}",
             a.body
         );
@@ -936,7 +938,7 @@ fn documents_on_both_databases() {
             &format!("{rejected}/decompte.pdf"),
             Some(&s.patient.0),
         );
-        assert!(statement.body.contains("MEME_JOUR"));
+        assert!(statement.body.contains("ce jour-l"), "the reason in words");
         for cookie in [&s.psy2.0, &s.patient2.0, &s.medecin.0] {
             assert_eq!(
                 get(&s.state, &format!("{url}/decompte.pdf"), Some(cookie)).status,
@@ -959,7 +961,7 @@ fn documents_on_both_databases() {
             monthly.body.contains("Total vers") && monthly.body.contains("30,00"),
             "AMO in tiers payant"
         );
-        assert!(monthly.body.contains("rejet") && monthly.body.contains("MEME_JOUR"));
+        assert!(monthly.body.contains("refus") && monthly.body.contains("ce jour-l"));
         let other = get(
             &s.state,
             "/espace/mes-seances/releve.pdf?mois=2026-10",

@@ -118,7 +118,7 @@ pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
             p.text(
                 12.0,
                 true,
-                format!("Séance non remboursée (motif {})", r.code()),
+                format!("Séance non remboursée : {}", r.label_fr()),
             )
             .text(10.0, false, r.explanation_fr());
         }
@@ -207,7 +207,7 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
                     euros(Cents(paid)),
                 )
             }
-            Decision::Rejected(r) => (format!("rejetée {}", r.code()), "—".into()),
+            Decision::Rejected(r) => (format!("refusée : {}", r.label_fr()), "—".into()),
         };
         p.at(56.0, 10.0, false, date_fr(l.session_date))
             .at(120.0, 10.0, false, l.nir.masked())

@@ -310,11 +310,11 @@ fn audit_view(admin: &Admin, entries: &[AuditEntry]) -> Markup {
         h1 { "Journal d’audit" }
         p { "Chaque lecture ou modification des données personnelles d’un candidat ou d’un patient par une autre personne que lui, et chaque acte sur un compte. Le journal ne peut être ni modifié ni effacé : l’application n’en offre pas le moyen et la base de données refuse toute modification ou suppression. Les " (service::AUDIT_PAGE_ENTRIES) " dernières entrées :" }
         table {
-            thead { tr { th scope="col" { "Quand (UTC)" } th scope="col" { "Qui" } th scope="col" { "Quoi" } th scope="col" { "Donnée" } th scope="col" { "Pourquoi" } } }
+            thead { tr { th scope="col" { "Quand" } th scope="col" { "Qui" } th scope="col" { "Quoi" } th scope="col" { "Donnée" } th scope="col" { "Pourquoi" } } }
             tbody {
                 @for e in entries {
                     tr {
-                        td { (e.at.strftime("%Y-%m-%d %H:%M:%S")) }
+                        td { (crate::views::paris_date_time_seconds(e.at)) }
                         td { (e.actor) }
                         td { (e.action) }
                         td { (e.subject_kind) " " (e.subject_id) }

@@ -9,10 +9,13 @@ use crate::extract::{CsrfForm, CurrentUser};
 use crate::paths;
 use crate::services::cancellation;
 use crate::services::sessions::SessionRead;
-use crate::views::{Notice, notice};
+use crate::views::sessions::euros;
+use crate::views::{Notice, notice, paris_date_time};
 use axum::extract::{Path, State};
 use axum::response::Redirect;
 use maud::{Markup, html};
+use msp_domain::Role;
+use msp_domain::french::{Gender, ordinal};
 use serde::Deserialize;
 
 /// The cancellation form as sent.
@@ -42,11 +45,22 @@ pub async fn cancel_form(
 /// those who may.
 pub fn section(user: &CurrentUser, read: &SessionRead) -> Markup {
     if let Some(c) = &read.cancellation {
+        let patient = user.role() == Role::Patient;
         return notice(
-            Notice::Info,
+            Notice::Warning,
             html! {
-                p { strong { "Séance annulée" } " le " (c.at.strftime("%d/%m/%Y")) " par " (c.by) " : " (c.motive) }
-                p { "Elle ne compte plus dans les séances de l’année du patient et n’est pas remboursée." }
+                p { strong { "Séance annulée" } " le " (paris_date_time(c.at)) " par " (c.by) " : " (c.motive) }
+                @if let Some(p) = read.line.decision.payment() {
+                    p { "Elle avait été acceptée comme " (ordinal(u64::from(p.rank), Gender::Feminine)) " séance de l’année. L’annulation reprend :" }
+                    ul {
+                        li { "la séance : elle ne compte plus dans les séances de l’année " @if patient { "et vous la retrouvez dans vos séances restantes" } @else { "du patient" } " ;" }
+                        li { "l’assurance maladie : " (euros(p.amo)) " non versés ;" }
+                        li { "la complémentaire : " (euros(p.complementary)) " non versés ;" }
+                        @if p.state.0 > 0 { li { "l’État (AME) : " (euros(p.state)) " non versés ;" } }
+                        li { @if patient { "votre reste à charge : " } @else { "le reste à charge du patient : " } (euros(p.patient)) "." }
+                    }
+                    p { "Aucune somme n’est due au titre de cette séance." }
+                }
             },
         );
     }

@@ -18,7 +18,7 @@ use crate::services::audit::Via;
 use crate::services::claims::{
     self, JobOutcome, JobState, MAX_BATCH_BYTES, REJECTS_SHOWN, RejectList, STEPS, UNREADABLE_SHOWN,
 };
-use crate::views::{self, Frame, Notice, date_fr, notice, time_fr};
+use crate::views::{self, Frame, Notice, date_fr, notice};
 use axum::Router;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
@@ -239,18 +239,18 @@ fn batches_view(
             p {
                 "Séances saisies en ligne par les psychologues (jugées une à une, non listées ici) : "
                 (online.claims) " dont " (online.accepted) " acceptée(s) et " (online.rejected) " rejetée(s)"
-                @if let Some(t) = online.last_at { ", la dernière le " (time_fr(t)) }
+                @if let Some(t) = online.last_at { ", la dernière le " (views::paris_date_time(t)) }
                 "."
             }
         }
         table {
-            thead { tr { th scope="col" { "Lot" } th scope="col" { "Origine" } th scope="col" { "Jugé le (heure de Paris)" } th scope="col" { "Séances" } th scope="col" { "Acceptées" } th scope="col" { "Rejetées" } th scope="col" { "Lignes illisibles" } } }
+            thead { tr { th scope="col" { "Lot" } th scope="col" { "Origine" } th scope="col" { "Jugé le" } th scope="col" { "Séances" } th scope="col" { "Acceptées" } th scope="col" { "Rejetées" } th scope="col" { "Lignes illisibles" } } }
             tbody {
                 @for b in batches {
                     tr {
                         td { a href=(paths::batch_decisions(b.id)) { (b.id) } }
                         td { (b.source) }
-                        td { (time_fr(b.started_at)) }
+                        td { (crate::views::paris_date_time(b.started_at)) }
                         td { (b.claims) } td { (b.accepted) } td { (b.rejected) }
                         td {
                             @if b.unreadable > 0 {
@@ -369,7 +369,7 @@ fn running_view(user: &CurrentUser, id: i64, job: &JobState) -> Markup {
         h1 { "Lot en cours de jugement" }
         p {
             "Fichier « " (job.file_name) " », envoyé le "
-            (time_fr(job.started_at)) " (heure de Paris)."
+            (crate::views::paris_date_time_seconds(job.started_at)) "."
         }
         // An information notice, with the id the script swaps in place.
         div id="suivi" class=(kind.class()) role=(kind.role()) {

@@ -117,7 +117,7 @@ fn dossier_view(d: &Dossier, today: Date) -> Markup {
         ul {
             @for doc in &d.docs {
                 li {
-                    a href=(format!("{}/pieces/{}", paths::application(a.id), doc.id)) { (doc.filename) }
+                    a href=(format!("{}/pieces/{}", paths::application(a.id), doc.id)) { (crate::services::enrolment::clean_filename(&doc.filename)) }
                     " — " (doc.kind.label_fr()) " (" (doc.size_bytes / 1024) " Kio)"
                 }
             }
@@ -126,7 +126,7 @@ fn dossier_view(d: &Dossier, today: Date) -> Markup {
         h2 { "Historique" }
         ol {
             @for e in &d.events {
-                li { (e.at.strftime("%Y-%m-%d %H:%M")) " UTC — " (e.event) " — " (e.actor) @if !e.detail.is_empty() { " — " (e.detail) } }
+                li { (crate::views::paris_date_time(e.at)) " — " (e.event) " — " (e.actor) @if !e.detail.is_empty() { " — " (e.detail) } }
             }
         }
     }
@@ -354,7 +354,7 @@ fn history_view(history: &[ConventionEvent]) -> Markup {
                     (e.action) " à compter du " (date_fr(e.effective_on))
                     @if let Some(u) = e.until_on { " jusqu’au " (date_fr(u)) }
                     @if !e.reason.is_empty() { " — " (e.reason) }
-                    " (" (e.actor) ", " (e.at.strftime("%Y-%m-%d %H:%M")) " UTC)"
+                    " (" (e.actor) ", " (crate::views::paris_date_time(e.at)) ")"
                 }
             }
         }

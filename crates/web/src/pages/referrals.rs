@@ -18,7 +18,7 @@ use crate::services::audit::Via;
 use crate::services::referrals::{self, LetterCheck, NewLetter, Verification, fields};
 use crate::views::{self, Field, Frame, Notice, date_fr, field_error, form_errors, notice};
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -104,13 +104,48 @@ const LETTER_FIELDS: [(&str, &str); 5] = [
 
 const CHECK_FIELDS: [(&str, &str); 2] = [(fields::CODE, "code"), (fields::SESSION_DATE, "date")];
 
-async fn letters_page(State(state): State<AppState>, who: Prescriber) -> AppResult<Response> {
+/// `?emis=CODE`: the letter just issued, confirmed above the form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct IssuedQuery {
+    emis: String,
+}
+
+async fn letters_page(
+    State(state): State<AppState>,
+    who: Prescriber,
+    Query(q): Query<IssuedQuery>,
+) -> AppResult<Response> {
     let letters = referrals::prescriber_letters(&state, &who, Via::Page).await?;
     let form = LetterForm {
         date: state.today().to_string(),
         ..LetterForm::default()
     };
-    Ok(letters_view(&who, &letters, &form, &[], state.today()).into_response())
+    // Only one of the prescriber's own letters is confirmed (the list is theirs).
+    let issued = letters
+        .iter()
+        .find(|l| !q.emis.is_empty() && l.code == q.emis);
+    let body = letters_view(&who, &letters, &form, &[], state.today());
+    Ok(match issued {
+        Some(l) => views::layout(
+            &Frame::new(Some(&who.user), "Courriers d’adressage"),
+            html! { (issued_view(l)) (body) },
+        )
+        .into_response(),
+        None => views::layout(&Frame::new(Some(&who.user), "Courriers d’adressage"), body)
+            .into_response(),
+    })
+}
+
+/// The confirmation of a letter just issued: its code, its patient and the PDF to print.
+fn issued_view(l: &Letter) -> Markup {
+    notice(
+        Notice::Success,
+        html! {
+            p { strong { "Courrier émis." } " Courrier d’adressage du " (date_fr(l.letter_date)) " pour " (l.patient_name) ", code de vérification " code { (display_code(&l.code)) } "." }
+            p { a href=(paths::letter_pdf(&l.code)) { "Imprimer le courrier (PDF)" } " et remettez-le au patient : le psychologue le vérifiera avec ce code." }
+        },
+    )
 }
 
 async fn issue(
@@ -119,13 +154,16 @@ async fn issue(
     CsrfForm(form): CsrfForm<LetterForm>,
 ) -> AppResult<Response> {
     match referrals::issue_letter(&state, &who, form.clone().into(), Via::Page).await {
-        Ok(_) => Ok(Redirect::to(paths::LETTERS).into_response()),
+        Ok(l) => Ok(Redirect::to(&format!("{}?emis={}", paths::LETTERS, l.code)).into_response()),
         Err(e) => {
             let errors = form_refusal(e, &LETTER_FIELDS)?;
             let letters = referrals::prescriber_letters(&state, &who, Via::Page).await?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                letters_view(&who, &letters, &form, &errors, state.today()),
+                views::layout(
+                    &Frame::new(Some(&who.user), "Courriers d’adressage"),
+                    letters_view(&who, &letters, &form, &errors, state.today()),
+                ),
             )
                 .into_response())
         }
@@ -154,6 +192,8 @@ fn input(
     }
 }
 
+/// The letters page's content (without its frame: [`letters_page`] may put a confirmation
+/// above it).
 fn letters_view(
     user: &CurrentUser,
     letters: &[Letter],
@@ -216,7 +256,7 @@ fn letters_view(
             }
         }
     };
-    views::layout(&Frame::new(Some(user), "Courriers d’adressage"), body)
+    body
 }
 
 async fn letter_pdf(
@@ -296,6 +336,16 @@ pub fn letter_document(l: &Letter) -> Vec<u8> {
             11.0,
             false,
             "Le psychologue vérifie ce courrier avec son code dans son espace professionnel.",
+        )
+        .skip(36.0)
+        .text(
+            11.0,
+            false,
+            format!(
+                "Fait le {}. Signature du prescripteur ({}) : ______________________________",
+                date_fr(l.letter_date),
+                l.referrer_name
+            ),
         );
     p.render()
 }
@@ -335,7 +385,8 @@ fn verification_view(v: &Verification) -> Markup {
     let l = &v.letter;
     html! {
         @match &v.verdict {
-            Ok(m) => (notice(Notice::Success, html! { p { strong { "Courrier valable. " } (m) } })),
+            // The message starts with « Courrier valable »: said once, in bold.
+            Ok(m) => (notice(Notice::Success, html! { p { strong { "Courrier valable" } " " (m.strip_prefix("Courrier valable ").unwrap_or(m)) } })),
             Err(m) => (notice(Notice::Error, html! { p { strong { "Courrier non valable. " } (m) } })),
         }
         dl {
@@ -396,5 +447,6 @@ mod tests {
         assert!(find(b"Lef\xe8vre"));
         assert!(!find(b"206127511100564"), "no full NIR on the letter");
         assert!(!find(b"nombre de s\xe9ances :"));
+        assert!(find(b"Signature du prescripteur"), "a line to sign");
     }
 }

@@ -23,7 +23,7 @@ use crate::extract::{CsrfForm, Patient, Psychologist, SessionReader};
 use crate::paths;
 use crate::services::audit::Via;
 use crate::services::sessions::{self as service, FollowUp, PsychologistYear, SessionRead};
-use crate::views::sessions::{decision_view, standing_view};
+use crate::views::sessions::{StandingAt, decision_view, standing_view, tiers_payant_fr};
 use crate::views::{self, Field, Frame, Notice, field_error, form_errors, notice};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -141,6 +141,7 @@ fn session_form_view(
     who: &Psychologist,
     f: &SessionForm,
     today: Date,
+    rules: &msp_domain::Rules,
     errors: &[Field<'_>],
 ) -> Markup {
     let date = if f.date.is_empty() {
@@ -148,6 +149,13 @@ fn session_form_view(
     } else {
         f.date.clone()
     };
+    // The regime of the date in the form (today's when none was typed): where the tiers payant
+    // is mandatory, the form says so and offers no box.
+    let session_day = parse_date(&date).unwrap_or(today);
+    let mandatory_tiers_payant = rules
+        .regime_on(session_day)
+        .filter(|r| r.amo_tiers_payant_mandatory)
+        .map(|r| r.from);
     let wrong = |id: &str| errors.iter().any(|(f, _)| *f == id);
     let invalid = |id: &str| wrong(id).then_some("true");
     let described = |id: &str| wrong(id).then(|| format!("{id}-erreur"));
@@ -192,9 +200,17 @@ fn session_form_view(
                         }
                     }
                 }
-                div class="field" {
-                    input id="tiers_payant" name="tiers_payant" type="checkbox" value="1" checked[on(&f.tiers_payant)];
-                    label for="tiers_payant" { "J’applique le tiers payant sur la part de l’assurance maladie" }
+                @if let Some(from) = mandatory_tiers_payant {
+                    p class="field" id="tiers-payant-obligatoire" {
+                        "Tiers payant : obligatoire sur la part de l’assurance maladie pour une séance datée à partir du "
+                        (crate::views::date_long_fr(from)) " ; elle vous est versée directement. "
+                        "Pour une séance plus ancienne, saisissez sa date puis « Vérifier les droits de l’année » : le choix vous sera proposé."
+                    }
+                } @else {
+                    div class="field check" {
+                        input id="tiers_payant" name="tiers_payant" type="checkbox" value="1" checked[on(&f.tiers_payant)];
+                        label for="tiers_payant" { "J’applique le tiers payant sur la part de l’assurance maladie" }
+                    }
                 }
                 div class="field" {
                     (field_error(errors, "consentement"))
@@ -261,7 +277,7 @@ fn session_form_view(
 fn form_page_view(
     who: &Psychologist,
     f: &SessionForm,
-    today: Date,
+    (today, rules): (Date, &msp_domain::Rules),
     before: Markup,
     errors: &[Field<'_>],
 ) -> Markup {
@@ -269,7 +285,7 @@ fn form_page_view(
         h1 { "Saisir une séance" }
         p { "La séance est jugée aussitôt, selon les règles en vigueur à sa date : vous voyez la décision, les montants et qui les paie." }
         (before)
-        (session_form_view(who, f, today, errors))
+        (session_form_view(who, f, today, rules, errors))
     };
     views::layout(&Frame::new(Some(&who.user), "Saisir une séance"), body)
 }
@@ -278,7 +294,7 @@ fn form_page_view(
 fn refused_form(
     who: &Psychologist,
     f: &SessionForm,
-    today: Date,
+    today: (Date, &msp_domain::Rules),
     e: AppError,
 ) -> AppResult<Response> {
     let AppError::Rejected(p) = e else {
@@ -313,7 +329,13 @@ fn refused_form(
 
 /// `GET /espace/seances`.
 async fn form_page(State(state): State<AppState>, who: Psychologist) -> Markup {
-    form_page_view(&who, &SessionForm::default(), state.today(), html! {}, &[])
+    form_page_view(
+        &who,
+        &SessionForm::default(),
+        (state.today(), state.rules()),
+        html! {},
+        &[],
+    )
 }
 
 /// `POST /espace/seances`.
@@ -322,14 +344,18 @@ async fn submit(
     who: Psychologist,
     CsrfForm(form): CsrfForm<SessionForm>,
 ) -> AppResult<Response> {
-    let today = state.today();
+    let today = (state.today(), state.rules());
     let input = form.input();
     if form.etape == "verifier" {
         return match service::situation(&state, &who, &input, Via::Page).await {
-            Ok(s) => Ok(
-                form_page_view(&who, &form, today, standing_view(&s.year, s.on), &[])
-                    .into_response(),
-            ),
+            Ok(s) => Ok(form_page_view(
+                &who,
+                &form,
+                today,
+                standing_view(&s.year, StandingAt::Before(s.on)),
+                &[],
+            )
+            .into_response()),
             Err(e) => refused_form(&who, &form, today, e),
         };
     }
@@ -353,27 +379,38 @@ async fn session_page(
 
 fn session_view(reader: &SessionReader, read: &SessionRead, rules: &msp_domain::Rules) -> Markup {
     let line = &read.line;
+    let patient = reader.role() == Role::Patient;
     let body = html! {
         h1 { "Séance du " (date_fr(line.session_date)) }
         dl {
             dt { "Numéro" } dd { code { (line.claim_id) } }
             dt { "Patient" } dd { (line.nir.masked()) }
             dt { "Acte" } dd { (line.act.code()) " – " (line.act.label_fr()) }
-            dt { "Contexte" } dd { (line.context.code()) }
-            dt { "Tiers payant (AMO)" } dd { @if line.tiers_payant { "oui" } @else { "non" } }
+            dt { "Contexte" } dd { (crate::views::sessions::context_label(line.context)) }
+            dt { "Tiers payant (AMO)" } dd { (tiers_payant_fr(line, rules)) }
             dt { "Reçue le" } dd { (date_fr(line.received_date)) }
         }
-        (decision_view(&line.decision))
+        @if line.cancelled {
+            (crate::pages::cancellation::section(reader, read))
+        } @else {
+            (decision_view(&line.decision))
+        }
         @if let Some(a) = &read.attestations {
             (attestations_view(a, read, rules))
         }
-        (crate::pages::cancellation::section(reader, read))
-        h2 { "Où en est le patient" }
-        (standing_view(&read.standing, line.session_date))
+        @if !line.cancelled {
+            (crate::pages::cancellation::section(reader, read))
+        }
+        h2 { @if patient { "Où j’en suis" } @else { "Où en est le patient" } }
+        (standing_view(&read.standing, StandingAt::AsOf(line.session_date)))
         @if !line.cancelled {
             p {
-                a href=(paths::care_sheet(&line.claim_id)) { "Feuille de soins (PDF)" } " · "
-                a href=(paths::statement(&line.claim_id)) { "Décompte du patient (PDF)" }
+                @if line.decision.is_accepted() {
+                    a href=(paths::care_sheet(&line.claim_id)) { "Feuille de soins (PDF)" } " · "
+                }
+                a href=(paths::statement(&line.claim_id)) {
+                    @if patient { "Mon décompte (PDF)" } @else { "Décompte du patient (PDF)" }
+                }
             }
         }
         @if reader.role() == Role::Psychologue {
@@ -503,7 +540,7 @@ fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date) -> M
     };
     let body = html! {
         h1 { "Mon suivi " (f.year) }
-        (standing_view(&f.standing, today))
+        (standing_view(&f.standing, StandingAt::AsOf(today)))
         p {
             "Remboursé sur votre compte par l’Assurance maladie : " strong { (euros(f.reimbursed_by_amo)) } "."
             @if f.to_claim_from_complementary.0 > 0 {
@@ -571,7 +608,7 @@ async fn care_sheet_pdf(
     reader: SessionReader,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let d = service::session_document(&state, &reader, &id, "feuille de soins").await?;
+    let d = service::session_document(&state, &reader, &id, service::CARE_SHEET).await?;
     Ok(pdf_response(
         &format!("feuille-de-soins-{}.pdf", d.line.claim_id),
         documents::care_sheet(&d.line, &d.psychologist, d.birth),

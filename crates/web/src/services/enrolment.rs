@@ -25,6 +25,10 @@ use super::audit::record_as as audit;
 
 /// Largest document accepted.
 pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
+/// Documents one application holds at most.
+pub const MAX_DOCUMENTS: usize = 10;
+/// Total size of one application's documents at most.
+pub const MAX_TOTAL_BYTES: usize = 20 * 1024 * 1024;
 /// How often `serve` rejects the applications left without decision past their deadline.
 pub const EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
@@ -308,6 +312,33 @@ pub fn document_too_big() -> AppError {
     .titled("Fichier refusé")
 }
 
+/// The 413 of an application that already holds [`MAX_DOCUMENTS`] documents.
+fn too_many_documents() -> AppError {
+    AppError::rejected(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "trop_de_pieces",
+        format!(
+            "Une candidature compte au plus {MAX_DOCUMENTS} pièces : celle-ci les a déjà, aucune autre ne peut être jointe."
+        ),
+    )
+    .field("fichier")
+    .titled("Fichier refusé")
+}
+
+/// The 413 of a document that would take the application over [`MAX_TOTAL_BYTES`].
+fn documents_too_big() -> AppError {
+    AppError::rejected(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "pieces_trop_grosses",
+        format!(
+            "Les pièces d’une candidature pèsent au plus {} Mo en tout : avec ce fichier, la limite serait dépassée : réduisez-le avant de le joindre.",
+            MAX_TOTAL_BYTES / 1024 / 1024
+        ),
+    )
+    .field("fichier")
+    .titled("Fichier refusé")
+}
+
 /// A document as sent.
 #[derive(Debug, Clone, Default)]
 pub struct Upload {
@@ -317,12 +348,21 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// A file name safe in a header and on a disk: no control characters, slashes nor quotes, 120
-/// characters at most.
+/// Characters that change how the text around them is shown without being seen: bidirectional
+/// embeddings, overrides, isolates and marks (« facture\u{202e}fdp.exe » reads « facture
+/// exe.pdf »), zero-width characters and the byte order mark.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// A file name safe in a header, on a disk and on a page: no control nor invisible formatting
+/// characters (bidirectional overrides), slashes nor quotes, 120 characters at most.
 pub fn clean_filename(raw: &str) -> String {
     let name: String = raw
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | '"'))
+        .filter(|c| !c.is_control() && !invisible(*c) && !matches!(c, '/' | '\\' | '"'))
         .take(120)
         .collect();
     if name.trim().is_empty() {
@@ -369,6 +409,15 @@ pub async fn add_document(
             .db(move |db| {
                 db.transaction(|tx| {
                     let app = store::draft_for(tx, account, &actor, Timestamp::now())?;
+                    let held = store::documents(tx, app.id)?;
+                    if held.len() >= MAX_DOCUMENTS {
+                        return Ok(Err(too_many_documents()));
+                    }
+                    let total: i64 = held.iter().map(|d| d.size_bytes).sum();
+                    if usize::try_from(total).unwrap_or(usize::MAX) + bytes.len() > MAX_TOTAL_BYTES
+                    {
+                        return Ok(Err(documents_too_big()));
+                    }
                     store::add_document(
                         tx,
                         app.id,
@@ -378,10 +427,10 @@ pub async fn add_document(
                         &actor,
                         Timestamp::now(),
                     )
+                    .map(|_| Ok(()))
                 })
             })
-            .await
-            .map(|_| ());
+            .await?;
     }
     let first = errors[0].detail.clone();
     Err(AppError::invalid("piece_invalide", first).fields(errors))
@@ -1085,6 +1134,8 @@ mod tests {
     fn file_names_are_cleaned() {
         assert_eq!(clean_filename("a/b\\c\"d.pdf"), "abcd.pdf");
         assert_eq!(clean_filename("  "), "piece.pdf");
+        assert_eq!(clean_filename("facture\u{202e}fdp.exe"), "facturefdp.exe");
+        assert_eq!(clean_filename("a\u{2066}b\u{200f}c\u{feff}.pdf"), "abc.pdf");
         assert_eq!(clean_filename(&"x".repeat(200)).len(), 120);
         assert!(is_pdf(b"%PDF-1.7") && !is_pdf(b"GIF89a"));
     }

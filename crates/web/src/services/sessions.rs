@@ -16,7 +16,7 @@ use msp_domain::{
     AmcRoute, AmoPayee, Cents, Claim, Date, Decision, Referral, Role, Rpps, SessionInput,
     YearSummary, dates,
 };
-use msp_store::live::{YearStanding, year_standing};
+use msp_store::live::{YearStanding, year_standing, year_standing_as_of};
 use msp_store::pathway::{self, Cancellation, Consents, SessionLine};
 use msp_store::{Db, StoreError, claims};
 use std::collections::HashMap;
@@ -443,7 +443,7 @@ pub async fn session(
                 )?;
             }
             Ok(SessionRead {
-                standing: year_standing(db, s.rules(), &line.nir, line.session_date)?,
+                standing: year_standing_as_of(db, s.rules(), &line.nir, line.session_date)?,
                 cancellation: pathway::cancellation(db, &line.claim_id)?,
                 recorder: pathway::recorded_by(db, &line.claim_id)?,
                 attestations: pathway::attestations(db, &line.claim_id)?,
@@ -453,6 +453,9 @@ pub async fn session(
         })
         .await
 }
+
+/// The `what` of [`session_document`] for a care sheet.
+pub const CARE_SHEET: &str = "feuille de soins";
 
 /// A session and what its documents print.
 #[derive(Debug, Clone)]
@@ -477,6 +480,20 @@ pub async fn session_document(
             "Cette séance a été annulée : elle n’a ni feuille de soins ni décompte.",
         )
         .titled("Séance annulée"));
+    }
+    // A care sheet claims a reimbursement: only an accepted session has one (a refused
+    // session keeps its statement, which says why nothing is paid).
+    if what == CARE_SHEET
+        && let Decision::Rejected(r) = line.decision
+    {
+        return Err(AppError::conflict(
+            "seance_refusee",
+            format!(
+                "Cette séance a été refusée : elle n’a pas de feuille de soins (son décompte dit pourquoi rien n’est payé). Motif : {}",
+                r.explanation_fr()
+            ),
+        )
+        .titled("Séance refusée"));
     }
     let user = reader.0.clone();
     state

@@ -8,16 +8,28 @@ pub fn euros(c: Cents) -> String {
     format!("{sign}{},{:02}\u{a0}€", c.0.abs() / 100, c.0.abs() % 100)
 }
 
-/// France's time zone (Europe/Paris), UTC without a time-zone database.
-pub fn paris() -> &'static jiff::tz::TimeZone {
+/// The programme's time zone: times shown to users are French times (the tz database is
+/// bundled in the binary, jiff's `tzdb-bundle-always`, so it works without /usr/share/zoneinfo).
+pub fn paris() -> jiff::tz::TimeZone {
     static PARIS: std::sync::OnceLock<jiff::tz::TimeZone> = std::sync::OnceLock::new();
-    PARIS.get_or_init(|| jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC))
+    PARIS
+        .get_or_init(|| {
+            jiff::tz::db()
+                .get("Europe/Paris")
+                .unwrap_or(jiff::tz::TimeZone::UTC)
+        })
+        .clone()
 }
 
-/// « 02/12/2026 à 02:51 », the time in Paris.
-pub fn time_fr(t: jiff::Timestamp) -> String {
-    t.to_zoned(paris().clone())
-        .strftime("%d/%m/%Y à %H:%M")
+/// « 02/12/2026 à 14:05 », in Paris time.
+pub fn paris_date_time(t: jiff::Timestamp) -> String {
+    t.to_zoned(paris()).strftime("%d/%m/%Y à %H:%M").to_string()
+}
+
+/// « 02/12/2026 à 14:05:09 », in Paris time.
+pub fn paris_date_time_seconds(t: jiff::Timestamp) -> String {
+    t.to_zoned(paris())
+        .strftime("%d/%m/%Y à %H:%M:%S")
         .to_string()
 }
 
@@ -81,5 +93,18 @@ mod tests {
         assert_eq!(plural(12, "séance", "séances"), "12\u{a0}séances");
         assert_eq!(sentence("déjà annulée"), "Déjà annulée.");
         assert_eq!(sentence("Fini."), "Fini.");
+    }
+}
+
+#[cfg(test)]
+mod paris_tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_paris_time_winter_and_summer() {
+        let winter: jiff::Timestamp = "2026-12-02T01:30:00Z".parse().unwrap();
+        assert_eq!(paris_date_time(winter), "02/12/2026 à 02:30");
+        let summer: jiff::Timestamp = "2026-07-14T22:15:09Z".parse().unwrap();
+        assert_eq!(paris_date_time_seconds(summer), "15/07/2026 à 00:15:09");
     }
 }

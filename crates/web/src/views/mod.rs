@@ -8,5 +8,7 @@ mod layout;
 pub mod sessions;
 
 pub use components::{Field, Notice, field_error, form_errors, notice};
-pub use format::{date_fr, date_long_fr, euros, paris, plural, sentence, time_fr};
+pub use format::{
+    date_fr, date_long_fr, euros, paris, paris_date_time, paris_date_time_seconds, plural, sentence,
+};
 pub use layout::{Frame, layout, menu};

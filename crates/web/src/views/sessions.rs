@@ -3,9 +3,11 @@
 
 use crate::views::{Notice, date_fr, notice};
 use maud::{Markup, html};
+use msp_domain::Rules;
 use msp_domain::french::{Gender, ordinal};
 use msp_domain::{AmcRoute, AmoPayee, Cents, ClaimContext, ComplementaryPayer, Date, Decision};
 use msp_store::live::YearStanding;
+use msp_store::pathway::SessionLine;
 
 /// `12,50 €`, as the session pages and documents print amounts.
 pub fn euros(c: Cents) -> String {
@@ -47,32 +49,73 @@ pub fn context_label(c: ClaimContext) -> &'static str {
     }
 }
 
-/// The next session of the year, in a sentence.
+/// The next session of the year, in a sentence (none when the year's sessions are used up).
 pub fn next_session_fr(s: &YearStanding) -> &'static str {
-    if s.eep_due {
+    if s.remaining == 0 {
+        "Aucune autre séance ne peut être remboursée cette année civile."
+    } else if s.eep_due {
         "La prochaine séance de l’année doit être un entretien d’évaluation (EEP)."
     } else {
         "L’entretien d’évaluation de l’année a déjà été fait : la prochaine séance est un suivi (APS au cabinet, PSS en visio)."
     }
 }
 
-/// Where the patient stands on `on` (information), and a warning when the next session of the
-/// year would be refused.
-pub fn standing_view(s: &YearStanding, on: Date) -> Markup {
+/// When the totals of a [`standing_view`] are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StandingAt {
+    /// The whole calendar year, before a new session dated that day is recorded.
+    Before(Date),
+    /// At the end of that day: the sessions of the year dated that day or earlier.
+    AsOf(Date),
+}
+
+/// Where the patient stands (information), and a warning when the next session of the year
+/// would be refused.
+pub fn standing_view(s: &YearStanding, at: StandingAt) -> Markup {
+    let on = match at {
+        StandingAt::Before(d) | StandingAt::AsOf(d) => d,
+    };
     html! {
         (notice(Notice::Info, html! {
             p {
                 "En " (on.year()) ", tous psychologues confondus : "
                 strong { (s.used) " séance(s) remboursée(s)" } ", "
-                strong { (s.remaining) " restante(s)" } " à la date du " (date_fr(on)) "."
+                strong { (s.remaining) " restante(s)" }
+                @match at {
+                    StandingAt::AsOf(d) => { " à la date du " (date_fr(d)) " (séances de ce jour comprises)." }
+                    StandingAt::Before(_) => { " sur l’année civile." }
+                }
             }
-            p { (next_session_fr(s)) }
+            @if s.remaining > 0 { p { (next_session_fr(s)) } }
         }))
         @if s.remaining == 0 {
             (notice(Notice::Warning, html! {
                 p { "Le nombre maximal de séances remboursées de l’année est atteint : une nouvelle séance en " (on.year()) " serait refusée." }
             }))
         }
+    }
+}
+
+/// Whether the AMO part is paid to the psychologist (tiers payant), as the decision paid it:
+/// the rules may impose it whatever box was ticked. « oui », « oui (obligatoire depuis le
+/// 1er octobre 2026) », « non », or what was asked for a session that pays nothing.
+pub fn tiers_payant_fr(line: &SessionLine, rules: &Rules) -> String {
+    let mandatory = rules
+        .regime_on(line.session_date)
+        .filter(|r| r.amo_tiers_payant_mandatory);
+    match line.decision.payment() {
+        Some(p) if p.amo_payee == AmoPayee::Psychologue => match mandatory {
+            Some(r) if !line.tiers_payant => {
+                format!(
+                    "oui (obligatoire depuis le {})",
+                    crate::views::date_long_fr(r.from)
+                )
+            }
+            _ => "oui".to_owned(),
+        },
+        Some(_) => "non".to_owned(),
+        None if line.tiers_payant || mandatory.is_some() => "demandé".to_owned(),
+        None => "non demandé".to_owned(),
     }
 }
 
@@ -83,7 +126,7 @@ pub fn decision_view(d: &Decision) -> Markup {
         Decision::Rejected(r) => notice(
             Notice::Error,
             html! {
-                p { strong { "Séance refusée" } " (motif " code { (r.code()) } ")" }
+                p { strong { "Séance refusée" } " : " (r.label_fr()) "." }
                 p { (r.explanation_fr()) }
             },
         ),
