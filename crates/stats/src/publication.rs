@@ -174,8 +174,23 @@ pub fn publish(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreR
 /// Solves disclosure control for the summaries as they are and stores the statuses, so that
 /// the next page or `msp stats` reads them at once (run after a batch; summaries must be up to
 /// date). Publishing does the same when nothing was prepared.
-pub fn prepare(db: &mut Db, rules: &Rules) -> StoreResult<()> {
-    publish(db, rules, rules.programme_start, &Scope::France).map(|_| ())
+pub fn prepare(db: &mut Db, rules: &Rules) -> StoreResult<Masked> {
+    let (_, stocks) = compute_with_stocks(db, rules, rules.programme_start, &Scope::France)?;
+    let solved = Series::load(db, rules, &stocks)?.solved(db, rules)?;
+    let count = |s: Status| solved.status.iter().filter(|&&x| x == s).count();
+    Ok(Masked {
+        cells: solved.status.len(),
+        primary: count(Status::Primary),
+        complementary: count(Status::Complementary),
+    })
+}
+
+/// How many cells of the problem are masked, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Masked {
+    pub cells: usize,
+    pub primary: usize,
+    pub complementary: usize,
 }
 
 /// France, the régions and the départements, parents before children.
