@@ -136,7 +136,7 @@ pub fn protect(p: &Problem) -> Vec<Status> {
                 .iter()
                 .flat_map(|&c| rel_of[c].iter())
                 .filter_map(|&r| best_shown(p, &status, &p.relations[r as usize]))
-                .min_by_key(|&c| preference(p.values[c], c));
+                .min_by_key(|&c| preference(p, c));
             if let Some(c) = best
                 && status[c] == Status::Shown
             {
@@ -151,16 +151,24 @@ pub fn protect(p: &Problem) -> Vec<Status> {
     status
 }
 
-/// Smaller is masked first: non-zero before zero, then small values, then cell order.
-fn preference(value: i64, cell: usize) -> (bool, i64, usize) {
-    (value == 0, value.abs(), cell)
+/// Smaller is masked first: the latest stage first (so that masks run forward in time and a
+/// month's statuses do not depend on the months after it), then non-zero before zero, then
+/// small values, then cell order.
+fn preference(p: &Problem, cell: usize) -> (std::cmp::Reverse<u32>, bool, i64, usize) {
+    let value = p.values[cell];
+    (
+        std::cmp::Reverse(p.order.get(cell).copied().unwrap_or(0)),
+        value == 0,
+        value.abs(),
+        cell,
+    )
 }
 
 fn best_shown(p: &Problem, status: &[Status], form: &Form) -> Option<usize> {
     form.iter()
         .map(|&(c, _)| c)
         .filter(|&c| status[c] == Status::Shown)
-        .min_by_key(|&c| preference(p.values[c], c))
+        .min_by_key(|&c| preference(p, c))
 }
 
 /// Single-unknown closure over relations and forms, to a fixed point.
@@ -191,15 +199,16 @@ fn closure(p: &Problem, status: &mut [Status], rel_of: &[Vec<u32>], form_of: &[V
         if !leaks {
             continue;
         }
-        // A form is a difference of cumulative figures: mask its latest term (the largest
-        // index), so that consecutive sensitive increments share one masked figure.
+        // A form is a difference of cumulative figures: mask its latest term (the latest
+        // stage, then the largest index), so that consecutive sensitive increments share one
+        // masked figure.
         let pick = if is_relation {
             best_shown(p, status, form)
         } else {
             form.iter()
                 .map(|&(c, _)| c)
                 .filter(|&c| status[c] == Status::Shown)
-                .max()
+                .max_by_key(|&c| (p.order.get(c).copied().unwrap_or(0), c))
         };
         if let Some(c) = pick {
             status[c] = Status::Complementary;
@@ -492,6 +501,55 @@ mod tests {
         assert_eq!(s[c1], Status::Shown);
         assert_eq!(s[c2], Status::Complementary);
         assert_eq!(s[c3], Status::Shown);
+    }
+
+    /// Cumulative figures and monthly cells of one area over `months` months, with France =
+    /// Σ two areas: the statuses of the first months must not depend on the months after.
+    fn chain(monthly: &[[i64; 2]]) -> (Problem, Vec<usize>) {
+        let mut p = Problem::default();
+        let mut cells = Vec::new();
+        let mut prev: Option<[usize; 3]> = None;
+        let mut running = [0i64; 2];
+        for (t, m) in monthly.iter().enumerate() {
+            p.stage = u32::try_from(t).unwrap();
+            let mut cum = [0usize; 3];
+            let mut inc = [0usize; 3];
+            for a in 0..2 {
+                running[a] += m[a];
+                cum[a] = p.cell(running[a]);
+                inc[a] = p.cell(m[a]);
+            }
+            cum[2] = p.cell(running[0] + running[1]);
+            inc[2] = p.cell(m[0] + m[1]);
+            for a in 0..3 {
+                match prev {
+                    Some(pr) => p.sum(cum[a], &[pr[a], inc[a]]),
+                    None => p.sum(cum[a], &[inc[a]]),
+                }
+            }
+            p.sum(cum[2], &[cum[0], cum[1]]);
+            p.sum(inc[2], &[inc[0], inc[1]]);
+            cells.extend(cum);
+            cells.extend(inc);
+            prev = Some(cum);
+        }
+        (p, cells)
+    }
+
+    #[test]
+    fn a_new_month_does_not_change_the_statuses_of_the_months_before() {
+        let months = [[30, 40], [25, 33], [20, 31], [18, 22]];
+        let (p, cells) = chain(&months);
+        let before = protect(&p);
+        // The next month brings a small cell: its masks go into that month, not back.
+        let mut more = months.to_vec();
+        more.push([4, 27]);
+        let (q, _) = chain(&more);
+        let after = protect(&q);
+        assert!(after.iter().any(|s| s.is_masked()));
+        for &c in &cells {
+            assert_eq!(before[c], after[c], "cell {c} changed");
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::refresh::{
     AGE_BANDS, APS, COUNTERS, Counters, EEP, NEW, NEW_C2S, NEW_F0, NEW_M0, PSS, RANK1, SESSIONS,
 };
 use msp_domain::{Date, Rules};
-use msp_store::{Db, StoreResult};
+use msp_store::{Db, StoreResult, Value};
 use serde::Serialize;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
@@ -163,11 +163,34 @@ pub fn publish(db: &mut Db, rules: &Rules, as_of: Date, scope: &Scope) -> StoreR
         .years
         .retain(|y| Date::new(y.year, 12, 31).is_ok_and(|end| end <= date));
     let series = Series::load(db, rules, &stocks)?;
+    let solved = series.solved(db, rules)?;
     let mut secrecy = Secrecy::default();
-    series.mark(rules, date, scope, &stats, &mut secrecy);
+    series.mark(&solved, date, scope, &stats, &mut secrecy);
     mark_stocks(&stocks, scope, &stats, &mut secrecy);
     stats.secrecy = secrecy;
     Ok(stats)
+}
+
+/// Solves disclosure control for the summaries as they are and stores the statuses, so that
+/// the next page or `msp stats` reads them at once (run after a batch; summaries must be up to
+/// date). Publishing does the same when nothing was prepared.
+pub fn prepare(db: &mut Db, rules: &Rules) -> StoreResult<Masked> {
+    let (_, stocks) = compute_with_stocks(db, rules, rules.programme_start, &Scope::France)?;
+    let solved = Series::load(db, rules, &stocks)?.solved(db, rules)?;
+    let count = |s: Status| solved.status.iter().filter(|&&x| x == s).count();
+    Ok(Masked {
+        cells: solved.status.len(),
+        primary: count(Status::Primary),
+        complementary: count(Status::Complementary),
+    })
+}
+
+/// How many cells of the problem are masked, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Masked {
+    pub cells: usize,
+    pub primary: usize,
+    pub complementary: usize,
 }
 
 /// France, the régions and the départements, parents before children.
@@ -356,9 +379,9 @@ impl Series {
         }
     }
 
-    /// Sets the problem and solves it.
+    /// Sets the problem (the statuses are left empty: see [`Series::solved`]).
     #[allow(clippy::too_many_lines)]
-    fn solve(&self, rules: &Rules) -> Solved {
+    fn build(&self, rules: &Rules) -> (Problem, Solved) {
         let n_units = self.units.codes.len();
         let n_t = self.months.len();
         let mut p = Problem::default();
@@ -455,6 +478,8 @@ impl Series {
                 if t >= 3 {
                     let parts: Vec<usize> = (t - 3..t).map(|i| inc[started][u][i]).collect();
                     let (v, parts) = pick(&p, parts);
+                    // Known at the end of the month before: its stage is that month's.
+                    p.stage = u32::try_from(t - 1).unwrap_or(0);
                     last3[u][t] = p.cell(v);
                     p.sum(last3[u][t], &parts);
                 }
@@ -535,8 +560,7 @@ impl Series {
             year_cells.insert(y, cells);
         }
 
-        let status = protect(&p);
-        Solved {
+        let solved = Solved {
             metrics,
             cum,
             inc,
@@ -544,36 +568,53 @@ impl Series {
             under25,
             last3,
             year_cells,
-            status,
-        }
+            status: Vec::new(),
+        };
+        (p, solved)
     }
 
-    /// The solved problem for these figures: computed once per state of the data.
-    fn solved(&self, rules: &Rules) -> Arc<Solved> {
+    /// The version of these figures: a hash of the monthly counters and of the method.
+    fn version(&self, rules: &Rules) -> String {
         let mut h = DefaultHasher::new();
         self.months.hash(&mut h);
         self.by.hash(&mut h);
         self.started.hash(&mut h);
         rules.programme_start.hash(&mut h);
-        let key = h.finish();
-        static CACHE: Mutex<Vec<(u64, Arc<Solved>)>> = Mutex::new(Vec::new());
+        format!("{METHOD}-{:016x}", h.finish())
+    }
+
+    /// The solved problem for these figures, computed once per state of the data: kept in
+    /// memory (the last four states) and in `stats_secrecy` (the latest), so that a page, a
+    /// new process or another server reads the statuses instead of solving again. Every
+    /// answer goes through here: no figure is published before its statuses exist.
+    fn solved(&self, db: &mut Db, rules: &Rules) -> StoreResult<Arc<Solved>> {
+        static CACHE: Mutex<Vec<(String, Arc<Solved>)>> = Mutex::new(Vec::new());
+        let key = self.version(rules);
         if let Ok(cache) = CACHE.lock()
             && let Some((_, s)) = cache.iter().find(|(k, _)| *k == key)
         {
-            return Arc::clone(s);
+            return Ok(Arc::clone(s));
         }
-        let solved = Arc::new(self.solve(rules));
+        let (p, mut solved) = self.build(rules);
+        solved.status = match stored(db, &key, p.values.len())? {
+            Some(status) => status,
+            None => {
+                let status = protect(&p);
+                store(db, &key, &status)?;
+                status
+            }
+        };
+        let solved = Arc::new(solved);
         if let Ok(mut cache) = CACHE.lock() {
             cache.retain(|(k, _)| *k != key);
             cache.insert(0, (key, Arc::clone(&solved)));
             cache.truncate(4);
         }
-        solved
+        Ok(solved)
     }
 
     /// Writes the statuses of `stats`' cells.
-    fn mark(&self, rules: &Rules, date: Date, scope: &Scope, stats: &Stats, out: &mut Secrecy) {
-        let solved = self.solved(rules);
+    fn mark(&self, solved: &Solved, date: Date, scope: &Scope, stats: &Stats, out: &mut Secrecy) {
         let Solved {
             metrics,
             cum,
@@ -583,7 +624,7 @@ impl Series {
             last3,
             year_cells,
             status,
-        } = &*solved;
+        } = solved;
         let idx = |c: usize| metrics.iter().position(|m| *m == Metric::Cumulative(c));
         let band = |female: bool, b: usize| idx(if female { NEW_F0 } else { NEW_M0 } + b);
         let (new, ses, started) = (0, 1, 2);
@@ -658,6 +699,61 @@ impl Series {
             }
         }
     }
+}
+
+/// Changes whenever the problem or the method changes, so that statuses stored by an older
+/// build are not read back.
+const METHOD: &str = "sdc2";
+
+/// The statuses stored for this version, if they fit the problem.
+fn stored(db: &mut Db, version: &str, cells: usize) -> StoreResult<Option<Vec<Status>>> {
+    let row = db.query_opt(
+        "SELECT statuses FROM stats_secrecy WHERE version = $1",
+        &[Value::Text(version.to_owned())],
+    )?;
+    let Some(row) = row else { return Ok(None) };
+    let bytes = row.opt_bytes(0)?.unwrap_or_default();
+    if bytes.len() != cells {
+        return Ok(None);
+    }
+    Ok(bytes
+        .iter()
+        .map(|b| match b {
+            0 => Some(Status::Shown),
+            1 => Some(Status::Primary),
+            2 => Some(Status::Complementary),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Keeps these statuses as the latest version.
+fn store(db: &mut Db, version: &str, status: &[Status]) -> StoreResult<()> {
+    let bytes: Vec<u8> = status
+        .iter()
+        .map(|s| match s {
+            Status::Shown => 0,
+            Status::Primary => 1,
+            Status::Complementary => 2,
+        })
+        .collect();
+    let cells = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    db.transaction(|tx| {
+        tx.execute(
+            "DELETE FROM stats_secrecy WHERE version <> $1",
+            &[Value::Text(version.to_owned())],
+        )?;
+        tx.execute(
+            "INSERT INTO stats_secrecy (version, cells, statuses) VALUES ($1, $2, $3)
+             ON CONFLICT (version) DO NOTHING",
+            &[
+                Value::Text(version.to_owned()),
+                Value::Int(cells),
+                Value::Bytes(bytes),
+            ],
+        )?;
+        Ok(())
+    })
 }
 
 /// Adds `total = Σ parts` when the figures satisfy it (a relation that does not hold, such as

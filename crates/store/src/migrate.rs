@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "batch_jobs",
         include_str!("../migrations/0017_batch_jobs.sql"),
     ),
+    (
+        19,
+        "stats_secrecy",
+        include_str!("../migrations/0019_stats_secrecy.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

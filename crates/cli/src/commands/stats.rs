@@ -78,6 +78,15 @@ pub fn demo(
     );
     let started = Instant::now();
     let summary = msp_stats::demo::run(&mut db, rules, &config, &|line| eprintln!("  {line}"))?;
+    let solving = Instant::now();
+    let m = msp_stats::publication::prepare(&mut db, rules)?;
+    eprintln!(
+        "  secret statistique : {:.1} s, {} cellules dont {} sous le seuil et {} secrètes par complément",
+        solving.elapsed().as_secs_f64(),
+        m.cells,
+        m.primary,
+        m.complementary
+    );
     eprintln!(
         "Terminé en {:.1} s : {} lots, {} demandes, {} acceptées, {} rejetées.",
         started.elapsed().as_secs_f64(),
