@@ -218,7 +218,7 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     assert!(
         standing.contains("0 séance(s) remboursée(s)")
             && standing.contains("12 restante(s)")
-            && standing.contains("doit être un entretien d’évaluation (EEP)"),
+            && standing.contains("doit être un entretien d’évaluation."),
         "{standing}"
     );
     assert_accessible(&d, "saisie d’une séance (droits de l’année)");
@@ -236,7 +236,7 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
         "30,00 €",
         "20,00 €",
         "versée au psychologue (tiers payant)",
-        "complémentaire du patient (mutuelle) ; transmise automatiquement par Noémie",
+        "complémentaire santé (mutuelle) ; transmise automatiquement par Noémie",
         "1 séance(s) remboursée(s)",
         "11 restante(s)",
         "L’entretien d’évaluation de l’année a déjà été fait",

@@ -112,7 +112,8 @@ fn no_session_left_warns_and_announces_no_follow_up() {
     assert_eq!(v.status, StatusCode::OK, "{}", v.body);
     assert!(v.body.contains("0 restante(s)"), "{}", v.body);
     assert!(
-        !v.body.contains("la prochaine séance est un suivi"),
+        !v.body
+            .contains("la prochaine séance est une séance de suivi"),
         "{}",
         v.body
     );
@@ -324,4 +325,55 @@ fn applications_hold_a_bounded_number_of_clean_documents() {
     let over = upload(&s, &c, &t, "d.pdf", pdf);
     assert_eq!(over.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", over.body);
     assert!(over.body.contains("au plus 10 pièces"), "{}", over.body);
+}
+
+/// Item 6: past years are reachable (`?annee=`) for patients and psychologists, and every
+/// monthly statement of the year is linked.
+#[test]
+fn past_years_and_months_are_reachable() {
+    let s = setup(testing::sqlite());
+    recorded(&s, ADULT, ADULT_BIRTH, "2025-03-04", "EEP");
+    recorded(&s, ADULT, ADULT_BIRTH, "2026-11-02", "EEP");
+    let patient = get(&s.state, "/espace/mon-suivi?annee=2025", Some(&s.patient.0)).body;
+    assert!(
+        patient.contains("Mon suivi 2025") && patient.contains("04/03/2025"),
+        "{patient}"
+    );
+    assert!(!patient.contains("02/11/2026"), "{patient}");
+    assert!(
+        patient.contains(r#"<option value="2025" selected>"#),
+        "{patient}"
+    );
+    let psy = get(&s.state, "/espace/mes-seances?annee=2025", Some(&s.psy.0)).body;
+    assert!(
+        psy.contains("Mes séances 2025") && psy.contains("04/03/2025"),
+        "{psy}"
+    );
+    assert!(psy.contains("releve.pdf?mois=2025-03") && psy.contains("releve.pdf?mois=2025-12"));
+    let now = get(&s.state, "/espace/mes-seances", Some(&s.psy.0)).body;
+    assert!(now.contains("releve.pdf?mois=2026-11") && !now.contains("mois=2026-12"));
+    let bad = get(&s.state, "/espace/mon-suivi?annee=1999", Some(&s.patient.0));
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("Année"), "{}", bad.body);
+}
+
+/// Item 7: the patient's pages speak to the patient, without the psychologist's words or the
+/// act codes.
+#[test]
+fn the_patient_is_spoken_to() {
+    let s = setup(testing::sqlite());
+    let url = recorded(&s, ADULT, ADULT_BIRTH, "2026-11-02", "EEP");
+    for page in [
+        get(&s.state, &url, Some(&s.patient.0)).body,
+        get(&s.state, "/espace/mon-suivi", Some(&s.patient.0)).body,
+    ] {
+        for word in ["ce patient", "du patient", "APS", "PSS", "(EEP)"] {
+            assert!(!page.contains(word), "« {word} »: {page}");
+        }
+    }
+    assert!(
+        get(&s.state, &url, Some(&s.patient.0))
+            .body
+            .contains("Où j’en suis")
+    );
 }

@@ -242,7 +242,7 @@ pub async fn follow_up(
     State(state): State<AppState>,
     patient: Patient,
 ) -> AppResult<Json<FollowUpJson>> {
-    let f = service::follow_up(&state, &patient).await?.ok_or_else(|| {
+    let f = service::follow_up(&state, &patient, state.today().year()).await?.ok_or_else(|| {
         AppError::not_found(
             "assure_non_rattache",
             "Votre compte n’est rattaché à aucun assuré : contactez votre caisse d’assurance maladie.",

@@ -23,7 +23,9 @@ use crate::extract::{CsrfForm, Patient, Psychologist, SessionReader};
 use crate::paths;
 use crate::services::audit::Via;
 use crate::services::sessions::{self as service, FollowUp, PsychologistYear, SessionRead};
-use crate::views::sessions::{StandingAt, decision_view, standing_view, tiers_payant_fr};
+use crate::views::sessions::{
+    StandingAt, decision_view, standing_view, tiers_payant_fr, year_picker,
+};
 use crate::views::{self, Field, Frame, Notice, field_error, form_errors, notice};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -384,8 +386,9 @@ fn session_view(reader: &SessionReader, read: &SessionRead, rules: &msp_domain::
         h1 { "Séance du " (date_fr(line.session_date)) }
         dl {
             dt { "Numéro" } dd { code { (line.claim_id) } }
-            dt { "Patient" } dd { (line.nir.masked()) }
-            dt { "Acte" } dd { (line.act.code()) " – " (line.act.label_fr()) }
+            dt { @if patient { "Assuré(e)" } @else { "Patient" } } dd { (line.nir.masked()) }
+            dt { @if patient { "Séance" } @else { "Acte" } }
+            dd { @if !patient { (line.act.code()) " – " } (line.act.label_fr()) }
             dt { "Contexte" } dd { (crate::views::sessions::context_label(line.context)) }
             dt { "Tiers payant (AMO)" } dd { (tiers_payant_fr(line, rules)) }
             dt { "Reçue le" } dd { (date_fr(line.received_date)) }
@@ -450,13 +453,47 @@ fn attestations_view(a: &Consents, read: &SessionRead, rules: &msp_domain::Rules
 // ------------------------------------------------------------------ a psychologist's year
 
 /// `GET /espace/mes-seances`: the psychologist's sessions this calendar year.
-async fn my_sessions(State(state): State<AppState>, who: Psychologist) -> AppResult<Markup> {
-    let year =
-        service::psychologist_sessions(&state, &who, state.today().year(), Via::Page).await?;
-    Ok(my_sessions_view(&who, &year, state.today()))
+async fn my_sessions(
+    State(state): State<AppState>,
+    who: Psychologist,
+    Query(q): Query<YearQuery>,
+) -> AppResult<Markup> {
+    let asked = service::year_asked(&state, q.annee.as_deref())?;
+    let year = service::psychologist_sessions(&state, &who, asked, Via::Page).await?;
+    Ok(my_sessions_view(
+        &who,
+        &year,
+        state.today(),
+        state.rules().programme_start.year(),
+    ))
 }
 
-fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date) -> Markup {
+/// `?annee=AAAA`: another year than this one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct YearQuery {
+    annee: Option<String>,
+}
+
+/// The monthly statements of `year` that can exist (up to this month), newest first.
+fn statement_links(year: i16, today: Date) -> Markup {
+    let last = if year == today.year() {
+        today.month()
+    } else {
+        12
+    };
+    html! {
+        ul class="statements" {
+            @for m in (1..=last).rev() {
+                li { a href=(format!("{}?mois={year}-{m:02}", paths::MONTHLY_STATEMENT)) {
+                    "Relevé de " (msp_domain::french::month_name(m)) " " (year) " (PDF)"
+                } }
+            }
+        }
+    }
+}
+
+fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date, first: i16) -> Markup {
     let s = &y.summary;
     let threshold = y.remote_threshold;
     let body = html! {
@@ -469,7 +506,11 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date) -> Ma
             "complémentaires en tiers payant : " (euros(s.complementary_to_psychologist)) " ; "
             "État (AME) : " (euros(s.state)) "."
         }
-        p { a href=(format!("{}?mois={}", paths::MONTHLY_STATEMENT, today.strftime("%Y-%m"))) { "Relevé mensuel du mois en cours (PDF)" } }
+        (year_picker(paths::MY_SESSIONS, first, today.year(), y.year))
+        details {
+            summary { "Relevés mensuels de " (y.year) " (PDF)" }
+            (statement_links(y.year, today))
+        }
         h2 { "Séances en visio" }
         p {
             (s.remote) " séance(s) PSS sur " (s.accepted) " acceptée(s), soit "
@@ -480,7 +521,7 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date) -> Ma
             (notice(Notice::Warning, html! { p { "Votre part de séances en visio dépasse le repère de " (threshold) " % : c’est un point de contrôle pour la CPAM, jamais un motif de refus d’une séance." } }))
         }
         @if y.lines.is_empty() {
-            p { "Aucune séance enregistrée cette année." }
+            p { "Aucune séance enregistrée en " (y.year) "." }
         } @else {
             table {
                 caption { "Séances de " (y.year) }
@@ -522,12 +563,22 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date) -> Ma
 
 /// `GET /espace/mon-suivi`: the patient's sessions this calendar year (every psychologist),
 /// the sessions left, and who paid or reimburses what.
-async fn follow_up(State(state): State<AppState>, patient: Patient) -> AppResult<Markup> {
-    let found = service::follow_up(&state, &patient).await?;
-    Ok(follow_up_view(&patient, found.as_ref(), state.today()))
+async fn follow_up(
+    State(state): State<AppState>,
+    patient: Patient,
+    Query(q): Query<YearQuery>,
+) -> AppResult<Markup> {
+    let year = service::year_asked(&state, q.annee.as_deref())?;
+    let found = service::follow_up(&state, &patient, year).await?;
+    Ok(follow_up_view(
+        &patient,
+        found.as_ref(),
+        state.today(),
+        state.rules().programme_start.year(),
+    ))
 }
 
-fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date) -> Markup {
+fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date, first: i16) -> Markup {
     let frame = Frame::new(Some(&patient.0), "Mon suivi");
     let Some(f) = found else {
         return views::layout(
@@ -540,7 +591,12 @@ fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date) -> M
     };
     let body = html! {
         h1 { "Mon suivi " (f.year) }
-        (standing_view(&f.standing, StandingAt::AsOf(today)))
+        (year_picker(paths::FOLLOW_UP, first, today.year(), f.year))
+        (standing_view(&f.standing, StandingAt::AsOf(if f.year < today.year() {
+            Date::new(f.year, 12, 31).unwrap_or(today)
+        } else {
+            today
+        })))
         p {
             "Remboursé sur votre compte par l’Assurance maladie : " strong { (euros(f.reimbursed_by_amo)) } "."
             @if f.to_claim_from_complementary.0 > 0 {
@@ -548,7 +604,7 @@ fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date) -> M
             }
         }
         @if f.lines.is_empty() {
-            p { "Aucune séance cette année." }
+            p { "Aucune séance en " (f.year) "." }
         } @else {
             table {
                 caption { "Mes séances de " (f.year) }

@@ -532,17 +532,27 @@ pub struct FollowUp {
     pub to_claim_from_complementary: Cents,
 }
 
-/// The signed-in patient's follow-up this year; `None` when the account is tied to no
+/// The signed-in patient's follow-up in `year` (see [`year_asked`]); `None` when the account is tied to no
 /// beneficiary. The patient's own data: not audited.
-pub async fn follow_up(state: &AppState, patient: &Patient) -> AppResult<Option<FollowUp>> {
+pub async fn follow_up(
+    state: &AppState,
+    patient: &Patient,
+    year: i16,
+) -> AppResult<Option<FollowUp>> {
     let today = state.today();
+    // A past year is seen as it ended (31 December), this one as of today.
+    let on = if year < today.year() {
+        Date::new(year, 12, 31).unwrap_or(today)
+    } else {
+        today
+    };
     let (id, s) = (patient.account.id, state.clone());
     state
         .db(move |db| {
             let Some(nir) = pathway::patient_nir(db, id)? else {
                 return Ok(None);
             };
-            let lines = pathway::sessions_of_patient(db, &nir, today.year())?;
+            let lines = pathway::sessions_of_patient(db, &nir, year)?;
             let mut names = HashMap::new();
             for l in &lines {
                 if let std::collections::hash_map::Entry::Vacant(e) = names.entry(l.rpps) {
@@ -566,8 +576,8 @@ pub async fn follow_up(state: &AppState, patient: &Patient) -> AppResult<Option<
                     .sum(),
             );
             Ok(Some(FollowUp {
-                year: today.year(),
-                standing: year_standing(db, s.rules(), &nir, today)?,
+                year,
+                standing: year_standing_as_of(db, s.rules(), &nir, on)?,
                 lines,
                 names,
                 reimbursed_by_amo,

@@ -19,7 +19,7 @@ pub fn euros(c: Cents) -> String {
 pub fn amo_payee_fr(p: AmoPayee) -> &'static str {
     match p {
         AmoPayee::Psychologue => "versée au psychologue (tiers payant)",
-        AmoPayee::Assure => "remboursée au patient",
+        AmoPayee::Assure => "remboursée à l’assuré(e)",
         AmoPayee::None => "—",
     }
 }
@@ -28,13 +28,13 @@ pub fn amo_payee_fr(p: AmoPayee) -> &'static str {
 pub fn complementary_fr(p: ComplementaryPayer, route: AmcRoute) -> String {
     let who = match p {
         ComplementaryPayer::C2s => "complémentaire santé solidaire (C2S)",
-        ComplementaryPayer::Amc => "complémentaire du patient (mutuelle)",
+        ComplementaryPayer::Amc => "complémentaire santé (mutuelle)",
         ComplementaryPayer::None => return "aucune".into(),
     };
     let how = match route {
         AmcRoute::TiersPayant => "versée au psychologue (tiers payant)",
         AmcRoute::Noemie => "transmise automatiquement par Noémie",
-        AmcRoute::Decompte => "le patient envoie son décompte à sa complémentaire",
+        AmcRoute::Decompte => "sur envoi du décompte à la complémentaire",
         AmcRoute::None => "—",
     };
     format!("{who} ; {how}")
@@ -54,9 +54,9 @@ pub fn next_session_fr(s: &YearStanding) -> &'static str {
     if s.remaining == 0 {
         "Aucune autre séance ne peut être remboursée cette année civile."
     } else if s.eep_due {
-        "La prochaine séance de l’année doit être un entretien d’évaluation (EEP)."
+        "La prochaine séance de l’année doit être un entretien d’évaluation."
     } else {
-        "L’entretien d’évaluation de l’année a déjà été fait : la prochaine séance est un suivi (APS au cabinet, PSS en visio)."
+        "L’entretien d’évaluation de l’année a déjà été fait : la prochaine séance est une séance de suivi (au cabinet ou en visio)."
     }
 }
 
@@ -132,7 +132,7 @@ pub fn decision_view(d: &Decision) -> Markup {
         ),
         Decision::Accepted(p) => html! {
             (notice(Notice::Success, html! {
-                p { strong { "Séance acceptée" } " : " (ordinal(u64::from(p.rank), Gender::Feminine)) " séance remboursée de l’année pour ce patient." }
+                p { strong { "Séance acceptée" } " : " (ordinal(u64::from(p.rank), Gender::Feminine)) " séance remboursée de l’année civile." }
             }))
             table {
                 caption { "Montants" }
@@ -144,9 +144,25 @@ pub fn decision_view(d: &Decision) -> Markup {
                     @if p.state.0 > 0 {
                         tr { td { "État (AME)" } td { (euros(p.state)) } td { "versée au psychologue (tiers payant)" } }
                     }
-                    tr { td { "Reste à la charge du patient" } td { (euros(p.patient)) } td { "—" } }
+                    tr { td { "Reste à charge" } td { (euros(p.patient)) } td { "—" } }
                 }
             }
         },
+    }
+}
+
+/// A small form to pick another year of a page (`?annee=`), from the programme's first year to
+/// this one; no script needed.
+pub fn year_picker(action: &str, first: i16, last: i16, shown: i16) -> Markup {
+    html! {
+        form method="get" action=(action) class="period" {
+            label for="annee" { "Année" }
+            select id="annee" name="annee" {
+                @for y in (first..=last).rev() {
+                    option value=(y) selected[y == shown] { (y) }
+                }
+            }
+            button type="submit" class="button-secondary" { "Afficher" }
+        }
     }
 }
