@@ -91,15 +91,14 @@ pub fn create(
 /// job is not queued (another server took it, or it is over). One statement: two servers
 /// claiming at once cannot both win.
 pub fn claim(db: &mut Db, id: i64, owner: &str, now: Timestamp) -> StoreResult<Option<i64>> {
-    Ok(db
-        .query_opt(
-            "UPDATE batch_jobs SET status = 'running', owner = $2, attempt = attempt + 1,
+    db.query_opt(
+        "UPDATE batch_jobs SET status = 'running', owner = $2, attempt = attempt + 1,
                     started_at = $3, heartbeat_at = $3, step = 1, done = 0, error = NULL
              WHERE job_id = $1 AND status = 'queued' RETURNING attempt",
-            &[Value::Int(id), owner.into(), now.into()],
-        )?
-        .map(|r| r.int(0))
-        .transpose()?)
+        &[Value::Int(id), owner.into(), now.into()],
+    )?
+    .map(|r| r.int(0))
+    .transpose()
 }
 
 /// Claims the oldest queued job, if any (`FOR UPDATE SKIP LOCKED` on PostgreSQL: servers

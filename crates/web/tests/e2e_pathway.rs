@@ -430,6 +430,15 @@ fn a_cpam_agent_follows_a_batch_without_reloads() {
         serde_json::json!("oui"),
         "the reader decides when to leave"
     );
+    // The heading and the title no longer say the batch is being judged (issue 13 item 8).
+    let heading = d.exec(
+        "return document.querySelector('h1').textContent + ' | ' + document.title;",
+        serde_json::json!([]),
+    );
+    assert!(
+        !heading.to_string().contains("en cours de jugement"),
+        "{heading}"
+    );
     assert_accessible(&d, "lot jugé (annonce)");
     d.click_on("#suivi a");
     d.wait_until("the report", || d.find("#suivi").is_none());

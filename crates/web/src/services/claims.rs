@@ -452,6 +452,9 @@ impl Jobs {
         }
         let now = Timestamp::now();
         let written = self.conn().and_then(|mut db| {
+            if db.backend() == msp_store::Backend::Sqlite {
+                return Ok(());
+            }
             for (id, l) in running {
                 batch_jobs::progress(
                     &mut db,
@@ -505,14 +508,9 @@ impl Jobs {
 
 /// Writes the heartbeat of this server's running batches every [`HEARTBEAT`] (PostgreSQL: on
 /// SQLite, the only server knows its jobs and the batch's transaction holds the writer's lock).
+/// (Spawned from the runtime: the backend is known only on the blocking pool, where the
+/// synchronous PostgreSQL client may connect.)
 pub fn spawn_heartbeat(state: &AppState) {
-    if state
-        .pool()
-        .get()
-        .is_ok_and(|db| db.backend() == msp_store::Backend::Sqlite)
-    {
-        return;
-    }
     let s = state.clone();
     tokio::spawn(async move {
         loop {
