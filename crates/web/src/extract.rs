@@ -350,6 +350,17 @@ pub struct CpamAgent {
     pub territory: Option<String>,
 }
 
+impl CpamAgent {
+    /// The agent behind a signed-in person, when they are one (services that several roles
+    /// reach ask this to apply the territory).
+    pub fn of(user: &CurrentUser) -> Option<CpamAgent> {
+        (user.role() == Role::AgentCpam).then(|| CpamAgent {
+            user: user.clone(),
+            territory: user.account.territory.clone().filter(|t| !t.is_empty()),
+        })
+    }
+}
+
 impl Deref for CpamAgent {
     type Target = CurrentUser;
     fn deref(&self) -> &CurrentUser {
@@ -363,8 +374,7 @@ impl FromRequestParts<AppState> for CpamAgent {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let user = CurrentUser::from_request_parts(parts, state).await?;
         user.require_role(&[Role::AgentCpam], "aux agents de CPAM")?;
-        let territory = user.account.territory.clone().filter(|t| !t.is_empty());
-        Ok(CpamAgent { user, territory })
+        CpamAgent::of(&user).ok_or_else(|| AppError::internal("agent de CPAM"))
     }
 }
 

@@ -10,3 +10,4 @@ pub mod claims;
 pub mod enrolment;
 pub mod referrals;
 pub mod sessions;
+pub mod territory;

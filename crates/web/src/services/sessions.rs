@@ -8,8 +8,9 @@
 
 use crate::AppState;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::extract::{CurrentUser, Patient, Psychologist, SessionReader, own_rpps};
+use crate::extract::{CpamAgent, CurrentUser, Patient, Psychologist, SessionReader, own_rpps};
 use crate::services::audit::{self, Via, patient_ref};
+use crate::services::territory;
 use jiff::Timestamp;
 use msp_domain::session::{CheckedSession, Identity, InputError};
 use msp_domain::{
@@ -391,8 +392,12 @@ impl SessionRead {
 }
 
 /// The session `id`, for a reader allowed to see it: the patient, a psychologist who saw the
-/// patient, a CPAM agent.
-async fn readable(state: &AppState, reader: &CurrentUser, id: &str) -> AppResult<SessionLine> {
+/// patient, a CPAM agent of the patient's or the psychologist's CPAM (or a national one).
+pub(crate) async fn readable(
+    state: &AppState,
+    reader: &CurrentUser,
+    id: &str,
+) -> AppResult<SessionLine> {
     let key = id.to_owned();
     let line = state
         .db(move |db| pathway::get_session(db, &key))
@@ -403,7 +408,14 @@ async fn readable(state: &AppState, reader: &CurrentUser, id: &str) -> AppResult
         })?;
     let nir = line.nir;
     let seen = match reader.role() {
-        Role::AgentCpam => true,
+        Role::AgentCpam => {
+            let agent = CpamAgent::of(reader).ok_or_else(|| AppError::internal("agent"))?;
+            let rpps = line.rpps;
+            return state
+                .db(move |db| territory::check_session(db, &agent, &nir, rpps))
+                .await?
+                .map(|()| line);
+        }
         Role::Patient => {
             let id = reader.account.id;
             state.db(move |db| pathway::patient_nir(db, id)).await? == Some(nir)
