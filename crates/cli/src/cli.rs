@@ -82,6 +82,12 @@ pub enum Command {
         /// Ne pas charger l'annuaire de démonstration, même dans une base vide.
         #[arg(long)]
         no_demo: bool,
+        /// Lire l'adresse du client dans l'en-tête du mandataire inverse (Forwarded, sinon
+        /// X-Forwarded-For : la dernière adresse, celle qu'il a ajoutée) pour les limites de
+        /// connexion. Seulement derrière un mandataire qui écrit cet en-tête : sinon un
+        /// client choisirait son adresse. Aussi MSP_TRUST_PROXY=1.
+        #[arg(long, env = "MSP_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// Sans option : importe les fichiers d'exemple livrés et juge leur lot. Avec --size :
     /// génère une démonstration déterministe (jusqu'à l'échelle nationale) et la fait passer
@@ -155,6 +161,11 @@ pub enum Command {
         #[arg(long, value_name = "NOM")]
         name: Option<String>,
     },
+    /// Renouvelle la clé secrète des références de patients (P-…) du journal d'audit et de
+    /// l'API. Les serveurs la lisent au démarrage : redémarrez-les. Les références déjà écrites
+    /// ou imprimées gardent l'ancienne clé, conservée dans la base sous un nom daté.
+    #[command(name = "rotate-patient-key", alias = "renouveler-cle-patients")]
+    RotatePatientKey,
     /// Refuse les candidatures restées sans décision 4 mois après le dossier complet (le
     /// serveur le fait aussi toutes les heures).
     ExpireApplications {
@@ -205,11 +216,16 @@ pub fn run() -> ExitCode {
             errors,
         } => commands::adjudicate::run(&cli.db, &rules, &claims, out.as_deref(), errors.as_deref()),
         // Only a rules file given explicitly reaches the server; otherwise it keeps its default.
-        Command::Serve { addr, no_demo } => commands::serve::run(
+        Command::Serve {
+            addr,
+            no_demo,
+            trust_proxy,
+        } => commands::serve::run(
             &cli.db,
             addr,
             !no_demo,
             cli.rules.is_some().then_some(rules),
+            trust_proxy,
         ),
         Command::Demo { size, seed, as_of } => match size.as_str() {
             "samples" | "exemples" => commands::demo::run(&cli.db, &rules),
@@ -242,6 +258,7 @@ pub fn run() -> ExitCode {
         Command::CreateAdmin { email, name } => {
             commands::accounts::create_admin(&cli.db, &email, name.as_deref())
         }
+        Command::RotatePatientKey => commands::accounts::rotate_patient_key(&cli.db),
         Command::ExpireApplications { as_of } => commands::accounts::expire(&cli.db, as_of),
         Command::ControleVisio { annee, out } => {
             commands::controls::remote_share(&cli.db, &rules, annee, out.as_deref())

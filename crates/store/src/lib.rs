@@ -25,7 +25,9 @@ mod migrate;
 pub mod pathway;
 mod pool;
 pub mod reference;
+pub mod secrets;
 pub mod testing;
+pub mod throttle;
 
 pub use db::{Backend, Db, Param, Row, Value};
 pub use error::{StoreError, StoreResult};

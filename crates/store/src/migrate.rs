@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "one_account_per_rpps",
         include_str!("../migrations/0013_one_account_per_rpps.sql"),
     ),
+    (
+        16,
+        "throttle_and_secrets",
+        include_str!("../migrations/0016_throttle_and_secrets.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

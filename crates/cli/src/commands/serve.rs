@@ -11,6 +11,7 @@ pub fn run(
     addr: std::net::SocketAddr,
     demo_if_empty: bool,
     rules: Option<msp_domain::Rules>,
+    trust_proxy: bool,
 ) -> anyhow::Result<Outcome> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -25,7 +26,7 @@ pub fn run(
         .block_on(tokio::net::TcpListener::bind(addr))
         .map_err(|e| anyhow::anyhow!("{}", bind_error(addr, &e)))?;
     // Built outside the runtime: the PostgreSQL client is synchronous.
-    let state = state(db_url, demo_if_empty, rules)?;
+    let state = state(db_url, demo_if_empty, rules, trust_proxy)?;
     runtime
         .block_on(msp_web::serve_listener(state, listener))
         .map_err(|e| anyhow::anyhow!("serveur : {e}"))?;
@@ -60,6 +61,7 @@ pub fn state(
     db_url: &str,
     demo_if_empty: bool,
     rules: Option<msp_domain::Rules>,
+    trust_proxy: bool,
 ) -> anyhow::Result<AppState> {
     let pool = msp_store::open_pool(db_url, 8)?;
     if demo_if_empty {
@@ -82,6 +84,11 @@ pub fn state(
         Options {
             rules: rules.map(Arc::new),
             db_url: Some(db_url.to_owned()),
+            // A secret given by configuration wins over the one kept in the database.
+            patient_key: std::env::var("MSP_PATIENT_KEY")
+                .ok()
+                .filter(|k| !k.trim().is_empty()),
+            trust_proxy,
             ..Default::default()
         },
     )?)
@@ -202,7 +209,7 @@ mod tests {
         for db in testing::all() {
             let label = db.label;
             let cookie = psychologist_and_patient(&mut db.connect());
-            let with_rules = state(&db.url, false, Some(eight.clone())).unwrap();
+            let with_rules = state(&db.url, false, Some(eight.clone()), false).unwrap();
             assert_eq!(
                 with_rules
                     .rules()
@@ -222,7 +229,7 @@ mod tests {
             assert_eq!(j["motif"]["code"], "PLAFOND", "{label}: {j}");
             assert_eq!(j["avant"]["restantes"], 0, "{label}: {j}");
 
-            let shipped_rules = state(&db.url, false, None).unwrap();
+            let shipped_rules = state(&db.url, false, None, false).unwrap();
             let j = record(&shipped_rules, &cookie, day(9), "APS");
             assert_eq!(j["statut"], "acceptee", "{label}: {j}");
             assert_eq!(j["rang"], 9, "{label}: {j}");

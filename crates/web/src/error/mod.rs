@@ -50,6 +50,8 @@ pub struct Problem {
     /// The heading of the error page, when more precise than the status's (« Séance
     /// introuvable »).
     pub title: Option<String>,
+    /// Seconds before trying again, sent as `Retry-After` (a 429).
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -61,6 +63,7 @@ impl Problem {
             fields: Vec::new(),
             suggestions: Vec::new(),
             title: None,
+            retry_after: None,
         }
     }
 
@@ -170,6 +173,14 @@ impl AppError {
                 champ: champ.to_owned(),
                 detail,
             });
+            p
+        })
+    }
+
+    /// Tells when to try again (`Retry-After`, in seconds).
+    pub fn retry_after(self, seconds: u64) -> AppError {
+        self.map_problem(|mut p| {
+            p.retry_after = Some(seconds);
             p
         })
     }
