@@ -110,7 +110,7 @@ pub async fn render_errors(mut req: Request, next: Next) -> Response {
         };
         if let Some(seconds) = error.problem().retry_after {
             res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.get()));
         }
         // Headers set by the handler next to the error (cookies, cache) are kept.
         for (name, value) in headers.iter() {

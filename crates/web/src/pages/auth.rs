@@ -159,7 +159,7 @@ struct SignInForm {
 fn with_retry_after(e: &AppError, mut res: Response) -> Response {
     if let Some(seconds) = e.problem().retry_after {
         res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.get()));
     }
     res
 }
