@@ -89,6 +89,12 @@ pub enum Command {
         /// Cache de pages SQLite du serveur, en Mio, partagé entre ses 8 connexions.
         #[arg(long, env = "MSP_SQLITE_CACHE_MIO", default_value_t = msp_store::POOL_CACHE_MIB, value_name = "MIO")]
         sqlite_cache_mio: i64,
+        /// Lire l'adresse du client dans l'en-tête du mandataire inverse (Forwarded, sinon
+        /// X-Forwarded-For : la dernière adresse, celle qu'il a ajoutée) pour les limites de
+        /// connexion. Seulement derrière un mandataire qui écrit cet en-tête : sinon un
+        /// client choisirait son adresse. Aussi MSP_TRUST_PROXY=1.
+        #[arg(long, env = "MSP_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// Sans option : importe les fichiers d'exemple livrés et juge leur lot. Avec --size :
     /// génère une démonstration déterministe (jusqu'à l'échelle nationale) et la fait passer
@@ -162,6 +168,11 @@ pub enum Command {
         #[arg(long, value_name = "NOM")]
         name: Option<String>,
     },
+    /// Renouvelle la clé secrète des références de patients (P-…) du journal d'audit et de
+    /// l'API. Les serveurs la lisent au démarrage : redémarrez-les. Les références déjà écrites
+    /// ou imprimées gardent l'ancienne clé, conservée dans la base sous un nom daté.
+    #[command(name = "rotate-patient-key", alias = "renouveler-cle-patients")]
+    RotatePatientKey,
     /// Refuse les candidatures restées sans décision 4 mois après le dossier complet (le
     /// serveur le fait aussi toutes les heures).
     ExpireApplications {
@@ -217,6 +228,7 @@ pub fn run() -> ExitCode {
             no_demo,
             log_format,
             sqlite_cache_mio,
+            trust_proxy,
         } => commands::serve::run(
             &cli.db,
             &commands::serve::ServeOptions {
@@ -224,6 +236,7 @@ pub fn run() -> ExitCode {
                 demo_if_empty: !no_demo,
                 json_logs: log_format == "json",
                 sqlite_cache_mib: sqlite_cache_mio,
+                trust_proxy,
             },
             cli.rules.is_some().then_some(rules),
         ),
@@ -258,6 +271,7 @@ pub fn run() -> ExitCode {
         Command::CreateAdmin { email, name } => {
             commands::accounts::create_admin(&cli.db, &email, name.as_deref())
         }
+        Command::RotatePatientKey => commands::accounts::rotate_patient_key(&cli.db),
         Command::ExpireApplications { as_of } => commands::accounts::expire(&cli.db, as_of),
         Command::ControleVisio { annee, out } => {
             commands::controls::remote_share(&cli.db, &rules, annee, out.as_deref())

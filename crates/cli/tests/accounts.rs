@@ -165,3 +165,48 @@ fn create_admin_expire_and_rpps_extract_on_both_engines() {
         assert!(row.text(1).unwrap().contains("le silence vaut rejet"));
     }
 }
+
+/// `msp rotate-patient-key` (issue 11): a new secret, the old one kept under a dated name, the
+/// references the server makes change.
+#[test]
+fn rotate_patient_key_on_both_engines() {
+    let key = |t: &testing::TestDb| {
+        t.connect()
+            .query_opt(
+                "SELECT value FROM server_secrets WHERE name = 'patient_ref_key'",
+                &[],
+            )
+            .unwrap()
+            .map(|r| r.string(0).unwrap())
+    };
+    for t in testing::all() {
+        let db = t.url.as_str();
+        // First start of a server: the secret is made.
+        let pool = msp_store::open_pool(db, 1).unwrap();
+        let nir = msp_domain::Nir::parse("206127511100564").unwrap();
+        let before = msp_web::AppState::new(pool, Default::default())
+            .unwrap()
+            .patient_ref(&nir);
+        let first = key(&t).expect("secret made at first start");
+        let o = msp(db, &["rotate-patient-key"], &[], "");
+        assert!(o.status.success(), "{}: {}", t.label, stderr(&o));
+        assert!(stderr(&o).contains("Redémarrez"), "{}", stderr(&o));
+        let second = key(&t).unwrap();
+        assert_ne!(first, second, "{}", t.label);
+        let kept = t
+            .connect()
+            .query_one(
+                "SELECT value FROM server_secrets WHERE name LIKE 'patient_ref_key:ancienne:%'",
+                &[],
+            )
+            .unwrap()
+            .string(0)
+            .unwrap();
+        assert_eq!(kept, first, "the old secret is kept");
+        let pool = msp_store::open_pool(db, 1).unwrap();
+        let after = msp_web::AppState::new(pool, Default::default())
+            .unwrap()
+            .patient_ref(&nir);
+        assert_ne!(before, after, "{}", t.label);
+    }
+}

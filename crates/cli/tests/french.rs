@@ -54,7 +54,7 @@ const ENGLISH: [&str; 12] = [
     "failed to parse",
 ];
 
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 13] = [
     "import",
     "adjudicate",
     "serve",
@@ -67,6 +67,7 @@ const SUBCOMMANDS: [&str; 12] = [
     "expire-applications",
     "bench",
     "controle-visio",
+    "rotate-patient-key",
 ];
 
 #[test]

@@ -1,4 +1,4 @@
-//! Accounts, server-side sessions and failed sign-ins (for rate limiting); the account
+//! Accounts and server-side sessions (failed sign-ins are counted by `throttle`); the account
 //! lifecycle: password changes and resets, deactivation and reactivation.
 //!
 //! Passwords arrive here already hashed (Argon2id, by the web layer); session tokens arrive as
@@ -304,33 +304,6 @@ pub fn delete_session(db: &mut Db, token_hash: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Records a failed sign-in for this email.
-pub fn record_login_failure(db: &mut Db, email: &str, now: Timestamp) -> StoreResult<()> {
-    db.execute(
-        "INSERT INTO login_failures (email, at) VALUES ($1, $2)",
-        &[normalize_email(email).into(), now.into()],
-    )?;
-    Ok(())
-}
-
-/// Failed sign-ins for this email since `since`.
-pub fn login_failures_since(db: &mut Db, email: &str, since: Timestamp) -> StoreResult<i64> {
-    db.query_one(
-        "SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2",
-        &[normalize_email(email).into(), since.into()],
-    )?
-    .int(0)
-}
-
-/// Forgets failed sign-ins of this email (after a success) and every one older than `before`.
-pub fn clear_login_failures(db: &mut Db, email: &str, before: Timestamp) -> StoreResult<()> {
-    db.execute(
-        "DELETE FROM login_failures WHERE email = $1 OR at < $2",
-        &[normalize_email(email).into(), before.into()],
-    )?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,24 +357,6 @@ mod tests {
                 find_session(&mut db, "h", now).unwrap(),
                 SessionLookup::Unknown
             ));
-
-            record_login_failure(&mut db, "ADMIN@example.org", now).unwrap();
-            record_login_failure(&mut db, "admin@example.org", later).unwrap();
-            assert_eq!(
-                login_failures_since(&mut db, "admin@example.org", now).unwrap(),
-                2,
-                "{}",
-                t.label
-            );
-            assert_eq!(
-                login_failures_since(&mut db, "admin@example.org", later).unwrap(),
-                1
-            );
-            clear_login_failures(&mut db, "admin@example.org", now).unwrap();
-            assert_eq!(
-                login_failures_since(&mut db, "admin@example.org", now).unwrap(),
-                0
-            );
         }
     }
 

@@ -691,3 +691,14 @@ pub fn withdraw(
         Ok(n)
     })
 }
+
+/// Whether the CPAM `cpam` (a département code) holds or held a convention with this
+/// psychologist.
+pub fn conventioned_by(db: &mut Db, rpps: Rpps, cpam: &str) -> StoreResult<bool> {
+    Ok(db
+        .query_opt(
+            "SELECT 1 FROM conventions WHERE rpps = $1 AND cpam = $2",
+            &[rpps.to_string().into(), cpam.into()],
+        )?
+        .is_some())
+}

@@ -27,7 +27,9 @@ pub mod pathway;
 mod pool;
 pub mod reference;
 pub mod schedule;
+pub mod secrets;
 pub mod testing;
+pub mod throttle;
 
 pub use db::{Backend, Db, Param, Row, Value};
 pub use error::{StoreError, StoreResult};

@@ -26,8 +26,8 @@ pub struct Rejects {
     pub recent: Vec<Reject>,
 }
 
-/// The rejected claims of psychologists conventioned by the CPAM of `territory` (all when
-/// `None`), at most `limit` listed, most recently received first.
+/// The rejected claims of the CPAM of `territory` (all when `None`): of its patients or of the
+/// psychologists it conventioned, at most `limit` listed, most recently received first.
 pub fn rejects(
     db: &mut Db,
     territory: Option<&str>,
@@ -37,10 +37,14 @@ pub fn rejects(
     let mut where_ = String::from("c.status = 'rejected'");
     let mut params: Vec<Value> = Vec::new();
     if let Some(t) = territory {
+        // The patient's CPAM (the département opens the commune's INSEE code: 2 characters,
+        // 3 overseas) or the psychologist's.
         params.push(t.into());
+        let n = params.len();
         where_.push_str(&format!(
-            " AND c.rpps IN (SELECT rpps FROM conventions WHERE cpam = ${})",
-            params.len()
+            " AND (c.rpps IN (SELECT rpps FROM conventions WHERE cpam = ${n})
+               OR c.nir IN (SELECT nir FROM beneficiaries
+                            WHERE SUBSTR(commune_insee, 1, LENGTH(${n})) = ${n}))"
         ));
     }
     let counts = db

@@ -350,6 +350,17 @@ pub struct CpamAgent {
     pub territory: Option<String>,
 }
 
+impl CpamAgent {
+    /// The agent behind a signed-in person, when they are one (services that several roles
+    /// reach ask this to apply the territory).
+    pub fn of(user: &CurrentUser) -> Option<CpamAgent> {
+        (user.role() == Role::AgentCpam).then(|| CpamAgent {
+            user: user.clone(),
+            territory: user.account.territory.clone().filter(|t| !t.is_empty()),
+        })
+    }
+}
+
 impl Deref for CpamAgent {
     type Target = CurrentUser;
     fn deref(&self) -> &CurrentUser {
@@ -363,8 +374,7 @@ impl FromRequestParts<AppState> for CpamAgent {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let user = CurrentUser::from_request_parts(parts, state).await?;
         user.require_role(&[Role::AgentCpam], "aux agents de CPAM")?;
-        let territory = user.account.territory.clone().filter(|t| !t.is_empty());
-        Ok(CpamAgent { user, territory })
+        CpamAgent::of(&user).ok_or_else(|| AppError::internal("agent de CPAM"))
     }
 }
 
@@ -548,5 +558,75 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for ApiJson<T> {
                 )
             })?;
         Ok(ApiJson(json_value(&bytes)?))
+    }
+}
+
+/// The client's address, for the sign-in limits: the TCP peer's, or — only when the server is
+/// told to trust its proxy (`--trust-proxy`) — the one the proxy reports, the last `for=` of
+/// `Forwarded` (RFC 7239) or else the last entry of `X-Forwarded-For` (the one the proxy
+/// added; entries before it are the client's own word). `inconnue` when neither is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddr(pub String);
+
+/// An address as a proxy writes it (`192.0.2.1`, `"[2001:db8::1]:4711"`, `192.0.2.1:80`), in
+/// canonical form; `None` when it is not one (`unknown`, an obfuscated `_node`).
+fn parse_addr(raw: &str) -> Option<std::net::IpAddr> {
+    let v = raw.trim().trim_matches('"');
+    if let Ok(ip) = v.parse() {
+        return Some(ip);
+    }
+    if let Ok(sock) = v.parse::<std::net::SocketAddr>() {
+        return Some(sock.ip());
+    }
+    v.trim_start_matches('[').split(']').next()?.parse().ok()
+}
+
+/// The address the trusted proxy reports, from its headers.
+pub fn forwarded_addr(headers: &HeaderMap) -> Option<std::net::IpAddr> {
+    // Several header lines of one name are one comma-separated list.
+    let last_of = |name: &str| -> Option<String> {
+        let all: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!all.is_empty()).then(|| all.join(","))
+    };
+    if let Some(f) = last_of("forwarded") {
+        let last_for = f
+            .split(',')
+            .filter_map(|element| {
+                element.split(';').find_map(|pair| {
+                    let (k, v) = pair.split_once('=')?;
+                    k.trim().eq_ignore_ascii_case("for").then_some(v)
+                })
+            })
+            .next_back();
+        if let Some(ip) = last_for.and_then(parse_addr) {
+            return Some(ip);
+        }
+    }
+    last_of("x-forwarded-for")?
+        .split(',')
+        .next_back()
+        .and_then(parse_addr)
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = state
+            .trust_proxy()
+            .then(|| forwarded_addr(&parts.headers))
+            .flatten();
+        Ok(ClientAddr(forwarded.or(peer).map_or_else(
+            || "inconnue".to_owned(),
+            |ip| ip.to_string(),
+        )))
     }
 }

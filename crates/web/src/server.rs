@@ -175,7 +175,10 @@ pub async fn serve_listener(
     eprintln!("Annuaire disponible sur http://{local}/");
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
     let told = stopping.clone();
-    let server = axum::serve(listener, crate::app(state)).with_graceful_shutdown(async move {
+    let server = axum::serve(
+        listener,
+        crate::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    ).with_graceful_shutdown(async move {
         shutdown_signal().await;
         eprintln!(
             "Arrêt demandé : plus de nouvelle connexion, les requêtes en cours ont {} s pour finir.",

@@ -38,6 +38,12 @@ pub struct Options {
     pub no_search_cache: bool,
     /// The dated rules that judge sessions recorded on line; `None`: the shipped rules.
     pub rules: Option<Arc<msp_domain::Rules>>,
+    /// The secret of the patient references (`MSP_PATIENT_KEY`); `None`: the one kept in the
+    /// database, generated at first start.
+    pub patient_key: Option<String>,
+    /// Whether the client's address is read from the proxy's `Forwarded` / `X-Forwarded-For`
+    /// header (`--trust-proxy`, `MSP_TRUST_PROXY`); otherwise the TCP peer's address.
+    pub trust_proxy: bool,
 }
 
 /// JSON search answers kept in memory, keyed by query string; the cache is emptied when the
@@ -64,6 +70,7 @@ struct Inner {
     metrics: crate::ops::Metrics,
     /// The directory's change counter when the index was first loaded.
     loaded_version: Option<i64>,
+    patient_key: crate::services::audit::PatientKey,
 }
 
 /// Shared state of the server: the connection pool and the directory index.
@@ -81,6 +88,15 @@ impl AppState {
             let version = msp_store::changes::version(&mut db).ok();
             (version, directory::load_cards(&mut db)?)
         };
+        let secret: String = match &options.patient_key {
+            Some(k) => k.clone(),
+            None => msp_store::secrets::get_or_create(
+                &mut *pool.get()?,
+                msp_store::secrets::PATIENT_REF_KEY,
+                &crate::security::random_token(),
+            )?,
+        };
+        let patient_key = crate::services::audit::PatientKey::new(&secret);
         let index = DirectoryIndex::build(cards, today);
         let rules = options
             .rules
@@ -96,7 +112,23 @@ impl AppState {
             cache: RwLock::new(SearchCache::default()),
             metrics: crate::ops::Metrics::default(),
             loaded_version,
+            patient_key,
         })))
+    }
+
+    /// The key of the patient references (see [`crate::services::audit::patient_ref`]).
+    pub fn patient_key(&self) -> &crate::services::audit::PatientKey {
+        &self.0.patient_key
+    }
+
+    /// How the audit log and the API name this patient.
+    pub fn patient_ref(&self, nir: &msp_domain::Nir) -> String {
+        crate::services::audit::patient_ref(&self.0.patient_key, nir)
+    }
+
+    /// Whether the proxy's header tells the client's address.
+    pub fn trust_proxy(&self) -> bool {
+        self.0.options.trust_proxy
     }
 
     /// Changes whenever the index changes.

@@ -95,7 +95,7 @@ fn audit_lines(db: &TestDb) -> i64 {
 
 /// Audit lines about the adult patient by an actor, with a reason containing `reason`.
 fn audited(db: &TestDb, actor: &str, action: &str, reason: &str) -> i64 {
-    let pref = msp_web::pages::sessions::patient_ref(&msp_domain::Nir::parse(ADULT).unwrap());
+    let pref = common::fixtures::patient_ref(db, ADULT);
     db.connect()
         .query_one(
             "SELECT COUNT(*) FROM audit_log WHERE subject_kind = 'patient' AND subject_id = $1

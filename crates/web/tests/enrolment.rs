@@ -799,7 +799,172 @@ fn route_role_matrix_on_both_databases() {
         for path in ["/", "/recherche", "/statistiques", "/connexion"] {
             assert_eq!(get(&s.state, path, None).status, StatusCode::OK, "{path}");
         }
+        territories(&s, id);
     }
+}
+
+/// The agents' routes × their territory (issue 11): the application (main practice in the
+/// Rhône, 69) and a session of a patient living in Marseille (13) with a psychologist
+/// conventioned by the CPAM of the Rhône. A national agent and the agent of the CPAM concerned
+/// are let in; an agent of another département gets 403 `hors_territoire` on every route,
+/// pages and JSON API, and reads nothing.
+fn territories(s: &Setup, application: i64) {
+    let label = s.db.label;
+    let r = rpps();
+    let psy_rpps = fixtures::rpps("1000000043");
+    let patient = fixtures::nir("1800113055006");
+    let (psy, agents) = sync(|| {
+        let mut conn = s.db.connect();
+        let psy = Account::new(Role::Psychologue, "psy.seances@example.org").signed_in(&mut conn);
+        fixtures::conventioned_psychologist(&mut conn, psy.0, &psy_rpps);
+        fixtures::beneficiary(&mut conn, &patient, "1980-01-15");
+        conn.execute(
+            "UPDATE beneficiaries SET commune_insee = '13055' WHERE nir = $1",
+            &[patient.as_str().into()],
+        )
+        .unwrap();
+        let agents: Vec<(Option<&str>, (String, String))> =
+            [None, Some("69"), Some("13"), Some("33")]
+                .into_iter()
+                .map(|t| {
+                    let email = format!("agent.{}@example.org", t.unwrap_or("national"));
+                    let (_, c, x) = Account::new(Role::AgentCpam, &email)
+                        .territory(t)
+                        .signed_in(&mut conn);
+                    (t, (c, x))
+                })
+                .collect();
+        (psy, agents)
+    });
+    let form = [
+        ("_csrf", psy.2.as_str()),
+        ("etape", "enregistrer"),
+        ("nir", &patient),
+        ("naissance", "1980-01-15"),
+        ("date", "2026-11-20"),
+        ("acte", "EEP"),
+        ("contexte", "maladie"),
+        ("consentement", "1"),
+    ];
+    let a = post_form(&s.state, "/espace/seances", Some(&psy.1), &form);
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{label}: {}", a.body);
+    let session = a.location.trim_start_matches("/espace/seances/").to_owned();
+    // The same session again: rejected (DOUBLON), for the list of rejected claims.
+    let again = post_form(&s.state, "/espace/seances", Some(&psy.1), &form);
+    assert_eq!(
+        again.status,
+        StatusCode::SEE_OTHER,
+        "{label}: {}",
+        again.body
+    );
+    // (method, path, territories let in); `None` is the national agent, always let in.
+    let routes: Vec<(&str, String, Vec<&str>)> = vec![
+        (
+            "GET",
+            format!("/espace/candidatures/{application}"),
+            vec!["69"],
+        ),
+        (
+            "GET",
+            format!("/espace/candidatures/{application}/pieces/1"),
+            vec!["69"],
+        ),
+        ("GET", format!("/espace/cpam/{r}"), vec!["69"]),
+        ("GET", format!("/espace/cpam/{psy_rpps}"), vec!["69"]),
+        (
+            "GET",
+            format!("/espace/seances/{session}"),
+            vec!["69", "13"],
+        ),
+        (
+            "GET",
+            format!("/espace/seances/{session}/feuille.pdf"),
+            vec!["69", "13"],
+        ),
+        (
+            "GET",
+            format!("/espace/seances/{session}/decompte.pdf"),
+            vec!["69", "13"],
+        ),
+        ("GET", format!("/api/seances/{session}"), vec!["69", "13"]),
+        // Batches span départements: national agents only.
+        ("GET", "/espace/cpam/lots".into(), vec![]),
+    ];
+    for (method, path, allowed) in &routes {
+        for (t, (cookie, _)) in &agents {
+            let a = get(&s.state, path, Some(cookie));
+            let let_in = t.is_none_or(|t| allowed.contains(&t));
+            assert_eq!(
+                a.status != StatusCode::FORBIDDEN,
+                let_in,
+                "{label} {method} {path} as agent {t:?}: {} {}",
+                a.status,
+                a.body.chars().take(300).collect::<String>()
+            );
+            if !let_in {
+                assert!(
+                    !a.body.contains(&patient) && !a.body.contains("LEFÈVRE"),
+                    "{path}"
+                );
+            } else {
+                assert!(
+                    a.status.is_success(),
+                    "{label} {path} as {t:?}: {}",
+                    a.status
+                );
+            }
+        }
+    }
+    // Rejected claims: the agent of the Gironde sees none of these; the patient's CPAM does.
+    let rejects = |t: &str| {
+        let (c, _) = &agents.iter().find(|(x, _)| *x == Some(t)).unwrap().1;
+        get(&s.state, "/api/cpam/rejets", Some(c)).json()
+    };
+    let total = |v: &serde_json::Value| v["total"].as_i64();
+    assert_eq!(total(&rejects("33")), Some(0), "{label}");
+    assert_eq!(
+        total(&rejects("13")),
+        Some(1),
+        "{label}: the patient's CPAM"
+    );
+    assert_eq!(
+        total(&rejects("69")),
+        Some(1),
+        "{label}: the psychologist's CPAM"
+    );
+    // Acting: cancelling the session is refused to the agent of the Gironde, nothing changed.
+    let (c33, x33) = &agents[3].1;
+    let a = post_form(
+        &s.state,
+        &format!("/espace/seances/{session}/annulation"),
+        Some(c33),
+        &[("_csrf", x33.as_str()), ("motif", "saisie en double")],
+    );
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}: {}", a.body);
+    assert_eq!(
+        fixtures::count(
+            &s.db,
+            "SELECT COUNT(*) FROM claims WHERE status = 'cancelled'"
+        ),
+        0
+    );
+    // Managing the psychologist: the agent of the Gironde cannot suspend them.
+    let a = post_form(
+        &s.state,
+        &format!("/espace/cpam/{psy_rpps}/suspension"),
+        Some(c33),
+        &[
+            ("_csrf", x33.as_str()),
+            ("du", "2026-12-01"),
+            ("au", "2026-12-31"),
+            ("motif", "contrôle"),
+        ],
+    );
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}: {}", a.body);
+    assert_eq!(
+        fixtures::count(&s.db, "SELECT COUNT(*) FROM suspensions"),
+        0
+    );
 }
 
 /// Takeover of an RPPS (issue 11): a second account applies with the RPPS another account

@@ -427,7 +427,7 @@ fn recording_sessions_on_both_databases() {
                     .unwrap();
             assert!(leaked.is_empty());
         }
-        let pref = msp_web::pages::sessions::patient_ref(&msp_domain::Nir::parse(ADULT).unwrap());
+        let pref = s.state.patient_ref(&msp_domain::Nir::parse(ADULT).unwrap());
         let reads =
             s.db.connect()
                 .query(

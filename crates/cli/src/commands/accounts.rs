@@ -66,3 +66,29 @@ pub fn expire(db_url: &str, as_of: Option<jiff::civil::Date>) -> anyhow::Result<
     }
     Ok(Outcome::Complete)
 }
+
+/// `msp rotate-patient-key`: a new secret for the patient references; the previous one is kept
+/// under a dated name (`patient_ref_key:ancienne:<instant>`) so that an auditor can still
+/// name the patients of older audit lines.
+pub fn rotate_patient_key(db_url: &str) -> anyhow::Result<Outcome> {
+    use msp_store::secrets::{self, PATIENT_REF_KEY};
+    let mut db = Db::connect(db_url)?;
+    migrate(&mut db)?;
+    let now = jiff::Timestamp::now();
+    let fresh = msp_web::security::random_token();
+    db.transaction(|tx| {
+        let old = secrets::get_or_create(tx, PATIENT_REF_KEY, &fresh)?;
+        if old != fresh {
+            secrets::replace(tx, &format!("{PATIENT_REF_KEY}:ancienne:{now}"), &old)?;
+            secrets::replace(tx, PATIENT_REF_KEY, &fresh)?;
+        }
+        Ok(())
+    })?;
+    eprintln!(
+        "Nouvelle clé des références de patients enregistrée ({now}). Redémarrez chaque serveur : \
+         il la lit au démarrage. Les lignes du journal déjà écrites gardent leur ancienne référence ; \
+         l'ancienne clé reste dans la base (server_secrets) pour les retrouver. Sans effet si \
+         MSP_PATIENT_KEY est donnée aux serveurs : changez alors cette variable."
+    );
+    Ok(Outcome::Complete)
+}

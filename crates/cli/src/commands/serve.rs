@@ -13,6 +13,8 @@ pub struct ServeOptions {
     pub json_logs: bool,
     /// SQLite's page cache for the whole pool, in MiB.
     pub sqlite_cache_mib: i64,
+    /// Read the client's address from the proxy's header (`--trust-proxy`).
+    pub trust_proxy: bool,
 }
 
 /// Serves on `options.addr`. `rules`: the dated rules that judge sessions recorded on line
@@ -39,7 +41,13 @@ pub fn run(
         .block_on(tokio::net::TcpListener::bind(addr))
         .map_err(|e| anyhow::anyhow!("{}", bind_error(addr, &e)))?;
     // Built outside the runtime: the PostgreSQL client is synchronous.
-    let state = state(db_url, demo_if_empty, options.sqlite_cache_mib, rules)?;
+    let state = state(
+        db_url,
+        demo_if_empty,
+        options.sqlite_cache_mib,
+        rules,
+        options.trust_proxy,
+    )?;
     runtime
         .block_on(msp_web::serve_listener(state, listener))
         .map_err(|e| anyhow::anyhow!("serveur : {e}"))?;
@@ -75,6 +83,7 @@ pub fn state(
     demo_if_empty: bool,
     sqlite_cache_mib: i64,
     rules: Option<msp_domain::Rules>,
+    trust_proxy: bool,
 ) -> anyhow::Result<AppState> {
     let pool = msp_store::open_pool_with_cache(db_url, 8, sqlite_cache_mib)?;
     if demo_if_empty {
@@ -97,6 +106,11 @@ pub fn state(
         Options {
             rules: rules.map(Arc::new),
             db_url: Some(db_url.to_owned()),
+            // A secret given by configuration wins over the one kept in the database.
+            patient_key: std::env::var("MSP_PATIENT_KEY")
+                .ok()
+                .filter(|k| !k.trim().is_empty()),
+            trust_proxy,
             ..Default::default()
         },
     )?)
@@ -222,6 +236,7 @@ mod tests {
                 false,
                 msp_store::POOL_CACHE_MIB,
                 Some(eight.clone()),
+                false,
             )
             .unwrap();
             assert_eq!(
@@ -243,7 +258,7 @@ mod tests {
             assert_eq!(j["motif"]["code"], "PLAFOND", "{label}: {j}");
             assert_eq!(j["avant"]["restantes"], 0, "{label}: {j}");
 
-            let shipped_rules = state(&db.url, false, msp_store::POOL_CACHE_MIB, None).unwrap();
+            let shipped_rules = state(&db.url, false, msp_store::POOL_CACHE_MIB, None, false).unwrap();
             let j = record(&shipped_rules, &cookie, day(9), "APS");
             assert_eq!(j["statut"], "acceptee", "{label}: {j}");
             assert_eq!(j["rang"], 9, "{label}: {j}");

@@ -6,7 +6,7 @@
 
 use crate::AppState;
 use crate::error::{AppResult, ProblemJson};
-use crate::extract::{ApiJson, CurrentUser, require_json};
+use crate::extract::{ApiJson, ClientAddr, CurrentUser, require_json};
 use crate::pages::auth::{session_cookie, session_cookie_cleared};
 use crate::services::auth::{self as service, Channel, Credentials};
 use axum::extract::State;
@@ -44,11 +44,12 @@ pub struct SignedInJson {
         (status = 403, description = "Compte désactivé (compte_desactive), ou mot de passe provisoire à changer d’abord dans l’espace, /espace/mot-de-passe (mot_de_passe_a_changer)", body = ProblemJson, content_type = "application/problem+json"),
         (status = 415, description = "Corps qui n’est pas du JSON", body = ProblemJson, content_type = "application/problem+json"),
         (status = 422, description = "Corps JSON invalide : champs email et mot_de_passe, aucun autre", body = ProblemJson, content_type = "application/problem+json"),
-        (status = 429, description = "Trop de tentatives échouées pour ce compte : réessayer plus tard (trop_de_tentatives)", body = ProblemJson, content_type = "application/problem+json"),
+        (status = 429, description = "Trop de tentatives échouées pour ce compte depuis cette adresse, ou depuis cette adresse : réessayer après le délai de l’en-tête Retry-After (trop_de_tentatives)", body = ProblemJson, content_type = "application/problem+json"),
     )
 )]
 pub async fn sign_in(
     State(state): State<AppState>,
+    client: ClientAddr,
     headers: HeaderMap,
     ApiJson(input): ApiJson<SignInInput>,
 ) -> AppResult<Response> {
@@ -56,7 +57,7 @@ pub async fn sign_in(
         email: input.email,
         password: input.mot_de_passe,
     };
-    let signed_in = service::sign_in(&state, credentials, Channel::Api).await?;
+    let signed_in = service::sign_in(&state, credentials, Channel::Api, &client).await?;
     let account = &signed_in.account;
     let mut res = axum::Json(SignedInJson {
         email: account.email.clone(),

@@ -6,7 +6,7 @@ use crate::api::sessions::reason_json;
 use crate::error::{AppError, AppResult, ProblemJson};
 use crate::extract::CpamAgent;
 use crate::pages::sessions::ReasonJson;
-use crate::services::audit::{Via, patient_ref};
+use crate::services::audit::Via;
 use crate::services::claims::{self, REJECTS_SHOWN};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -113,7 +113,7 @@ pub async fn rejects(
                 date_seance: r.session_date.to_string(),
                 rpps: r.rpps.clone(),
                 nir_masque: r.nir.masked(),
-                ref_patient: patient_ref(&r.nir),
+                ref_patient: state.patient_ref(&r.nir),
                 acte: r.act.clone(),
                 motif: reason_json(r.reason),
                 url: format!("/api/seances/{}", r.claim_id),

@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::error::{AppError, AppResult, ProblemJson};
 use crate::extract::{ApiJson, CurrentUser, Patient, Psychologist, SessionReader};
 use crate::paths;
-use crate::services::audit::{Via, patient_ref};
+use crate::services::audit::{PatientKey, Via, patient_ref};
 use crate::services::cancellation;
 use crate::services::sessions::{self as service, Recorded};
 use crate::views::date_fr;
@@ -193,7 +193,11 @@ pub async fn my_sessions(
         amo_versee_au_psychologue_centimes: s.amo_to_psychologist.0,
         complementaire_versee_au_psychologue_centimes: s.complementary_to_psychologist.0,
         etat_centimes: s.state.0,
-        seances: y.lines.iter().map(|l| line_json(l, None)).collect(),
+        seances: y
+            .lines
+            .iter()
+            .map(|l| line_json(state.patient_key(), l, None))
+            .collect(),
     }))
 }
 
@@ -221,7 +225,7 @@ pub async fn session(
         situation: standing_json(&r.standing, r.line.session_date),
         feuille_de_soins: paths::care_sheet(&r.line.claim_id),
         decompte: paths::statement(&r.line.claim_id),
-        seance: line_json(&r.line, r.psychologist),
+        seance: line_json(state.patient_key(), &r.line, r.psychologist),
     }))
 }
 
@@ -256,7 +260,7 @@ pub async fn follow_up(
         seances: f
             .lines
             .iter()
-            .map(|l| line_json(l, f.names.get(&l.rpps).cloned()))
+            .map(|l| line_json(state.patient_key(), l, f.names.get(&l.rpps).cloned()))
             .collect(),
     }))
 }
@@ -482,7 +486,11 @@ pub(crate) fn reason_json(r: Reason) -> ReasonJson {
     }
 }
 
-pub(crate) fn line_json(l: &SessionLine, psychologist: Option<String>) -> SessionLineJson {
+pub(crate) fn line_json(
+    key: &PatientKey,
+    l: &SessionLine,
+    psychologist: Option<String>,
+) -> SessionLineJson {
     let p = l.paid();
     SessionLineJson {
         id: l.claim_id.clone(),
@@ -491,7 +499,7 @@ pub(crate) fn line_json(l: &SessionLine, psychologist: Option<String>) -> Sessio
         rpps: l.rpps.to_string(),
         psychologue: psychologist,
         nir_masque: l.nir.masked(),
-        ref_patient: patient_ref(&l.nir),
+        ref_patient: patient_ref(key, &l.nir),
         acte: l.act.code(),
         acte_libelle: l.act.label_fr(),
         contexte: l.context.code(),

@@ -50,6 +50,9 @@ pub struct Problem {
     /// The heading of the error page, when more precise than the status's (« Séance
     /// introuvable »).
     pub title: Option<String>,
+    /// Seconds before trying again, sent as `Retry-After` (a 429); four bytes, so the
+    /// problem stays as small as before.
+    pub retry_after: Option<std::num::NonZeroU32>,
 }
 
 impl Problem {
@@ -61,6 +64,7 @@ impl Problem {
             fields: Vec::new(),
             suggestions: Vec::new(),
             title: None,
+            retry_after: None,
         }
     }
 
@@ -170,6 +174,15 @@ impl AppError {
                 champ: champ.to_owned(),
                 detail,
             });
+            p
+        })
+    }
+
+    /// Tells when to try again (`Retry-After`, in seconds).
+    pub fn retry_after(self, seconds: u64) -> AppError {
+        let seconds = u32::try_from(seconds).unwrap_or(u32::MAX).max(1);
+        self.map_problem(|mut p| {
+            p.retry_after = std::num::NonZeroU32::new(seconds);
             p
         })
     }

@@ -108,6 +108,10 @@ pub async fn render_errors(mut req: Request, next: Next) -> Response {
         } else {
             page_response(&error, slot.get().as_ref(), &id)
         };
+        if let Some(seconds) = error.problem().retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.get()));
+        }
         // Headers set by the handler next to the error (cookies, cache) are kept.
         for (name, value) in headers.iter() {
             if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

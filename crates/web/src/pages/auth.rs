@@ -8,17 +8,18 @@
 //!   with the account, a per-session CSRF token and an absolute expiry ([`SESSION_HOURS`]).
 //! - CSRF: every form carries `_csrf`, checked by [`crate::extract::CsrfForm`]. The sign-in
 //!   form, which has no session yet, uses a double-submit cookie (`msp_csrf`).
-//! - Rate limiting: [`MAX_FAILURES`] failed sign-ins for an email within
-//!   [`FAILURE_WINDOW_MINUTES`] lock it until the window has passed; the failures are kept in the
-//!   store, so every server process sees them. A wrong current password on the password page
-//!   counts as one.
+//! - Rate limiting without lock-out: failed sign-ins are counted per (account, client address)
+//!   and per client address, with growing delays ([`crate::services::auth::ACCOUNT_FROM_ADDRESS`],
+//!   [`crate::services::auth::FROM_ADDRESS`]); a refusal is a 429 with `Retry-After`. The
+//!   counters are in the store, so every server process sees them. A wrong current password on
+//!   the password page counts as one.
 //! - Lifecycle: a deactivated account's sessions stop working and its sign-in is refused (the
 //!   reason is told only to whoever gives the right password); an account whose password an
 //!   admin reset reaches [`PASSWORD_PAGE`] (and `/deconnexion`) only, until it chooses a new one.
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::{CsrfForm, csrf_refused};
+use crate::extract::{ClientAddr, CsrfForm, csrf_refused};
 use crate::paths;
 use crate::services::auth::{
     self as service, Channel, Credentials, PasswordChange, PasswordChanged,
@@ -38,8 +39,8 @@ pub const PASSWORD_PAGE: &str = paths::PASSWORD;
 pub use crate::extract::{CurrentUser, MaybeUser, SESSION_COOKIE, cookie, is_https, set_cookie};
 pub use crate::security::*;
 pub use crate::services::auth::{
-    DEACTIVATED, FAILURE_WINDOW_MINUTES, MAX_FAILURES, SESSION_HOURS, SignInFailure,
-    check_credentials, open_session, open_session_blocking,
+    DEACTIVATED, MAX_FAILURES, SESSION_HOURS, SignInFailure, check_credentials, open_session,
+    open_session_blocking,
 };
 
 /// The fields at fault of a refusal that a form shows again (a 4xx naming fields), as
@@ -154,9 +155,19 @@ struct SignInForm {
     password: String,
 }
 
+/// The `Retry-After` of a refusal that says when to try again, on a page drawn by the handler.
+fn with_retry_after(e: &AppError, mut res: Response) -> Response {
+    if let Some(seconds) = e.problem().retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.get()));
+    }
+    res
+}
+
 /// `POST /connexion`: the form's token must match the double-submit cookie.
 pub async fn login(
     State(state): State<AppState>,
+    client: ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> AppResult<Response> {
@@ -171,12 +182,12 @@ pub async fn login(
         email: email.clone(),
         password: form.password,
     };
-    let signed_in = match service::sign_in(&state, credentials, Channel::Page).await {
+    let signed_in = match service::sign_in(&state, credentials, Channel::Page, &client).await {
         Ok(s) => s,
         Err(e @ (AppError::Rejected(_) | AppError::Forbidden(_))) => {
             let message = e.problem().message;
             let page = login_view(&expected, Some((Notice::Error, &message)), &email);
-            return Ok((e.status(), page).into_response());
+            return Ok(with_retry_after(&e, (e.status(), page).into_response()));
         }
         Err(e) => return Err(e),
     };
@@ -290,18 +301,19 @@ pub async fn password_page(user: CurrentUser) -> Response {
 pub async fn change_password(
     State(state): State<AppState>,
     user: CurrentUser,
+    client: ClientAddr,
     CsrfForm(form): CsrfForm<PasswordChange>,
 ) -> AppResult<Response> {
-    match service::change_password(&state, &user, form).await {
+    match service::change_password(&state, &user, form, &client).await {
         Ok(done) => Ok(no_store(
             StatusCode::OK,
             password_view(&user, &[], Some(done)),
         )),
         Err(e) => {
             let errors = form_refusal(&e).ok_or_else(|| e.clone())?;
-            Ok(no_store(
-                e.status(),
-                password_view(&user, &as_fields(&errors), None),
+            Ok(with_retry_after(
+                &e,
+                no_store(e.status(), password_view(&user, &as_fields(&errors), None)),
             ))
         }
     }

@@ -2,7 +2,7 @@
 //! person), deactivation and reactivation, password reset; the audit log; an ARS analyst's
 //! région. Every action writes its audit line in the transaction that does it.
 
-use super::audit::record_as as audit;
+use super::audit::{patient_ref, record_as as audit};
 use crate::AppState;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::extract::{Admin, Analyst};
@@ -172,6 +172,7 @@ pub async fn create_account(
     })?;
     let hash = super::auth::hash_password(input.password.clone()).await?;
     let actor = admin.actor();
+    let key = state.patient_key().clone();
     let v = valid.clone();
     let created = state
         .db(move |db| {
@@ -195,7 +196,7 @@ pub async fn create_account(
                         &actor,
                         "creation",
                         "patient",
-                        &patient_ref(nir),
+                        &patient_ref(&key, nir),
                         "compte patient rattaché à l’assuré",
                     )?;
                 }
@@ -215,15 +216,6 @@ pub async fn create_account(
         .field("email")),
         Err(e) => Err(e),
     }
-}
-
-/// How the audit log names an insured person: a digest, never the NIR (the same as
-/// `pages::sessions::patient_ref`, which the sessions area owns).
-fn patient_ref(nir: &Nir) -> String {
-    format!(
-        "P-{}",
-        &crate::security::sha256_hex(nir.as_str())[..12].to_uppercase()
-    )
 }
 
 /// The account an admin acts on, from the id in the URL: 404 `compte_inconnu` otherwise.

@@ -1,11 +1,12 @@
 //! Signing in and out, and changing one's password: the checks the sign-in page and
-//! `POST /api/connexion` share (lockout after repeated failures, the same answer and cost for an
+//! `POST /api/connexion` share (growing delays per account and client address and per address,
+//! never a lock-out of the holder from elsewhere; the same answer and cost for an
 //! unknown email as for a wrong password, a deactivated account told only to whoever gave its
 //! right password), the server-side sessions, the password change with its audit line.
 
 use crate::AppState;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::extract::CurrentUser;
+use crate::extract::{ClientAddr, CurrentUser};
 use crate::security::{
     MIN_PASSWORD_CHARS, dummy_hash, hash_password_blocking, random_token, sha256_hex,
     verify_password_blocking,
@@ -13,21 +14,39 @@ use crate::security::{
 use axum::http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 use msp_store::accounts::{self, Account};
+use msp_store::throttle::{self, Limit};
 use msp_store::{Db, StoreError};
 
 /// A session ends this many hours after sign-in.
 pub const SESSION_HOURS: i64 = 8;
-/// Failed sign-ins of an email within [`FAILURE_WINDOW_MINUTES`] that lock it.
-pub const MAX_FAILURES: i64 = 5;
-pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// Failed sign-ins of one account from one client address: 5 heard at once, then a delay of
+/// 30 s doubled at every further failure, 15 minutes at most. The holder signing in from
+/// another address is never held back by them.
+pub const ACCOUNT_FROM_ADDRESS: Limit = Limit {
+    free: 5,
+    base: 30,
+    max: 15 * 60,
+    forget_after: 24 * 3600,
+};
+/// Failed sign-ins from one client address, whatever the accounts (someone trying many
+/// e-mails): 20 heard at once, then the same growing delays for that address only.
+pub const FROM_ADDRESS: Limit = Limit {
+    free: 20,
+    base: 30,
+    max: 15 * 60,
+    forget_after: 24 * 3600,
+};
+/// Failures heard at once for one account from one address (tests and docs).
+pub const MAX_FAILURES: i64 = ACCOUNT_FROM_ADDRESS.free;
 /// What the sign-in page says to the holder of a deactivated account.
 pub const DEACTIVATED: &str = "Ce compte est désactivé : contactez l’administrateur.";
 
 /// Why a sign-in was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignInFailure {
-    /// Too many failures for this email in the window: locked for a while.
-    TooManyAttempts,
+    /// Too many failures for this account from this address, or from this address: heard
+    /// again in `seconds`.
+    TooManyAttempts { seconds: i64 },
     /// Unknown email or wrong password (the same answer, at the same cost).
     Wrong,
     /// The right password for a deactivated account.
@@ -37,7 +56,7 @@ pub enum SignInFailure {
 impl SignInFailure {
     pub fn status(self) -> StatusCode {
         match self {
-            SignInFailure::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            SignInFailure::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             SignInFailure::Wrong => StatusCode::UNAUTHORIZED,
             SignInFailure::Deactivated => StatusCode::FORBIDDEN,
         }
@@ -45,7 +64,7 @@ impl SignInFailure {
 
     pub fn code(self) -> &'static str {
         match self {
-            SignInFailure::TooManyAttempts => "trop_de_tentatives",
+            SignInFailure::TooManyAttempts { .. } => "trop_de_tentatives",
             SignInFailure::Wrong => "identifiants_invalides",
             SignInFailure::Deactivated => "compte_desactive",
         }
@@ -53,8 +72,9 @@ impl SignInFailure {
 
     pub fn message(self) -> String {
         match self {
-            SignInFailure::TooManyAttempts => format!(
-                "Trop de tentatives de connexion échouées pour ce compte. Réessayez dans {FAILURE_WINDOW_MINUTES} minutes."
+            SignInFailure::TooManyAttempts { seconds } => format!(
+                "Trop de tentatives de connexion échouées depuis votre adresse réseau. Réessayez dans {}.",
+                wait_fr(seconds)
             ),
             SignInFailure::Wrong => "Adresse électronique ou mot de passe incorrect.".into(),
             SignInFailure::Deactivated => DEACTIVATED.into(),
@@ -66,7 +86,11 @@ impl From<SignInFailure> for AppError {
     fn from(f: SignInFailure) -> AppError {
         match f {
             SignInFailure::Deactivated => AppError::forbidden(f.code(), f.message()),
-            _ => AppError::rejected(f.status(), f.code(), f.message()),
+            SignInFailure::TooManyAttempts { seconds } => {
+                AppError::rejected(f.status(), f.code(), f.message())
+                    .retry_after(seconds.unsigned_abs())
+            }
+            SignInFailure::Wrong => AppError::rejected(f.status(), f.code(), f.message()),
         }
     }
 }
@@ -94,50 +118,100 @@ pub struct SignedIn {
     pub token: String,
 }
 
-fn minutes_ago(now: Timestamp, minutes: i64) -> Timestamp {
-    now.checked_sub(SignedDuration::from_mins(minutes))
-        .unwrap_or(now)
+/// A wait in French: « 30 secondes », « 1 minute », « 15 minutes » (minutes rounded up).
+pub fn wait_fr(seconds: i64) -> String {
+    let seconds = seconds.max(1).unsigned_abs();
+    if seconds < 60 {
+        msp_domain::french::count(seconds, "seconde", "secondes")
+    } else {
+        msp_domain::french::count(seconds.div_ceil(60), "minute", "minutes")
+    }
 }
 
-/// Checks an email (normalized) and a password; a refusal is a [`SignInFailure`] (the caller
-/// shows its message). Failures are recorded.
+/// The two buckets of a sign-in: this account from this address, and this address. Named by
+/// digests: the table holds neither typed e-mails nor addresses.
+fn buckets(email: &str, client: &ClientAddr) -> (String, String) {
+    (
+        sha256_hex(&format!("compte\u{0}{email}\u{0}{}", client.0)),
+        sha256_hex(&format!("adresse\u{0}{}", client.0)),
+    )
+}
+
+/// Seconds before a sign-in of `email` from `client` is heard again (0: now).
+fn throttled(db: &mut Db, email: &str, client: &ClientAddr, now: i64) -> Result<i64, StoreError> {
+    let (pair, address) = buckets(email, client);
+    Ok(throttle::wait(db, &pair, now)?.max(throttle::wait(db, &address, now)?))
+}
+
+/// Counts a failed sign-in of `email` from `client`.
+fn count_failure(
+    db: &mut Db,
+    email: &str,
+    client: &ClientAddr,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (pair, address) = buckets(email, client);
+    throttle::record_failure(db, &pair, now, ACCOUNT_FROM_ADDRESS)?;
+    throttle::record_failure(db, &address, now, FROM_ADDRESS)?;
+    Ok(())
+}
+
+/// Forgets the failures of `email` from `client` (its right password was given), and every
+/// bucket quiet for a day. The address's own count stays: signing in to one's own account
+/// does not buy more guesses at others.
+fn forget_failures(
+    db: &mut Db,
+    email: &str,
+    client: &ClientAddr,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (pair, _) = buckets(email, client);
+    throttle::forget(db, &pair, now - ACCOUNT_FROM_ADDRESS.forget_after)
+}
+
+/// Checks an email (normalized) and a password given from `client`; a refusal is a
+/// [`SignInFailure`] (the caller shows its message). Failures are counted; a bucket under a
+/// delay is refused before the password is even checked.
 pub async fn check_credentials(
     state: &AppState,
     email: &str,
     password: String,
+    client: &ClientAddr,
 ) -> AppResult<Result<Account, SignInFailure>> {
-    let now = Timestamp::now();
-    let window_start = minutes_ago(now, FAILURE_WINDOW_MINUTES);
-    let key = email.to_owned();
-    let (failures, account) = state
+    let now = Timestamp::now().as_second();
+    let (key, from) = (email.to_owned(), client.clone());
+    let (wait, account) = state
         .db(move |db| {
-            let failures = accounts::login_failures_since(db, &key, window_start)?;
-            Ok((failures, accounts::find_for_login(db, &key)?))
+            let wait = throttled(db, &key, &from, now)?;
+            Ok((wait, accounts::find_for_login(db, &key)?))
         })
         .await?;
-    if failures >= MAX_FAILURES {
-        return Ok(Err(SignInFailure::TooManyAttempts));
+    if wait > 0 {
+        return Ok(Err(SignInFailure::TooManyAttempts { seconds: wait }));
     }
     let hash = account
         .as_ref()
         .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
     let ok =
         tokio::task::spawn_blocking(move || verify_password_blocking(&password, &hash)).await?;
+    let (key, from) = (email.to_owned(), client.clone());
     let Some((account, _)) = account.filter(|_| ok) else {
-        let key = email.to_owned();
         state
-            .db(move |db| accounts::record_login_failure(db, &key, now))
+            .db(move |db| count_failure(db, &key, &from, now))
             .await?;
         return Ok(Err(SignInFailure::Wrong));
     };
+    state
+        .db(move |db| forget_failures(db, &key, &from, now))
+        .await?;
     if !account.active {
         return Ok(Err(SignInFailure::Deactivated));
     }
     Ok(Ok(account))
 }
 
-/// Opens a session for an account whose credentials were just checked (and forgets the
-/// email's recent failures); returns the token for the session cookie.
+/// Opens a session for an account whose credentials were just checked; returns the token for
+/// the session cookie.
 pub async fn open_session(state: &AppState, account: &Account) -> AppResult<String> {
     let now = Timestamp::now();
     let token = random_token();
@@ -146,13 +220,9 @@ pub async fn open_session(state: &AppState, account: &Account) -> AppResult<Stri
     let expires = now
         .checked_add(SignedDuration::from_hours(SESSION_HOURS))
         .unwrap_or(now);
-    let day_ago = minutes_ago(now, 24 * 60);
-    let (id, email) = (account.id, account.email.clone());
+    let id = account.id;
     state
-        .db(move |db| {
-            accounts::clear_login_failures(db, &email, day_ago)?;
-            accounts::create_session(db, &token_hash, id, &csrf, now, expires)
-        })
+        .db(move |db| accounts::create_session(db, &token_hash, id, &csrf, now, expires))
         .await?;
     Ok(token)
 }
@@ -164,9 +234,10 @@ pub async fn sign_in(
     state: &AppState,
     credentials: Credentials,
     channel: Channel,
+    client: &ClientAddr,
 ) -> AppResult<SignedIn> {
     let email = accounts::normalize_email(&credentials.email);
-    let account = check_credentials(state, &email, credentials.password).await??;
+    let account = check_credentials(state, &email, credentials.password, client).await??;
     if channel == Channel::Api && account.must_change_password {
         return Err(AppError::forbidden(
             "mot_de_passe_a_changer",
@@ -235,29 +306,31 @@ pub async fn change_password(
     state: &AppState,
     user: &CurrentUser,
     change: PasswordChange,
+    client: &ClientAddr,
 ) -> AppResult<PasswordChanged> {
-    let now = Timestamp::now();
-    let window_start = minutes_ago(now, FAILURE_WINDOW_MINUTES);
+    let now = Timestamp::now().as_second();
     let (id, email) = (user.account.id, user.account.email.clone());
-    let key = email.clone();
-    let (failures, hash) = state
+    let (key, from) = (email.clone(), client.clone());
+    let (wait, hash) = state
         .db(move |db| {
             Ok((
-                accounts::login_failures_since(db, &key, window_start)?,
+                throttled(db, &key, &from, now)?,
                 accounts::password_hash(db, id)?.unwrap_or_default(),
             ))
         })
         .await?;
-    if failures >= MAX_FAILURES {
+    if wait > 0 {
         let message = format!(
-            "Mot de passe actuel : trop de tentatives échouées pour ce compte. Réessayez dans {FAILURE_WINDOW_MINUTES} minutes."
+            "Mot de passe actuel : trop de tentatives échouées depuis votre adresse réseau. Réessayez dans {}.",
+            wait_fr(wait)
         );
         return Err(AppError::rejected(
             StatusCode::TOO_MANY_REQUESTS,
             "trop_de_tentatives",
             message,
         )
-        .field("actuel"));
+        .field("actuel")
+        .retry_after(wait.unsigned_abs()));
     }
     let mut errors = Vec::new();
     if change.actuel.is_empty() {
@@ -270,9 +343,9 @@ pub async fn change_password(
         let right =
             tokio::task::spawn_blocking(move || verify_password_blocking(&typed, &hash)).await?;
         if !right {
-            let key = email.clone();
+            let (key, from) = (email.clone(), client.clone());
             state
-                .db(move |db| accounts::record_login_failure(db, &key, now))
+                .db(move |db| count_failure(db, &key, &from, now))
                 .await?;
             errors.push(FieldError {
                 champ: "actuel".into(),
@@ -289,7 +362,7 @@ pub async fn change_password(
         .fields(errors));
     }
     let hash = hash_password(change.nouveau).await?;
-    let day_ago = minutes_ago(now, 24 * 60);
+    let from = client.clone();
     let actor = user.actor();
     let keep = user.session_hash().to_owned();
     let closed = state
@@ -297,7 +370,7 @@ pub async fn change_password(
             db.transaction(|db| {
                 accounts::set_password(db, id, &hash, false)?;
                 let closed = accounts::close_sessions(db, id, Some(&keep))?;
-                accounts::clear_login_failures(db, &email, day_ago)?;
+                forget_failures(db, &email, &from, now)?;
                 super::audit::record_as(
                     db,
                     &actor,
@@ -386,7 +459,7 @@ mod tests {
     #[test]
     fn failures_become_errors_with_their_status() {
         for f in [
-            SignInFailure::TooManyAttempts,
+            SignInFailure::TooManyAttempts { seconds: 90 },
             SignInFailure::Wrong,
             SignInFailure::Deactivated,
         ] {

@@ -6,7 +6,8 @@
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::CurrentUser;
+use crate::extract::{CpamAgent, CurrentUser};
+use crate::services::territory;
 use msp_domain::{CancelRefusal, Role};
 use msp_store::pathway::{self, CancelFailure, Canceller};
 
@@ -54,6 +55,16 @@ pub async fn cancel_session(
             "Motif d’annulation : n’y écrivez pas de numéro de sécurité sociale.",
         )
         .field("motif"));
+    }
+    if let Some(agent) = CpamAgent::of(by)
+        && agent.territory.is_some()
+    {
+        let key = id.to_owned();
+        if let Some(line) = state.db(move |db| pathway::get_session(db, &key)).await? {
+            state
+                .db(move |db| territory::check_session(db, &agent, &line.nir, line.rpps))
+                .await??;
+        }
     }
     let (account_id, actor, cpam) = (by.account.id, by.actor(), by.role() == Role::AgentCpam);
     let (id, motive) = (id.to_owned(), motive.to_owned());

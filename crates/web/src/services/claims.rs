@@ -86,6 +86,7 @@ pub async fn rejects(
     motif: Option<&str>,
     via: Via,
 ) -> AppResult<RejectList> {
+    let key = state.patient_key().clone();
     let reason = match motif.map(str::trim).filter(|m| !m.is_empty()) {
         None => None,
         Some(m) => Some(Reason::parse(&m.to_uppercase()).ok_or_else(|| {
@@ -107,6 +108,7 @@ pub async fn rejects(
             let found = liquidation::rejects(db, territory.as_deref(), reason, REJECTS_SHOWN)?;
             audit::patients_read(
                 db,
+                &key,
                 &user,
                 found.recent.iter().map(|r| &r.nir),
                 &format!("liste des séances rejetées{}", via.mark()),

@@ -22,6 +22,7 @@ use msp_store::enrolment::{
 use msp_store::{Db, StoreError};
 
 use super::audit::record_as as audit;
+use super::territory;
 
 /// Largest document accepted.
 pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
@@ -489,6 +490,7 @@ async fn readable(
         "au psychologue candidat, aux experts de la commission et aux agents de CPAM",
     )?;
     let (role, account, actor) = (reader.role(), reader.account.id, reader.actor());
+    let agent_territory = CpamAgent::of(reader).and_then(|a| a.territory);
     state
         .db(move |db| {
             let Some(app) = store::get_application(db, id)? else {
@@ -505,6 +507,11 @@ async fn readable(
                     "candidature_d_autrui",
                     "Cette candidature n’est pas la vôtre : vous ne pouvez pas la consulter.",
                 )));
+            }
+            if let Some(t) = &agent_territory
+                && !territory::covers_application(Some(t), &app)
+            {
+                return Ok(Err(territory::out_of_territory(t, "Cette candidature")));
             }
             if role != Role::Psychologue {
                 audit(db, &actor, "lecture", "candidature", &id.to_string(), why)?;
@@ -621,16 +628,6 @@ pub async fn committee_queue(state: &AppState, _expert: &Expert) -> AppResult<Ve
     state.db(|db| store::with_status(db, Status::Filed)).await
 }
 
-/// Whether an agent's territory covers an application (a national agent covers every one).
-pub fn covers(territory: Option<&str>, app: &Application) -> bool {
-    let Some(territory) = territory else {
-        return true;
-    };
-    msp_geo::communes()
-        .by_insee(&app.fields.address1.insee)
-        .is_some_and(|c| c.departement == territory)
-}
-
 /// The accepted applications of the agent's territory, to sign or manage.
 pub async fn accepted_applications(
     state: &AppState,
@@ -641,7 +638,7 @@ pub async fn accepted_applications(
         .await?;
     Ok(list
         .into_iter()
-        .filter(|a| covers(agent.territory.as_deref(), a))
+        .filter(|a| territory::covers_application(agent.territory.as_deref(), a))
         .collect())
 }
 
@@ -683,37 +680,34 @@ async fn managed(
     rpps: Rpps,
     why: &'static str,
 ) -> AppResult<PsychologistFile> {
-    let actor = agent.actor();
-    let file = state
+    let (actor, mine) = (agent.actor(), agent.territory.clone());
+    state
         .db(move |db| {
             let app = store::accepted_application_of(db, rpps)?;
+            let history = store::convention_history(db, rpps)?;
+            if app.is_none() && history.is_empty() {
+                return Ok(Err(AppError::not_found(
+                    "psychologue_introuvable",
+                    "Aucune candidature acceptée ni convention pour ce RPPS.",
+                )
+                .titled("Psychologue introuvable")));
+            }
+            if let Some(t) = &mine
+                && !territory::covers_psychologist(db, Some(t), rpps, app.as_ref())?
+            {
+                return Ok(Err(territory::out_of_territory(t, "Ce psychologue")));
+            }
             if app.is_some() {
                 audit(db, &actor, "lecture", "psychologue", &rpps.to_string(), why)?;
             }
-            Ok(PsychologistFile {
+            Ok(Ok(PsychologistFile {
                 rpps,
                 app,
                 rights: directory::rights_of(db, rpps)?,
-                history: store::convention_history(db, rpps)?,
-            })
+                history,
+            }))
         })
-        .await?;
-    if file.app.is_none() && file.history.is_empty() {
-        return Err(AppError::not_found(
-            "psychologue_introuvable",
-            "Aucune candidature acceptée ni convention pour ce RPPS.",
-        )
-        .titled("Psychologue introuvable"));
-    }
-    if let Some(app) = &file.app
-        && !covers(agent.territory.as_deref(), app)
-    {
-        return Err(AppError::forbidden(
-            "hors_territoire",
-            "Ce psychologue exerce hors du département de votre CPAM.",
-        ));
-    }
-    Ok(file)
+        .await?
 }
 
 /// A psychologist's convention as the agent manages it (audited).

@@ -11,3 +11,4 @@ pub mod enrolment;
 pub mod referrals;
 pub mod schedule;
 pub mod sessions;
+pub mod territory;

@@ -148,6 +148,7 @@ pub async fn issue_letter(
     input: NewLetter,
     via: Via,
 ) -> AppResult<Letter> {
+    let key = state.patient_key().clone();
     let letter = checked_letter(by, input, state.today())?;
     let user = by.user.clone();
     state
@@ -164,7 +165,7 @@ pub async fn issue_letter(
                             &user,
                             "emission",
                             "patient",
-                            &patient_ref(&l.patient_nir),
+                            &patient_ref(&key, &l.patient_nir),
                             &format!("courrier d’adressage {}{}", l.code, via.mark()),
                         )?;
                         return Ok(l);
@@ -185,12 +186,14 @@ pub async fn prescriber_letters(
     by: &Prescriber,
     via: Via,
 ) -> AppResult<Vec<Letter>> {
+    let key = state.patient_key().clone();
     let user = by.user.clone();
     state
         .db(move |db| {
             let letters = pathway::letters_of(db, user.account.id)?;
             audit::patients_read(
                 db,
+                &key,
                 &user,
                 letters.iter().map(|l| &l.patient_nir),
                 &format!("courriers d’adressage émis{}", via.mark()),
@@ -203,6 +206,7 @@ pub async fn prescriber_letters(
 /// One letter the signed-in doctor or midwife issued, to print (the download audited); 404
 /// for a code they did not issue.
 pub async fn letter_to_print(state: &AppState, by: &Prescriber, code: &str) -> AppResult<Letter> {
+    let key = state.patient_key().clone();
     let not_found = || {
         AppError::not_found(
             "courrier_introuvable",
@@ -222,7 +226,7 @@ pub async fn letter_to_print(state: &AppState, by: &Prescriber, code: &str) -> A
                     &user,
                     "telechargement",
                     "patient",
-                    &patient_ref(&l.patient_nir),
+                    &patient_ref(&key, &l.patient_nir),
                     &format!("courrier d’adressage {}", l.code),
                 )?;
             }
@@ -257,6 +261,7 @@ pub async fn verify_letter(
     input: LetterCheck,
     via: Via,
 ) -> AppResult<Verification> {
+    let key = state.patient_key().clone();
     let mut errors = Vec::new();
     let mut code_of_problem = None;
     let code = referral::parse_code(&input.code)
@@ -307,7 +312,7 @@ pub async fn verify_letter(
                     &user,
                     "lecture",
                     "patient",
-                    &patient_ref(&l.patient_nir),
+                    &patient_ref(&key, &l.patient_nir),
                     &format!(
                         "vérification du courrier d’adressage {}{}",
                         l.code,

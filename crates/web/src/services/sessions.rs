@@ -8,8 +8,9 @@
 
 use crate::AppState;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::extract::{CurrentUser, Patient, Psychologist, SessionReader, own_rpps};
+use crate::extract::{CpamAgent, CurrentUser, Patient, Psychologist, SessionReader, own_rpps};
 use crate::services::audit::{self, Via, patient_ref};
+use crate::services::territory;
 use jiff::Timestamp;
 use msp_domain::session::{CheckedSession, Identity, InputError};
 use msp_domain::{
@@ -76,6 +77,7 @@ pub async fn situation(
     input: &SessionInput,
     via: Via,
 ) -> AppResult<Standing> {
+    let key = state.patient_key().clone();
     let patient = input
         .identity(state.today())
         .map_err(|e| input_refusal("saisie_invalide", e))?;
@@ -91,7 +93,7 @@ pub async fn situation(
                 &user,
                 "lecture",
                 "patient",
-                &patient_ref(&patient.nir),
+                &patient_ref(&key, &patient.nir),
                 &format!(
                     "séances de l’année avant la saisie d’une séance{}",
                     via.mark()
@@ -154,6 +156,7 @@ fn record_in(
     rpps: Rpps,
     s: &CheckedSession,
 ) -> Result<AppResult<Recorded>, StoreError> {
+    let key = state.patient_key().clone();
     if !identity_matches(db, &s.who)? {
         return Ok(Err(unknown_patient()));
     }
@@ -220,7 +223,7 @@ fn record_in(
             user,
             "saisie",
             "patient",
-            &patient_ref(&s.who.nir),
+            &patient_ref(&key, &s.who.nir),
             &format!(
                 "séance {} du {} : {}",
                 claim.claim_id,
@@ -294,12 +297,14 @@ pub async fn psychologist_sessions(
     year: i16,
     via: Via,
 ) -> AppResult<PsychologistYear> {
+    let key = state.patient_key().clone();
     let (user, rpps) = (who.user.clone(), who.rpps);
     let lines = state
         .db(move |db| {
             let lines = pathway::sessions_of_psychologist(db, rpps, year)?;
             audit::patients_read(
                 db,
+                &key,
                 &user,
                 lines.iter().map(|l| &l.nir),
                 &format!("liste des séances {year} du psychologue{}", via.mark()),
@@ -330,6 +335,7 @@ pub async fn psychologist_month(
     who: &Psychologist,
     month: Option<&str>,
 ) -> AppResult<Month> {
+    let key = state.patient_key().clone();
     let month = match month.map(str::trim).filter(|m| !m.is_empty()) {
         None => state.today().first_of_month(),
         Some(m) => dates::parse_iso(&format!("{m}-01")).ok_or_else(|| {
@@ -352,6 +358,7 @@ pub async fn psychologist_month(
                     .collect();
             audit::patients_read(
                 db,
+                &key,
                 &user,
                 lines.iter().map(|l| &l.nir),
                 "relevé mensuel du psychologue",
@@ -391,8 +398,12 @@ impl SessionRead {
 }
 
 /// The session `id`, for a reader allowed to see it: the patient, a psychologist who saw the
-/// patient, a CPAM agent.
-async fn readable(state: &AppState, reader: &CurrentUser, id: &str) -> AppResult<SessionLine> {
+/// patient, a CPAM agent of the patient's or the psychologist's CPAM (or a national one).
+pub(crate) async fn readable(
+    state: &AppState,
+    reader: &CurrentUser,
+    id: &str,
+) -> AppResult<SessionLine> {
     let key = id.to_owned();
     let line = state
         .db(move |db| pathway::get_session(db, &key))
@@ -403,7 +414,14 @@ async fn readable(state: &AppState, reader: &CurrentUser, id: &str) -> AppResult
         })?;
     let nir = line.nir;
     let seen = match reader.role() {
-        Role::AgentCpam => true,
+        Role::AgentCpam => {
+            let agent = CpamAgent::of(reader).ok_or_else(|| AppError::internal("agent"))?;
+            let rpps = line.rpps;
+            return state
+                .db(move |db| territory::check_session(db, &agent, &nir, rpps))
+                .await?
+                .map(|()| line);
+        }
         Role::Patient => {
             let id = reader.account.id;
             state.db(move |db| pathway::patient_nir(db, id)).await? == Some(nir)
@@ -428,6 +446,7 @@ pub async fn session(
     id: &str,
     via: Via,
 ) -> AppResult<SessionRead> {
+    let key = state.patient_key().clone();
     let line = readable(state, reader, id).await?;
     let (s, user) = (state.clone(), reader.0.clone());
     state
@@ -438,7 +457,7 @@ pub async fn session(
                     &user,
                     "lecture",
                     "patient",
-                    &patient_ref(&line.nir),
+                    &patient_ref(&key, &line.nir),
                     &format!("séance {}{}", line.claim_id, via.mark()),
                 )?;
             }
@@ -473,6 +492,7 @@ pub async fn session_document(
     id: &str,
     what: &'static str,
 ) -> AppResult<SessionDocument> {
+    let key = state.patient_key().clone();
     let line = readable(state, reader, id).await?;
     if line.cancelled {
         return Err(AppError::conflict(
@@ -504,7 +524,7 @@ pub async fn session_document(
                     &user,
                     "telechargement",
                     "patient",
-                    &patient_ref(&line.nir),
+                    &patient_ref(&key, &line.nir),
                     &format!("{what} de la séance {}", line.claim_id),
                 )?;
             }

@@ -166,3 +166,18 @@ pub fn state_on(db: &TestDb, today: Date) -> AppState {
 pub fn count(db: &TestDb, sql: &str) -> i64 {
     db.connect().query_one(sql, &[]).unwrap().int(0).unwrap()
 }
+
+/// How the audit log of `db` names the patient `nir` (the server's key is in the database).
+#[allow(dead_code)]
+pub fn patient_ref(db: &TestDb, nir: &str) -> String {
+    let secret = msp_store::secrets::get_or_create(
+        &mut db.connect(),
+        msp_store::secrets::PATIENT_REF_KEY,
+        "unused: the server made one",
+    )
+    .unwrap();
+    msp_web::services::audit::patient_ref(
+        &msp_web::services::audit::PatientKey::new(&secret),
+        &msp_domain::Nir::parse(nir).unwrap(),
+    )
+}

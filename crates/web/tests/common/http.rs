@@ -18,6 +18,8 @@ pub struct Answer {
     pub content_type: String,
     pub location: String,
     pub cache_control: String,
+    /// `Retry-After` (a 429), empty when absent.
+    pub retry_after: String,
     /// Every `Set-Cookie` header, in order.
     pub set_cookie: Vec<String>,
     /// The body as text, invalid UTF-8 replaced (PDF documents are not UTF-8).
@@ -71,10 +73,11 @@ pub async fn respond(state: &AppState, req: Request<Body>) -> Answer {
             .unwrap_or("")
             .to_owned()
     };
-    let (content_type, location, cache_control) = (
+    let (content_type, location, cache_control, retry_after) = (
         header(header::CONTENT_TYPE),
         header(header::LOCATION),
         header(header::CACHE_CONTROL),
+        header(header::RETRY_AFTER),
     );
     let set_cookie = parts
         .headers
@@ -92,6 +95,7 @@ pub async fn respond(state: &AppState, req: Request<Body>) -> Answer {
         content_type,
         location,
         cache_control,
+        retry_after,
         set_cookie,
         body: String::from_utf8_lossy(&bytes).into_owned(),
         bytes,
