@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "one_account_per_rpps",
         include_str!("../migrations/0013_one_account_per_rpps.sql"),
     ),
+    (
+        14,
+        "card_freshness",
+        include_str!("../migrations/0014_card_freshness.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

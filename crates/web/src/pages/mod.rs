@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod card;
 pub mod cancellation;
 pub mod claims;
 pub mod directory;

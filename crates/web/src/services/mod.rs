@@ -4,9 +4,12 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod availability_links;
+pub mod cards;
 pub mod auth;
 pub mod cancellation;
 pub mod claims;
 pub mod enrolment;
 pub mod referrals;
+pub mod reminders;
 pub mod sessions;
