@@ -82,6 +82,8 @@ pub enum Command {
         /// Ne pas charger l'annuaire de démonstration, même dans une base vide.
         #[arg(long)]
         no_demo: bool,
+        #[command(flatten)]
+        mail: crate::commands::serve::MailArgs,
     },
     /// Sans option : importe les fichiers d'exemple livrés et juge leur lot. Avec --size :
     /// génère une démonstration déterministe (jusqu'à l'échelle nationale) et la fait passer
@@ -205,11 +207,16 @@ pub fn run() -> ExitCode {
             errors,
         } => commands::adjudicate::run(&cli.db, &rules, &claims, out.as_deref(), errors.as_deref()),
         // Only a rules file given explicitly reaches the server; otherwise it keeps its default.
-        Command::Serve { addr, no_demo } => commands::serve::run(
+        Command::Serve {
+            addr,
+            no_demo,
+            mail,
+        } => commands::serve::run(
             &cli.db,
             addr,
             !no_demo,
             cli.rules.is_some().then_some(rules),
+            &mail,
         ),
         Command::Demo { size, seed, as_of } => match size.as_str() {
             "samples" | "exemples" => commands::demo::run(&cli.db, &rules),
