@@ -299,7 +299,9 @@ pub fn upsert_card(db: &mut Db, card: &DirectoryCard, now: Timestamp) -> StoreRe
         card.accepting_new_patients.into(),
         card.availability_confirmed_on.into(),
         now.into(),
-        card.first_appointment_delay.map(|d| d.code().to_owned()).into(),
+        card.first_appointment_delay
+            .map(|d| d.code().to_owned())
+            .into(),
     ];
     db.insert_many(
         "INSERT INTO directory_cards (rpps, address1_line, address1_postal_code, address1_insee,

@@ -16,7 +16,12 @@ use msp_web::services::reminders::{SmtpConfig, SmtpTls, send_due_reminders};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 
-fn put_json(state: &msp_web::AppState, uri: &str, cookie: Option<&str>, body: &Value) -> http::Answer {
+fn put_json(
+    state: &msp_web::AppState,
+    uri: &str,
+    cookie: Option<&str>,
+    body: &Value,
+) -> http::Answer {
     let mut b = Request::put(uri).header(header::CONTENT_TYPE, "application/json");
     if let Some(c) = cookie {
         b = b.header(header::COOKIE, format!("msp_session={c}"));
@@ -44,7 +49,8 @@ fn smtp_listener() -> (u16, std::thread::JoinHandle<String>) {
     let port = l.local_addr().unwrap().port();
     let h = std::thread::spawn(move || {
         let (s, _) = l.accept().unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
         let mut w = s.try_clone().unwrap();
         let mut r = BufReader::new(s);
         w.write_all(b"220 test ESMTP\r\n").unwrap();
@@ -85,7 +91,10 @@ fn smtp_listener() -> (u16, std::thread::JoinHandle<String>) {
 /// The body of a message as sent (quoted-printable or base64 undone).
 fn decoded(data: &str) -> String {
     let (headers, body) = data.split_once("\r\n\r\n").unwrap();
-    if headers.to_ascii_lowercase().contains("content-transfer-encoding: base64") {
+    if headers
+        .to_ascii_lowercase()
+        .contains("content-transfer-encoding: base64")
+    {
         use std::io::Read;
         let clean: String = body.split_whitespace().collect();
         let bytes = base64_decode(&clean);
@@ -99,7 +108,9 @@ fn decoded(data: &str) -> String {
         let mut i = 0;
         while i < b.len() {
             if b[i] == b'=' && i + 2 < b.len() {
-                out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap());
+                out.push(
+                    u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap(),
+                );
                 i += 3;
             } else {
                 out.push(b[i]);
@@ -175,8 +186,17 @@ fn the_psychologist_keeps_her_card_fresh_on_every_engine() {
         let uri = format!("/api/psychologues/{own}");
 
         // Signed out: 401; another psychologist's card: 403.
-        assert_eq!(put_json(&state, &uri, None, &card()).status, StatusCode::UNAUTHORIZED, "{label}");
-        let a = put_json(&state, &format!("/api/psychologues/{other}"), Some(&cookie), &card());
+        assert_eq!(
+            put_json(&state, &uri, None, &card()).status,
+            StatusCode::UNAUTHORIZED,
+            "{label}"
+        );
+        let a = put_json(
+            &state,
+            &format!("/api/psychologues/{other}"),
+            Some(&cookie),
+            &card(),
+        );
         assert_eq!(a.status, StatusCode::FORBIDDEN, "{label}: {}", a.body);
         assert_eq!(a.json()["code"], "fiche_d_autrui");
 
@@ -185,21 +205,51 @@ fn the_psychologist_keeps_her_card_fresh_on_every_engine() {
         for (change, champ) in [
             (json!({"langues": ["klingon"]}), "langues[0]"),
             (json!({"public": "tous"}), "public"),
-            (json!({"adresses": [card()["adresses"][0], card()["adresses"][0], card()["adresses"][0]]}), "adresses"),
-            (json!({"adresses": [{ "ligne": "1 Unter den Linden", "code_postal": "10117", "commune": "Berlin" }]}), "adresses[0].code_postal"),
-            (json!({"adresses": [{ "ligne": "1 rue X", "code_postal": "69003", "insee": "69382" }]}), "adresses[0].code_postal"),
-            (json!({"accepte_nouveaux_patients": true, "delai": "demain"}), "delai"),
+            (
+                json!({"adresses": [card()["adresses"][0], card()["adresses"][0], card()["adresses"][0]]}),
+                "adresses",
+            ),
+            (
+                json!({"adresses": [{ "ligne": "1 Unter den Linden", "code_postal": "10117", "commune": "Berlin" }]}),
+                "adresses[0].code_postal",
+            ),
+            (
+                json!({"adresses": [{ "ligne": "1 rue X", "code_postal": "69003", "insee": "69382" }]}),
+                "adresses[0].code_postal",
+            ),
+            (
+                json!({"accepte_nouveaux_patients": true, "delai": "demain"}),
+                "delai",
+            ),
         ] {
             let mut body = card();
             for (k, v) in change.as_object().unwrap() {
                 body[k] = v.clone();
             }
             let a = put_json(&state, &uri, Some(&cookie), &body);
-            assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{label} {champ}: {}", a.body);
-            let fields: Vec<&str> = a.json()["erreurs"].as_array().unwrap().iter().map(|e| e["champ"].as_str().unwrap()).collect();
-            assert!(fields.contains(&champ), "{label}: {champ} not in {fields:?}");
+            assert_eq!(
+                a.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{label} {champ}: {}",
+                a.body
+            );
+            let j = a.json();
+            let fields: Vec<&str> = j["erreurs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["champ"].as_str().unwrap())
+                .collect();
+            assert!(
+                fields.contains(&champ),
+                "{label}: {champ} not in {fields:?}"
+            );
         }
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM directory_cards"), cards_before, "{label}");
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM directory_cards"),
+            cards_before,
+            "{label}"
+        );
 
         // Her own card: saved, listed, geocoded; the hidden e-mail stays hidden.
         let a = put_json(&state, &uri, Some(&cookie), &card());
@@ -207,7 +257,11 @@ fn the_psychologist_keeps_her_card_fresh_on_every_engine() {
         let j = a.json();
         assert_eq!(j["adresses"][1]["commune"], "Villeurbanne", "{label}");
         assert!(j["email"].is_null());
-        assert_eq!(j["mise_a_jour_le"].as_str().unwrap().len(), 10, "{label}: {j}");
+        assert_eq!(
+            j["mise_a_jour_le"].as_str().unwrap().len(),
+            10,
+            "{label}: {j}"
+        );
         let page = get(&state, &format!("/psychologues/{own}"), None);
         assert!(page.body.contains("Fiche mise à jour le"), "{label}");
 
@@ -219,38 +273,98 @@ fn the_psychologist_keeps_her_card_fresh_on_every_engine() {
         let a = put_json(&state, &uri, Some(&lyon_agent_cookie), &by_agent);
         assert_eq!(a.status, StatusCode::OK, "{label}: {}", a.body);
         assert_eq!(
-            count(&db, "SELECT COUNT(*) FROM audit_log WHERE action = 'fiche' AND actor LIKE 'cpam69%'"),
+            count(
+                &db,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'fiche' AND actor LIKE 'cpam69%'"
+            ),
             1,
             "{label}"
         );
 
         // Availability in one click through the API; a delay not in the list is refused.
         let avail = format!("{uri}/disponibilite");
-        let a = http::post_json(&state, &avail, Some(&cookie), json!({"accepte_nouveaux_patients": true, "delai": "bientot"}));
+        let a = http::post_json(
+            &state,
+            &avail,
+            Some(&cookie),
+            json!({"accepte_nouveaux_patients": true, "delai": "bientot"}),
+        );
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{label}");
         assert_eq!(a.json()["erreurs"][0]["champ"], "delai");
-        let a = http::post_json(&state, &avail, Some(&cookie), json!({"accepte_nouveaux_patients": true, "delai": "semaine"}));
+        let a = http::post_json(
+            &state,
+            &avail,
+            Some(&cookie),
+            json!({"accepte_nouveaux_patients": true, "delai": "semaine"}),
+        );
         assert_eq!(a.status, StatusCode::OK, "{label}: {}", a.body);
         assert_eq!(a.json()["disponibilite"]["etat"], "oui");
         assert_eq!(a.json()["disponibilite"]["delai"]["code"], "semaine");
-        let search = get(&state, "/api/psychologues?q=Lyon&rayon=10&disponible=1&par_page=100", None).json();
-        assert!(search["resultats"].as_array().unwrap().iter().any(|r| r["rpps"] == own.as_str()), "{label}");
+        let search = get(
+            &state,
+            "/api/psychologues?q=Lyon&rayon=10&disponible=1&par_page=100",
+            None,
+        )
+        .json();
+        assert!(
+            search["resultats"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["rpps"] == own.as_str()),
+            "{label}"
+        );
 
         // The page: preview saves nothing; the one-click form confirms.
         let page = get(&state, "/espace/fiche", Some(&cookie));
         assert_eq!(page.status, StatusCode::OK, "{label}");
-        assert!(page.body.contains("Votre fiche est publique aujourd’hui"), "{label}");
-        let csrf = page.body.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
-        let preview = post_form(&state, "/espace/fiche", Some(&cookie), &[
-            ("_csrf", &csrf), ("adresse1", "8 rue Nouvelle"), ("cp1", "69002"), ("public", "adultes"),
-            ("action", "apercu"),
-        ]);
+        assert!(
+            page.body.contains("Votre fiche est publique aujourd’hui"),
+            "{label}"
+        );
+        let csrf = page
+            .body
+            .split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let preview = post_form(
+            &state,
+            "/espace/fiche",
+            Some(&cookie),
+            &[
+                ("_csrf", &csrf),
+                ("adresse1", "8 rue Nouvelle"),
+                ("cp1", "69002"),
+                ("public", "adultes"),
+                ("action", "apercu"),
+            ],
+        );
         assert_eq!(preview.status, StatusCode::OK, "{label}: {}", preview.body);
-        assert!(preview.body.contains("Aperçu de votre fiche publique") && preview.body.contains("8 rue Nouvelle"));
-        assert!(!get(&state, &format!("/psychologues/{own}"), None).body.contains("8 rue Nouvelle"), "{label}");
-        let a = post_form(&state, "/espace/fiche/disponibilite", Some(&cookie), &[("_csrf", &csrf), ("accepte", "non"), ("delai", "")]);
+        assert!(
+            preview.body.contains("Aperçu de votre fiche publique")
+                && preview.body.contains("8 rue Nouvelle")
+        );
+        assert!(
+            !get(&state, &format!("/psychologues/{own}"), None)
+                .body
+                .contains("8 rue Nouvelle"),
+            "{label}"
+        );
+        let a = post_form(
+            &state,
+            "/espace/fiche/disponibilite",
+            Some(&cookie),
+            &[("_csrf", &csrf), ("accepte", "non"), ("delai", "")],
+        );
         assert_eq!(a.status, StatusCode::SEE_OTHER, "{label}: {}", a.body);
-        assert_eq!(get(&state, &format!("/api/psychologues/{own}"), None).json()["disponibilite"]["etat"], "non");
+        assert_eq!(
+            get(&state, &format!("/api/psychologues/{own}"), None).json()["disponibilite"]["etat"],
+            "non"
+        );
 
         // Day 21 without confirmation: one reminder through SMTP, with the links.
         let later = msp_web::AppState::new(
@@ -262,9 +376,16 @@ fn the_psychologist_keeps_her_card_fresh_on_every_engine() {
         )
         .unwrap();
         let run = send_due_reminders(&later, jiff::Timestamp::now()).unwrap();
-        assert!(run.sent.iter().any(|r| r.to_string() == own), "{label}: {run:?}");
+        assert!(
+            run.sent.iter().any(|r| r.to_string() == own),
+            "{label}: {run:?}"
+        );
         let message = decoded(&smtp.join().unwrap());
-        assert!(message.contains("acceptez-vous de nouveaux patients") || message.contains("Acceptez-vous de nouveaux patients"), "{message}");
+        assert!(
+            message.contains("acceptez-vous de nouveaux patients")
+                || message.contains("Acceptez-vous de nouveaux patients"),
+            "{message}"
+        );
         // Once only.
         let again = send_due_reminders(&later, jiff::Timestamp::now()).unwrap();
         assert!(!again.sent.iter().any(|r| r.to_string() == own), "{label}");
@@ -278,7 +399,13 @@ fn the_psychologist_keeps_her_card_fresh_on_every_engine() {
         // A link of hers cannot change another's card.
         let token = link.rsplit('/').next().unwrap();
         let forged = format!("/disponibilite/{other}/{token}");
-        let a = http::post_body(&later, &forged, None, "application/x-www-form-urlencoded", "");
+        let a = http::post_body(
+            &later,
+            &forged,
+            None,
+            "application/x-www-form-urlencoded",
+            "",
+        );
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{label}");
         // Followed without signing in: the card says « oui, sous une semaine » confirmed today.
         assert_eq!(get(&later, &link, None).status, StatusCode::OK, "{label}");
@@ -287,12 +414,18 @@ fn the_psychologist_keeps_her_card_fresh_on_every_engine() {
         assert!(a.body.contains("Disponibilité confirmée"));
         let j = get(&later, &format!("/api/psychologues/{own}"), None).json();
         assert_eq!(j["disponibilite"]["etat"], "oui", "{label}: {j}");
-        assert_eq!(j["disponibilite"]["confirmee_le"], (today + jiff::Span::new().days(21)).to_string());
+        assert_eq!(
+            j["disponibilite"]["confirmee_le"],
+            (today + jiff::Span::new().days(21)).to_string()
+        );
         // Used: refused, the card unchanged.
         let a = http::post_body(&later, &link, None, "application/x-www-form-urlencoded", "");
         assert_eq!(a.status, StatusCode::CONFLICT, "{label}");
         // The admin sees it.
         let page = get(&later, "/espace/admin/rappels", Some(&admin_cookie));
-        assert!(page.body.contains("psy@exemple.fr") && page.body.contains("envoyé"), "{label}");
+        assert!(
+            page.body.contains("psy@exemple.fr") && page.body.contains("envoyé"),
+            "{label}"
+        );
     }
 }

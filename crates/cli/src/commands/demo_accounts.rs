@@ -118,7 +118,9 @@ pub fn create(db: &mut Db, rules: &Rules, password: &str) -> anyhow::Result<Vec<
 }
 
 /// The demonstration psychologist's card: a practice in Paris 11e, phone shown.
-fn demo_card(rpps: msp_domain::Rpps) -> Result<msp_store::directory::DirectoryCard, msp_store::StoreError> {
+fn demo_card(
+    rpps: msp_domain::Rpps,
+) -> Result<msp_store::directory::DirectoryCard, msp_store::StoreError> {
     use msp_web::services::cards::{AddressInput, CardInput, ContactInput, card_from_input};
     let input = CardInput {
         adresses: vec![AddressInput {

@@ -15,13 +15,22 @@ pub struct MailArgs {
     #[arg(long = "smtp-port", env = "MSP_SMTP_PORT", value_name = "PORT")]
     pub smtp_port: Option<u16>,
     /// Protection de la connexion : starttls (par défaut), tls, ou aucun (relais local seulement).
-    #[arg(long = "smtp-tls", env = "MSP_SMTP_TLS", default_value = "starttls", value_name = "MODE")]
+    #[arg(
+        long = "smtp-tls",
+        env = "MSP_SMTP_TLS",
+        default_value = "starttls",
+        value_name = "MODE"
+    )]
     pub smtp_tls: String,
     /// Identifiant SMTP ; le mot de passe se donne par MSP_SMTP_PASSWORD (jamais en option).
     #[arg(long = "smtp-utilisateur", env = "MSP_SMTP_USER", value_name = "NOM")]
     pub smtp_user: Option<String>,
     /// Expéditeur des rappels, par exemple « Mon soutien psy <ne-pas-repondre@exemple.fr> ».
-    #[arg(long = "smtp-expediteur", env = "MSP_SMTP_FROM", value_name = "ADRESSE")]
+    #[arg(
+        long = "smtp-expediteur",
+        env = "MSP_SMTP_FROM",
+        value_name = "ADRESSE"
+    )]
     pub smtp_from: Option<String>,
     /// Adresse publique du serveur, pour les liens des courriels (https://annuaire.exemple.fr).
     #[arg(long = "url-publique", env = "MSP_PUBLIC_URL", value_name = "URL")]
@@ -42,7 +51,9 @@ impl MailArgs {
             )
         })?;
         let from = self.smtp_from.clone().ok_or_else(|| {
-            anyhow::anyhow!("--smtp-expediteur (ou MSP_SMTP_FROM) est obligatoire avec un serveur SMTP")
+            anyhow::anyhow!(
+                "--smtp-expediteur (ou MSP_SMTP_FROM) est obligatoire avec un serveur SMTP"
+            )
         })?;
         let password = std::env::var("MSP_SMTP_PASSWORD").ok();
         let credentials = match (&self.smtp_user, password) {

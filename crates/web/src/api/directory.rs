@@ -18,10 +18,10 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use crate::services::cards::{AddressInput, AvailabilityInput, CardInput, ContactInput};
 use crate::extract::{MaybeUser, json_value, require_json};
 use crate::services::audit::Via;
 use crate::services::cards::{self, Editor};
+pub use crate::services::cards::{AddressInput, AvailabilityInput, CardInput, ContactInput};
 
 /// Parameters of a directory search. Give one place: `q`, `insee`, `code_postal`, or `lat`
 /// and `lon`.

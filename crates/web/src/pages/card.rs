@@ -28,7 +28,10 @@ pub fn router() -> Router<AppState> {
         .route(paths::MY_CARD, get(my_card).post(save))
         .route(paths::MY_AVAILABILITY, axum::routing::post(availability))
         .route(paths::REMINDERS, get(reminders_page))
-        .route("/disponibilite/{rpps}/{token}", get(link_page).post(follow_link))
+        .route(
+            "/disponibilite/{rpps}/{token}",
+            get(link_page).post(follow_link),
+        )
 }
 
 /// The card form, flat as a browser sends it (`langue-en=1` for each language ticked).
@@ -209,7 +212,14 @@ fn checked(on: bool) -> Option<&'static str> {
     on.then_some("checked")
 }
 
-fn text_field(errors: &[Field<'_>], id: &str, label: &str, value: &str, kind: &str, hint: Option<&str>) -> Markup {
+fn text_field(
+    errors: &[Field<'_>],
+    id: &str,
+    label: &str,
+    value: &str,
+    kind: &str,
+    hint: Option<&str>,
+) -> Markup {
     let hint_id = format!("{id}-aide");
     html! {
         div class="field" {
@@ -223,7 +233,14 @@ fn text_field(errors: &[Field<'_>], id: &str, label: &str, value: &str, kind: &s
     }
 }
 
-fn contact_field(errors: &[Field<'_>], id: &str, label: &str, value: &str, public: bool, kind: &str) -> Markup {
+fn contact_field(
+    errors: &[Field<'_>],
+    id: &str,
+    label: &str,
+    value: &str,
+    public: bool,
+    kind: &str,
+) -> Markup {
     html! {
         (text_field(errors, id, label, value, kind, None))
         div class="field checkbox" {
@@ -257,7 +274,10 @@ fn view(
         .iter()
         .map(|(c, m)| (form_field(c), m.clone()))
         .collect();
-    let errors: Vec<Field<'_>> = errors.iter().map(|(c, m)| (c.as_str(), m.clone())).collect();
+    let errors: Vec<Field<'_>> = errors
+        .iter()
+        .map(|(c, m)| (c.as_str(), m.clone()))
+        .collect();
     let avail_errors: Vec<Field<'_>> = shown
         .availability_errors
         .iter()
@@ -391,7 +411,12 @@ async fn save(
     let rpps = psy.rpps;
     if form.action == "apercu" {
         let stored = cards::stored_card(&state, rpps).await?;
-        let shown = match cards::card_from_input(rpps, &input, state.today(), stored.as_ref().map(|s| &s.card)) {
+        let shown = match cards::card_from_input(
+            rpps,
+            &input,
+            state.today(),
+            stored.as_ref().map(|s| &s.card),
+        ) {
             Ok(card) => Shown {
                 preview: Some(preview_of(&state, rpps, card, stored.as_ref()).await?),
                 form: Some(form),
@@ -435,18 +460,20 @@ async fn preview_of(
 ) -> AppResult<ListedCard> {
     let (last_name, first_name) = match stored {
         Some(s) => (s.last_name.clone(), s.first_name.clone()),
-        None => state
-            .db(move |db| {
-                Ok(db
-                    .query_opt(
-                        "SELECT last_name, first_name FROM registry WHERE rpps = $1",
-                        &[rpps.to_string().into()],
-                    )?
-                    .map(|r| Ok::<_, msp_store::StoreError>((r.string(0)?, r.string(1)?)))
-                    .transpose()?
-                    .unwrap_or_default())
-            })
-            .await?,
+        None => {
+            state
+                .db(move |db| {
+                    Ok(db
+                        .query_opt(
+                            "SELECT last_name, first_name FROM registry WHERE rpps = $1",
+                            &[rpps.to_string().into()],
+                        )?
+                        .map(|r| Ok::<_, msp_store::StoreError>((r.string(0)?, r.string(1)?)))
+                        .transpose()?
+                        .unwrap_or_default())
+                })
+                .await?
+        }
     };
     Ok(ListedCard {
         card,
@@ -476,10 +503,17 @@ async fn availability(
         "non" => false,
         _ => {
             let shown = Shown {
-                availability_errors: vec![("accepte-oui".into(), "Choisissez « oui » ou « non ».".into())],
+                availability_errors: vec![(
+                    "accepte-oui".into(),
+                    "Choisissez « oui » ou « non ».".into(),
+                )],
                 ..Shown::default()
             };
-            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&state, &psy, shown).await?).into_response());
+            return Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                render(&state, &psy, shown).await?,
+            )
+                .into_response());
         }
     };
     let input = AvailabilityInput {
@@ -494,7 +528,9 @@ async fn availability(
             Ok(Redirect::to(&format!(
                 "{}?disponibilite={}",
                 paths::MY_CARD,
-                serde_urlencoded::to_string([("", said.as_str())]).unwrap_or_default().trim_start_matches('=')
+                serde_urlencoded::to_string([("", said.as_str())])
+                    .unwrap_or_default()
+                    .trim_start_matches('=')
             ))
             .into_response())
         }
@@ -506,7 +542,11 @@ async fn availability(
                 availability_errors: errors,
                 ..Shown::default()
             };
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&state, &psy, shown).await?).into_response())
+            Ok((
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                render(&state, &psy, shown).await?,
+            )
+                .into_response())
         }
     }
 }
@@ -539,7 +579,10 @@ async fn link_page(
         }
         p class="hint" { "Ce lien ne sert qu’une fois. Pour une autre réponse, utilisez un autre lien du même courriel ou connectez-vous à votre espace." }
     };
-    Ok(layout(&Frame::new(None, "Confirmer ma disponibilité"), body))
+    Ok(layout(
+        &Frame::new(None, "Confirmer ma disponibilité"),
+        body,
+    ))
 }
 
 /// `POST /disponibilite/{rpps}/{token}`: uses the link.

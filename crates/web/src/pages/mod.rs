@@ -2,8 +2,8 @@
 
 pub mod accounts;
 pub mod auth;
-pub mod card;
 pub mod cancellation;
+pub mod card;
 pub mod claims;
 pub mod directory;
 pub mod enrolment;

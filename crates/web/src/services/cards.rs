@@ -9,7 +9,9 @@ use crate::extract::{CurrentUser, own_rpps};
 use jiff::Timestamp;
 use msp_domain::{Date, Role, Rpps};
 use msp_geo::communes;
-use msp_store::directory::{self, Contact, Delay, DirectoryCard, ListedCard, PracticeAddress, Public};
+use msp_store::directory::{
+    self, Contact, Delay, DirectoryCard, ListedCard, PracticeAddress, Public,
+};
 use msp_store::{StoreError, availability};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -112,7 +114,10 @@ fn contact(
         return Contact::default();
     }
     if v.len() > 200 || !check(v) {
-        errors.push(err(champ, format!("Valeur invalide pour {label} : « {v} ».")));
+        errors.push(err(
+            champ,
+            format!("Valeur invalide pour {label} : « {v} »."),
+        ));
     }
     Contact {
         value: Some(v.to_owned()),
@@ -160,12 +165,12 @@ fn address(a: &AddressInput, i: usize, errors: &mut Vec<FieldError>) -> Option<P
         }
     }?;
     let parent = commune.parent.as_deref().and_then(|p| geo.by_insee(p));
-    if !commune
-        .postal_codes
-        .iter()
-        .chain(parent.iter().flat_map(|p| p.postal_codes.iter()))
-        .any(|p| p == cp)
-    {
+    // An arrondissement's own codes when it has some (69003 is not Lyon 2e), else its city's.
+    let codes = match (commune.postal_codes.is_empty(), parent) {
+        (true, Some(p)) => &p.postal_codes,
+        _ => &commune.postal_codes,
+    };
+    if !codes.iter().any(|p| p == cp) {
         errors.push(err(
             f("code_postal"),
             format!(
@@ -266,7 +271,8 @@ pub fn card_from_input(
         "telephone",
         "le téléphone",
         |v| {
-            v.chars().all(|c| c.is_ascii_digit() || " +.()-".contains(c))
+            v.chars()
+                .all(|c| c.is_ascii_digit() || " +.()-".contains(c))
                 && v.chars().filter(char::is_ascii_digit).count() >= 8
         },
         &mut errors,
@@ -352,11 +358,7 @@ fn departement_of(db: &mut msp_store::Db, rpps: Rpps) -> Result<Option<String>, 
         None => msp_store::enrolment::accepted_application_of(db, rpps)?
             .map(|a| a.fields.address1.insee),
     };
-    Ok(insee.and_then(|i| {
-        communes()
-            .by_insee(&i)
-            .map(|c| c.departement.clone())
-    }))
+    Ok(insee.and_then(|i| communes().by_insee(&i).map(|c| c.departement.clone())))
 }
 
 /// Whether `user` may change `rpps`'s card: the psychologist whose accepted application carries
@@ -436,7 +438,14 @@ pub async fn save_card(
     );
     let stored = tokio::task::spawn_blocking(move || {
         s.upsert_card_with(&card, |tx| {
-            record_as(tx, &actor, "fiche", "psychologue", &rpps.to_string(), &reason)
+            record_as(
+                tx,
+                &actor,
+                "fiche",
+                "psychologue",
+                &rpps.to_string(),
+                &reason,
+            )
         })
     })
     .await??;
@@ -467,7 +476,14 @@ pub async fn confirm_availability(
                 if !availability::confirm(tx, rpps, accepting, delay, today, Timestamp::now())? {
                     return Ok(false);
                 }
-                record_as(tx, &actor, "disponibilite", "psychologue", &rpps.to_string(), &reason)?;
+                record_as(
+                    tx,
+                    &actor,
+                    "disponibilite",
+                    "psychologue",
+                    &rpps.to_string(),
+                    &reason,
+                )?;
                 Ok(true)
             })
         })
@@ -538,17 +554,10 @@ pub fn visibility(
     if let Some(from) = rights.excluded_from.filter(|f| *f <= today) {
         return Visibility::Excluded(from);
     }
-    if let Some(s) = rights
-        .suspensions
-        .iter()
-        .find(|s| s.contains(today))
-    {
+    if let Some(s) = rights.suspensions.iter().find(|s| s.contains(today)) {
         return Visibility::Suspended(s.to.unwrap_or(Date::MAX));
     }
-    let running = rights
-        .conventions
-        .iter()
-        .any(|c| c.contains(today));
+    let running = rights.conventions.iter().any(|c| c.contains(today));
     if running {
         return if card.is_some() {
             Visibility::Public

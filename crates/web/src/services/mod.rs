@@ -4,10 +4,10 @@
 
 pub mod accounts;
 pub mod audit;
-pub mod availability_links;
-pub mod cards;
 pub mod auth;
+pub mod availability_links;
 pub mod cancellation;
+pub mod cards;
 pub mod claims;
 pub mod enrolment;
 pub mod referrals;

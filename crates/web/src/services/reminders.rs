@@ -74,7 +74,9 @@ pub fn send_mail(cfg: &SmtpConfig, to: &str, subject: &str, body: &str) -> Resul
                 .parse()
                 .map_err(|e| format!("expéditeur « {} » : {e}", cfg.from))?,
         )
-        .to(to.parse().map_err(|e| format!("destinataire « {to} » : {e}"))?)
+        .to(to
+            .parse()
+            .map_err(|e| format!("destinataire « {to} » : {e}"))?)
         .subject(subject)
         .header(ContentType::TEXT_PLAIN)
         .body(body.to_owned())
@@ -144,10 +146,14 @@ fn message(
 /// with an account whose availability was last confirmed 21 days ago or more (or never, 21
 /// days after the card was written), once per confirmation (blocking). Kept a plain function so
 /// that a fleet can run it on one server only.
-pub fn send_due_reminders(state: &AppState, now: Timestamp) -> Result<RemindersRun, msp_store::StoreError> {
+pub fn send_due_reminders(
+    state: &AppState,
+    now: Timestamp,
+) -> Result<RemindersRun, msp_store::StoreError> {
     let today = state.today();
     let mut db = state.pool().get()?;
-    let recipients: HashMap<Rpps, String> = availability::recipients(&mut db)?.into_iter().collect();
+    let recipients: HashMap<Rpps, String> =
+        availability::recipients(&mut db)?.into_iter().collect();
     let due: Vec<(Rpps, String, String, String)> = {
         let index = state.index();
         recipients
@@ -186,9 +192,7 @@ pub fn send_due_reminders(state: &AppState, now: Timestamp) -> Result<RemindersR
         .unwrap_or_else(|| "http://localhost:8080".to_owned());
     let base = base.trim_end_matches('/');
     let space = format!("{base}{}", crate::paths::MY_CARD);
-    let expires = today
-        .checked_add(LINK_VALID_DAYS.days())
-        .unwrap_or(today);
+    let expires = today.checked_add(LINK_VALID_DAYS.days()).unwrap_or(today);
     let mut run = RemindersRun::default();
     for (rpps, email, basis, text) in due {
         if availability::reminded(&mut db, rpps, &basis)? {
@@ -200,7 +204,12 @@ pub fn send_due_reminders(state: &AppState, now: Timestamp) -> Result<RemindersR
             let tokens = db.transaction(|tx| make_links(tx, rpps, now))?;
             let links: Vec<(String, String)> = tokens
                 .iter()
-                .map(|(a, d, t)| (answer_label(*a, *d), format!("{base}{}", link_path(rpps, t))))
+                .map(|(a, d, t)| {
+                    (
+                        answer_label(*a, *d),
+                        format!("{base}{}", link_path(rpps, t)),
+                    )
+                })
                 .collect();
             let (subject, body) = message(name, label, Some(&links), expires, &space);
             if let Err(e) = send_mail(cfg, &email, &subject, &body) {
