@@ -622,7 +622,7 @@ async fn edits_are_refused_without_a_configured_token() {
     .unwrap();
     let a = send(
         &state,
-        Request::put("/api/psychologues/10000000001")
+        Request::put("/api/psychologues/10000001015")
             .body(Body::from("{}"))
             .unwrap(),
     )
