@@ -95,6 +95,8 @@ pub enum Command {
         /// client choisirait son adresse. Aussi MSP_TRUST_PROXY=1.
         #[arg(long, env = "MSP_TRUST_PROXY")]
         trust_proxy: bool,
+        #[command(flatten)]
+        mail: crate::commands::serve::MailArgs,
     },
     /// Sans option : importe les fichiers d'exemple livrés et juge leur lot. Avec --size :
     /// génère une démonstration déterministe (jusqu'à l'échelle nationale) et la fait passer
@@ -229,6 +231,7 @@ pub fn run() -> ExitCode {
             log_format,
             sqlite_cache_mio,
             trust_proxy,
+            mail,
         } => commands::serve::run(
             &cli.db,
             &commands::serve::ServeOptions {
@@ -239,6 +242,7 @@ pub fn run() -> ExitCode {
                 trust_proxy,
             },
             cli.rules.is_some().then_some(rules),
+            &mail,
         ),
         Command::Demo { size, seed, as_of } => match size.as_str() {
             "samples" | "exemples" => commands::demo::run(&cli.db, &rules),

@@ -59,6 +59,39 @@ impl Public {
     }
 }
 
+/// The indicative delay for a first appointment, said with the availability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Delay {
+    Week,
+    Month,
+    MoreThanMonth,
+}
+
+impl Delay {
+    pub const ALL: [Delay; 3] = [Delay::Week, Delay::Month, Delay::MoreThanMonth];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Delay::Week => "semaine",
+            Delay::Month => "mois",
+            Delay::MoreThanMonth => "plus_mois",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Delay> {
+        Delay::ALL.into_iter().find(|d| d.code() == code.trim())
+    }
+
+    /// As the card shows it: « premier rendez-vous sous une semaine ».
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            Delay::Week => "sous une semaine",
+            Delay::Month => "sous un mois",
+            Delay::MoreThanMonth => "plus d’un mois",
+        }
+    }
+}
+
 /// A practice address, geocoded to its commune.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PracticeAddress {
@@ -110,6 +143,8 @@ pub struct DirectoryCard {
     /// Takes new patients in the programme (`None`: never said).
     pub accepting_new_patients: Option<bool>,
     pub availability_confirmed_on: Option<Date>,
+    /// Indicative delay for a first appointment, when accepting new patients.
+    pub first_appointment_delay: Option<Delay>,
 }
 
 impl DirectoryCard {
@@ -152,6 +187,8 @@ pub struct ListedCard {
     pub last_name: String,
     pub first_name: String,
     pub rights: PsychologistRights,
+    /// When the card was last written (`None` for cards built in memory).
+    pub updated_at: Option<Timestamp>,
 }
 
 impl ListedCard {
@@ -165,13 +202,15 @@ const COLUMNS: &str = "c.rpps, c.address1_line, c.address1_postal_code, c.addres
     c.address2_insee, c.address2_latitude, c.address2_longitude, c.phone, c.phone_public,
     c.email, c.email_public, c.website, c.website_public, c.structure_name, c.languages,
     c.public, c.teleconsultation, c.accepting_new_patients, c.availability_confirmed_on,
-    r.last_name, r.first_name";
+    r.last_name, r.first_name, c.first_appointment_delay, c.updated_at";
 
 fn bad(detail: String) -> StoreError {
     StoreError::Invalid(detail)
 }
 
-fn card_from_row(row: &Row) -> StoreResult<(DirectoryCard, String, String)> {
+type CardRow = (DirectoryCard, String, String, Option<Timestamp>);
+
+fn card_from_row(row: &Row) -> StoreResult<CardRow> {
     let rpps_text = row.text(0)?;
     let rpps = Rpps::parse(rpps_text).map_err(|e| bad(format!("fiche {rpps_text} : {e}")))?;
     let mut addresses = vec![PracticeAddress {
@@ -220,8 +259,14 @@ fn card_from_row(row: &Row) -> StoreResult<(DirectoryCard, String, String)> {
         teleconsultation: row.bool(20)?,
         accepting_new_patients: row.opt_int(21)?.map(|v| v != 0),
         availability_confirmed_on: row.opt_date(22)?,
+        first_appointment_delay: row.opt_text(25)?.and_then(Delay::parse),
     };
-    Ok((card, row.string(23)?, row.string(24)?))
+    Ok((
+        card,
+        row.string(23)?,
+        row.string(24)?,
+        row.opt_timestamp(26)?,
+    ))
 }
 
 /// Creates or replaces a psychologist's card.
@@ -254,14 +299,18 @@ pub fn upsert_card(db: &mut Db, card: &DirectoryCard, now: Timestamp) -> StoreRe
         card.accepting_new_patients.into(),
         card.availability_confirmed_on.into(),
         now.into(),
+        card.first_appointment_delay
+            .map(|d| d.code().to_owned())
+            .into(),
     ];
     db.insert_many(
         "INSERT INTO directory_cards (rpps, address1_line, address1_postal_code, address1_insee,
             address1_latitude, address1_longitude, address2_line, address2_postal_code,
             address2_insee, address2_latitude, address2_longitude, phone, phone_public, email,
             email_public, website, website_public, structure_name, languages, public,
-            teleconsultation, accepting_new_patients, availability_confirmed_on, updated_at)",
-        24,
+            teleconsultation, accepting_new_patients, availability_confirmed_on, updated_at,
+            first_appointment_delay)",
+        25,
         &values,
         "ON CONFLICT (rpps) DO UPDATE SET address1_line = excluded.address1_line,
             address1_postal_code = excluded.address1_postal_code,
@@ -280,7 +329,8 @@ pub fn upsert_card(db: &mut Db, card: &DirectoryCard, now: Timestamp) -> StoreRe
             public = excluded.public, teleconsultation = excluded.teleconsultation,
             accepting_new_patients = excluded.accepting_new_patients,
             availability_confirmed_on = excluded.availability_confirmed_on,
-            updated_at = excluded.updated_at",
+            updated_at = excluded.updated_at,
+            first_appointment_delay = excluded.first_appointment_delay",
     )?;
     Ok(())
 }
@@ -366,13 +416,14 @@ pub fn load_cards(db: &mut Db) -> StoreResult<Vec<ListedCard>> {
     )?;
     rows.iter()
         .map(|row| {
-            let (card, last_name, first_name) = card_from_row(row)?;
+            let (card, last_name, first_name, updated_at) = card_from_row(row)?;
             let rights = rights.remove(&card.rpps.to_string()).unwrap_or_default();
             Ok(ListedCard {
                 card,
                 last_name,
                 first_name,
                 rights,
+                updated_at,
             })
         })
         .collect()
@@ -397,13 +448,14 @@ pub fn load_card(db: &mut Db, rpps: Rpps) -> StoreResult<Option<ListedCard>> {
     else {
         return Ok(None);
     };
-    let (card, last_name, first_name) = card_from_row(&row)?;
+    let (card, last_name, first_name, updated_at) = card_from_row(&row)?;
     let rights = rights_of(db, rpps)?;
     Ok(Some(ListedCard {
         card,
         last_name,
         first_name,
         rights,
+        updated_at,
     }))
 }
 
@@ -459,6 +511,7 @@ mod tests {
             teleconsultation: two,
             accepting_new_patients: Some(true),
             availability_confirmed_on: Some(date(2026, 11, 1)),
+            first_appointment_delay: two.then_some(Delay::Month),
         }
     }
 

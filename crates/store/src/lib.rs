@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod availability;
 pub mod batch_errors;
 pub mod batch_jobs;
 pub mod changes;

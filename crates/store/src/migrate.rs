@@ -64,6 +64,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0013_one_account_per_rpps.sql"),
     ),
     (
+        14,
+        "card_freshness",
+        include_str!("../migrations/0014_card_freshness.sql"),
+    ),
+    (
         16,
         "throttle_and_secrets",
         include_str!("../migrations/0016_throttle_and_secrets.sql"),

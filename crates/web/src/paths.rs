@@ -105,6 +105,11 @@ pub const APPLICATION_FILING: &str = "/espace/candidature/depot";
 pub const COMMITTEE: &str = "/espace/commission";
 pub const CONVENTIONS: &str = "/espace/cpam";
 pub const MY_CONVENTION: &str = "/espace/convention";
+/// « Ma fiche »: the psychologist's directory card and availability.
+pub const MY_CARD: &str = "/espace/fiche";
+pub const MY_AVAILABILITY: &str = "/espace/fiche/disponibilite";
+/// The reminders sent or recorded (admin).
+pub const REMINDERS: &str = "/espace/admin/rappels";
 pub const WITHDRAWAL: &str = "/espace/convention/retrait";
 
 /// An application, as its owner, the committee and the CPAM read it.

@@ -172,6 +172,17 @@ pub async fn serve_listener(
     state.watch_directory()?;
     crate::pages::enrolment::expiry_job(&state);
     crate::services::claims::spawn_heartbeat(&state);
+    match &state.options().smtp {
+        Some(cfg) => eprintln!(
+            "Rappels de disponibilité envoyés par le serveur SMTP {}:{} (expéditeur {}).",
+            cfg.host, cfg.port, cfg.from
+        ),
+        None => eprintln!(
+            "Aucun serveur SMTP configuré (--smtp-hote ou MSP_SMTP_HOST) : les rappels de disponibilité ne partent pas ; l’administrateur voit ceux qui auraient été envoyés dans son espace ({}).",
+            crate::paths::REMINDERS
+        ),
+    }
+    tokio::spawn(crate::services::reminders::reminder_job(state.clone()));
     eprintln!("Annuaire disponible sur http://{local}/");
     let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
     let told = stopping.clone();

@@ -44,6 +44,12 @@ pub struct Options {
     /// Whether the client's address is read from the proxy's `Forwarded` / `X-Forwarded-For`
     /// header (`--trust-proxy`, `MSP_TRUST_PROXY`); otherwise the TCP peer's address.
     pub trust_proxy: bool,
+    /// The SMTP server reminders are sent through; `None`: reminders are only recorded (the
+    /// admin sees them).
+    pub smtp: Option<crate::services::reminders::SmtpConfig>,
+    /// The address people reach the server at (`https://annuaire.exemple.fr`), for the links of
+    /// the e-mails.
+    pub public_url: Option<String>,
 }
 
 /// JSON search answers kept in memory, keyed by query string; the cache is emptied when the
@@ -301,6 +307,15 @@ impl AppState {
 
     /// Writes a card to the store and into the index (blocking).
     pub fn upsert_card(&self, card: &DirectoryCard) -> Result<ListedCard, Problem> {
+        self.upsert_card_with(card, |_| Ok(()))
+    }
+
+    /// [`AppState::upsert_card`] with more store work in the same transaction (the audit line).
+    pub fn upsert_card_with(
+        &self,
+        card: &DirectoryCard,
+        also: impl FnOnce(&mut Db) -> Result<(), StoreError>,
+    ) -> Result<ListedCard, Problem> {
         let mut db = self.0.pool.get().map_err(|e| Problem::internal(&e))?;
         let stored = db
             .transaction(|tx| {
@@ -308,6 +323,7 @@ impl AppState {
                     return Ok(None);
                 }
                 directory::upsert_card(tx, card, jiff::Timestamp::now())?;
+                also(tx)?;
                 directory::load_card(tx, card.rpps)
             })
             .map_err(|e| match e {

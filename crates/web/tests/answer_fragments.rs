@@ -98,10 +98,12 @@ fn card() -> impl Strategy<Value = (ListedCard, u8)> {
                             teleconsultation: tele,
                             accepting_new_patients: accepting,
                             availability_confirmed_on: confirmed.map(day),
+                            first_appointment_delay: None,
                         },
                         last_name: last,
                         first_name: first,
                         rights: PsychologistRights::default(),
+                        updated_at: None,
                     },
                     rights,
                 )

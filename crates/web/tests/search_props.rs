@@ -104,10 +104,12 @@ fn card(i: usize, s: &Spec) -> ListedCard {
             teleconsultation: s.tele,
             accepting_new_patients: s.accepting,
             availability_confirmed_on: Some(day(s.confirmed_days_ago)),
+            first_appointment_delay: None,
         },
         last_name: NAMES[s.name].1.into(),
         first_name: NAMES[s.name].0.into(),
         rights,
+        updated_at: None,
     }
 }
 

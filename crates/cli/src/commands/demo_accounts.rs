@@ -101,6 +101,12 @@ pub fn create(db: &mut Db, rules: &Rules, password: &str) -> anyhow::Result<Vec<
                             "démonstration".into(),
                         ],
                     )?;
+                    // Conventioned since 2022: her card must be in the directory (issue 12).
+                    let rpps = msp_domain::Rpps::parse(PSYCHOLOGIST_RPPS)
+                        .map_err(|e| msp_store::StoreError::Invalid(e.to_string()))?;
+                    if msp_store::directory::load_card(tx, rpps)?.is_none() {
+                        msp_store::directory::upsert_card(tx, &demo_card(rpps)?, now)?;
+                    }
                 }
                 Role::Patient => pathway::link_patient(tx, id, &nir)?,
                 _ => {}
@@ -109,6 +115,31 @@ pub fn create(db: &mut Db, rules: &Rules, password: &str) -> anyhow::Result<Vec<
         Ok(())
     })?;
     Ok(out)
+}
+
+/// The demonstration psychologist's card: a practice in Paris 11e, phone shown.
+fn demo_card(
+    rpps: msp_domain::Rpps,
+) -> Result<msp_store::directory::DirectoryCard, msp_store::StoreError> {
+    use msp_web::services::cards::{AddressInput, CardInput, ContactInput, card_from_input};
+    let input = CardInput {
+        adresses: vec![AddressInput {
+            ligne: "12 rue de la Roquette".into(),
+            code_postal: "75011".into(),
+            insee: "75111".into(),
+            commune: String::new(),
+        }],
+        telephone: Some(ContactInput {
+            valeur: "01 43 00 00 00".into(),
+            public: true,
+        }),
+        public: "adultes_adolescents".into(),
+        teleconsultation: true,
+        langues: vec!["en".into()],
+        ..CardInput::default()
+    };
+    card_from_input(rpps, &input, msp_web::system_today(), None)
+        .map_err(|e| msp_store::StoreError::Invalid(format!("{e:?}")))
 }
 
 pub fn run(db_url: &str, rules: &Rules) -> anyhow::Result<Outcome> {

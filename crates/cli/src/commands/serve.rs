@@ -19,11 +19,85 @@ pub struct ServeOptions {
 
 /// Serves on `options.addr`. `rules`: the dated rules that judge sessions recorded on line
 /// (`--rules`); `None`, the shipped rules.
+
+/// Where the availability reminders are sent from (flags, or the environment).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct MailArgs {
+    /// Serveur SMTP des rappels de disponibilité ; sans lui, les rappels sont seulement consignés
+    /// (l'administrateur les voit).
+    #[arg(long = "smtp-hote", env = "MSP_SMTP_HOST", value_name = "HÔTE")]
+    pub smtp_host: Option<String>,
+    /// Port SMTP (par défaut 587 avec starttls, 465 avec tls, 25 sans).
+    #[arg(long = "smtp-port", env = "MSP_SMTP_PORT", value_name = "PORT")]
+    pub smtp_port: Option<u16>,
+    /// Protection de la connexion : starttls (par défaut), tls, ou aucun (relais local seulement).
+    #[arg(
+        long = "smtp-tls",
+        env = "MSP_SMTP_TLS",
+        default_value = "starttls",
+        value_name = "MODE"
+    )]
+    pub smtp_tls: String,
+    /// Identifiant SMTP ; le mot de passe se donne par MSP_SMTP_PASSWORD (jamais en option).
+    #[arg(long = "smtp-utilisateur", env = "MSP_SMTP_USER", value_name = "NOM")]
+    pub smtp_user: Option<String>,
+    /// Expéditeur des rappels, par exemple « Mon soutien psy <ne-pas-repondre@exemple.fr> ».
+    #[arg(
+        long = "smtp-expediteur",
+        env = "MSP_SMTP_FROM",
+        value_name = "ADRESSE"
+    )]
+    pub smtp_from: Option<String>,
+    /// Adresse publique du serveur, pour les liens des courriels (https://annuaire.exemple.fr).
+    #[arg(long = "url-publique", env = "MSP_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+impl MailArgs {
+    /// The SMTP configuration, `None` without a host; a French error for a bad value.
+    pub fn smtp(&self) -> anyhow::Result<Option<msp_web::services::reminders::SmtpConfig>> {
+        use msp_web::services::reminders::{SmtpConfig, SmtpTls};
+        let Some(host) = self.smtp_host.clone().filter(|h| !h.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let tls = SmtpTls::parse(&self.smtp_tls).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--smtp-tls « {} » inconnu : starttls, tls ou aucun",
+                self.smtp_tls
+            )
+        })?;
+        let from = self.smtp_from.clone().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--smtp-expediteur (ou MSP_SMTP_FROM) est obligatoire avec un serveur SMTP"
+            )
+        })?;
+        let password = std::env::var("MSP_SMTP_PASSWORD").ok();
+        let credentials = match (&self.smtp_user, password) {
+            (Some(u), Some(p)) => Some((u.clone(), p)),
+            (Some(_), None) => anyhow::bail!("MSP_SMTP_PASSWORD manque pour l'utilisateur SMTP"),
+            _ => None,
+        };
+        Ok(Some(SmtpConfig {
+            host,
+            port: self.smtp_port.unwrap_or(match tls {
+                SmtpTls::StartTls => 587,
+                SmtpTls::Tls => 465,
+                SmtpTls::None => 25,
+            }),
+            tls,
+            credentials,
+            from,
+        }))
+    }
+}
+
 pub fn run(
     db_url: &str,
     options: &ServeOptions,
     rules: Option<msp_domain::Rules>,
+    mail: &MailArgs,
 ) -> anyhow::Result<Outcome> {
+    let smtp = mail.smtp()?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,tower_http=warn".into());
     let logs = tracing_subscriber::fmt()
@@ -41,12 +115,18 @@ pub fn run(
         .block_on(tokio::net::TcpListener::bind(addr))
         .map_err(|e| anyhow::anyhow!("{}", bind_error(addr, &e)))?;
     // Built outside the runtime: the PostgreSQL client is synchronous.
-    let state = state(
+    let state = state_with(
         db_url,
         demo_if_empty,
         options.sqlite_cache_mib,
         rules,
         options.trust_proxy,
+        smtp,
+        Some(
+            mail.public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}")),
+        ),
     )?;
     runtime
         .block_on(msp_web::serve_listener(state, listener))
@@ -78,12 +158,34 @@ fn bind_error(addr: std::net::SocketAddr, e: &std::io::Error) -> String {
 /// directory loaded if asked and the database is unused ([`msp_store::reference::is_unused`]:
 /// no registry row, convention, card, beneficiary, claim, recorded session nor account), sessions
 /// judged under `rules` (the shipped rules when `None`).
+#[cfg(test)]
 pub fn state(
     db_url: &str,
     demo_if_empty: bool,
     sqlite_cache_mib: i64,
     rules: Option<msp_domain::Rules>,
     trust_proxy: bool,
+) -> anyhow::Result<AppState> {
+    state_with(
+        db_url,
+        demo_if_empty,
+        sqlite_cache_mib,
+        rules,
+        trust_proxy,
+        None,
+        None,
+    )
+}
+
+/// [`state`] with the SMTP server of the reminders and the public address of the links.
+pub fn state_with(
+    db_url: &str,
+    demo_if_empty: bool,
+    sqlite_cache_mib: i64,
+    rules: Option<msp_domain::Rules>,
+    trust_proxy: bool,
+    smtp: Option<msp_web::services::reminders::SmtpConfig>,
+    public_url: Option<String>,
 ) -> anyhow::Result<AppState> {
     let pool = msp_store::open_pool_with_cache(db_url, 8, sqlite_cache_mib)?;
     if demo_if_empty {
@@ -111,6 +213,8 @@ pub fn state(
                 .ok()
                 .filter(|k| !k.trim().is_empty()),
             trust_proxy,
+            smtp,
+            public_url,
             ..Default::default()
         },
     )?)

@@ -14,48 +14,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use msp_domain::{Date, Rpps};
 use msp_geo::communes;
-use msp_store::directory::{Contact, DirectoryCard, PracticeAddress, Public};
-use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddressInput {
-    pub ligne: String,
-    pub code_postal: String,
-    /// INSEE code of the commune (or arrondissement); coordinates come from it.
-    pub insee: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ContactInput {
-    pub valeur: String,
-    /// Show it on the public card.
-    pub public: bool,
-}
-
-/// A card as the psychologist writes it.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CardInput {
-    /// One or two practice addresses, the main one first.
-    pub adresses: Vec<AddressInput>,
-    pub telephone: Option<ContactInput>,
-    pub email: Option<ContactInput>,
-    pub site_web: Option<ContactInput>,
-    pub structure: Option<String>,
-    /// Language codes (see `/api/langues`).
-    #[serde(default)]
-    pub langues: Vec<String>,
-    /// `adultes`, `adultes_adolescents`, `adultes_adolescents_enfants` or `enfants`.
-    pub public: String,
-    pub teleconsultation: bool,
-    /// Takes new patients; saving confirms the availability as of today.
-    pub accepte_nouveaux_patients: Option<bool>,
-}
+use crate::extract::{MaybeUser, json_value, require_json};
+use crate::services::audit::Via;
+use crate::services::cards::{self, Editor};
+pub use crate::services::cards::{AddressInput, AvailabilityInput, CardInput, ContactInput};
 
 /// Parameters of a directory search. Give one place: `q`, `insee`, `code_postal`, or `lat`
 /// and `lon`.
@@ -171,180 +137,100 @@ pub async fn card_api(
     Ok(Json(card_json(e, today)))
 }
 
-fn contact(
-    input: Option<ContactInput>,
-    field: &str,
-    check: impl Fn(&str) -> bool,
-) -> Result<Contact, Problem> {
-    match input {
-        None => Ok(Contact::default()),
-        Some(c) => {
-            let v = c.valeur.trim();
-            if v.is_empty() || v.len() > 200 || !check(v) {
-                return Err(Problem::bad_request(
-                    "fiche_invalide",
-                    format!("Valeur invalide pour {field} : « {v} »."),
-                ));
-            }
-            Ok(Contact {
-                value: Some(v.to_owned()),
-                public: c.public,
-            })
-        }
-    }
-}
-
-/// Checks a card as written and geocodes its addresses from the communes reference.
-pub fn card_from_input(
+/// Who changes a card through the API: the operators' bearer token when one is configured and
+/// given, otherwise the signed-in psychologist (own card) or CPAM agent (territory).
+async fn api_editor(
+    state: &AppState,
+    user: Option<&crate::extract::CurrentUser>,
+    headers: &HeaderMap,
     rpps: Rpps,
-    input: CardInput,
-    today: Date,
-) -> Result<DirectoryCard, Problem> {
-    let bad = |m: String| Problem::bad_request("fiche_invalide", m);
-    if input.adresses.is_empty() || input.adresses.len() > 2 {
-        return Err(bad("Indiquez une ou deux adresses d’exercice.".into()));
+) -> Result<Editor, AppError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if let Some(given) = given {
+        return match state.options().edit_token.as_deref() {
+            Some(t) if crate::security::constant_time_eq(t, given) => Ok(Editor::Token),
+            _ => Err(Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "jeton_invalide",
+                "Jeton d’accès invalide (en-tête Authorization: Bearer …) : connectez-vous plutôt avec votre compte.",
+            )
+            .into()),
+        };
     }
-    let geo = communes();
-    let mut addresses = Vec::new();
-    for (i, a) in input.adresses.into_iter().enumerate() {
-        let n = i + 1;
-        let c = geo.by_insee(a.insee.trim()).ok_or_else(|| {
-            bad(format!(
-                "Adresse {n} : aucune commune n’a le code INSEE « {} ».",
-                a.insee
-            ))
-        })?;
-        let parent = c.parent.as_deref().and_then(|p| geo.by_insee(p));
-        let cp = a.code_postal.trim();
-        if !c
-            .postal_codes
-            .iter()
-            .chain(parent.iter().flat_map(|p| p.postal_codes.iter()))
-            .any(|p| p == cp)
-        {
-            return Err(bad(format!(
-                "Adresse {n} : le code postal « {cp} » n’est pas celui de {} ({}).",
-                c.name,
-                c.postal_codes.join(", ")
-            )));
-        }
-        let line = a.ligne.trim();
-        if line.is_empty() || line.len() > 200 {
-            return Err(bad(format!(
-                "Adresse {n} : la ligne d’adresse est vide ou trop longue."
-            )));
-        }
-        addresses.push(PracticeAddress {
-            line: line.to_owned(),
-            postal_code: cp.to_owned(),
-            commune_insee: c.insee.clone(),
-            latitude: c.latitude,
-            longitude: c.longitude,
-        });
-    }
-    let public = Public::parse(&input.public).ok_or_else(|| {
-        bad(format!(
-            "Public inconnu « {} » : adultes, adultes_adolescents, adultes_adolescents_enfants ou enfants.",
-            input.public
-        ))
-    })?;
-    let mut languages = Vec::new();
-    for l in &input.langues {
-        let code = crate::directory::languages::parse(l).ok_or_else(|| {
-            bad(format!(
-                "Langue inconnue « {l} ». Codes acceptés : {}.",
-                crate::directory::languages::codes_list()
-            ))
-        })?;
-        if !languages.iter().any(|c| c == code) {
-            languages.push(code.to_owned());
-        }
-    }
-    let structure = input
-        .structure
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty());
-    if structure.as_ref().is_some_and(|s| s.len() > 200) {
-        return Err(bad("Le nom de la structure est trop long.".into()));
-    }
-    Ok(DirectoryCard {
-        rpps,
-        addresses,
-        phone: contact(input.telephone, "le téléphone", |v| {
-            v.chars()
-                .all(|c| c.is_ascii_digit() || " +.()-".contains(c))
-                && v.chars().filter(char::is_ascii_digit).count() >= 8
-        })?,
-        email: contact(input.email, "l’adresse électronique", |v| {
-            v.split_once('@')
-                .is_some_and(|(a, b)| !a.is_empty() && b.contains('.'))
-        })?,
-        website: contact(input.site_web, "le site web", |v| {
-            v.starts_with("https://") || v.starts_with("http://")
-        })?,
-        structure_name: structure,
-        languages,
-        public,
-        teleconsultation: input.teleconsultation,
-        accepting_new_patients: input.accepte_nouveaux_patients,
-        availability_confirmed_on: input.accepte_nouveaux_patients.map(|_| today),
-    })
+    let user = user.ok_or(AppError::Unauthenticated(crate::error::SignedOut::Missing))?;
+    cards::editor(state, user, rpps).await
 }
 
-/// Create or replace a psychologist's card (needs the edit token).
+/// Create or replace a psychologist's card: the psychologist (own card, signed in), a CPAM
+/// agent of its territory (audited), or the operators' bearer token.
 #[utoipa::path(
     put,
     path = "/api/psychologues/{rpps}",
     tag = "fiches",
     params(("rpps" = String, Path, description = "Numéro RPPS (11 chiffres)")),
     request_body = CardInput,
-    security(("jeton" = [])),
+    security(("session" = []), ("jeton" = [])),
     responses(
         (status = 200, description = "Fiche enregistrée ; elle apparaît dans l’annuaire si le psychologue est conventionné ce jour", body = CardJson),
-        (status = 400, description = "Fiche invalide", body = ProblemJson),
-        (status = 401, description = "Jeton absent ou faux", body = ProblemJson),
-        (status = 403, description = "Modification des fiches désactivée sur ce serveur", body = ProblemJson),
-        (status = 422, description = "RPPS absent du répertoire des psychologues", body = ProblemJson),
+        (status = 401, description = "Non connecté, ou jeton faux", body = ProblemJson),
+        (status = 403, description = "Fiche d’un autre psychologue, hors du territoire de l’agent, ou rôle sans droit", body = ProblemJson),
+        (status = 415, description = "Corps autre que JSON", body = ProblemJson),
+        (status = 422, description = "Fiche invalide (chaque champ en faute nommé) ou RPPS absent du répertoire des psychologues", body = ProblemJson),
     )
 )]
 pub async fn put_card_api(
     State(state): State<AppState>,
     Path(rpps): Path<String>,
+    MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<CardJson>, AppError> {
-    let Some(token) = state.options().edit_token.clone() else {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "modification_desactivee",
-            "La modification des fiches n’est pas ouverte sur ce serveur (elle le sera avec les comptes des psychologues).",
-        )
-        .into());
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given != Some(token.as_str()) {
-        return Err(Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "jeton_invalide",
-            "Jeton d’accès absent ou invalide (en-tête Authorization: Bearer …).",
-        )
-        .into());
-    }
     let rpps = parse_rpps(&rpps)?;
-    let input: CardInput = serde_json::from_slice(&body).map_err(|e| {
-        Problem::bad_request("fiche_invalide", format!("Corps JSON illisible : {e}."))
-    })?;
-    let today = state.today();
-    let card = card_from_input(rpps, input, today)?;
-    let s = state.clone();
-    let stored = tokio::task::spawn_blocking(move || s.upsert_card(&card))
-        .await
-        .map_err(|e| Problem::internal(&e))??;
+    let editor = api_editor(&state, user.as_ref(), &headers, rpps).await?;
+    require_json(&headers)?;
+    let input: CardInput = json_value(&body)?;
+    let stored = cards::save_card(&state, &editor, rpps, &input, Via::Api).await?;
     let entry = Entry::from_listed(stored);
-    Ok(Json(card_json(&entry, today)))
+    Ok(Json(card_json(&entry, state.today())))
+}
+
+/// Confirm the availability in one click: takes new patients or not, with an indicative delay
+/// for a first appointment; confirmed as of today (shown for 30 days).
+#[utoipa::path(
+    post,
+    path = "/api/psychologues/{rpps}/disponibilite",
+    tag = "fiches",
+    params(("rpps" = String, Path, description = "Numéro RPPS (11 chiffres)")),
+    request_body = AvailabilityInput,
+    security(("session" = []), ("jeton" = [])),
+    responses(
+        (status = 200, description = "Disponibilité confirmée ce jour ; la fiche telle que le public la voit", body = CardJson),
+        (status = 401, description = "Non connecté, ou jeton faux", body = ProblemJson),
+        (status = 403, description = "Fiche d’un autre psychologue, ou hors du territoire de l’agent", body = ProblemJson),
+        (status = 404, description = "Pas encore de fiche", body = ProblemJson),
+        (status = 415, description = "Corps autre que JSON", body = ProblemJson),
+        (status = 422, description = "Délai inconnu, ou délai sans « oui »", body = ProblemJson),
+    )
+)]
+pub async fn availability_api(
+    State(state): State<AppState>,
+    Path(rpps): Path<String>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<CardJson>, AppError> {
+    let rpps = parse_rpps(&rpps)?;
+    let editor = api_editor(&state, user.as_ref(), &headers, rpps).await?;
+    require_json(&headers)?;
+    let input: AvailabilityInput = json_value(&body)?;
+    cards::confirm_availability(&state, &editor, rpps, &input, Via::Api).await?;
+    let stored = cards::stored_card(&state, rpps)
+        .await?
+        .ok_or_else(|| AppError::internal("card vanished after its availability"))?;
+    Ok(Json(card_json(&Entry::from_listed(stored), state.today())))
 }
 
 /// Communes for a beginning of name (completion), most populated first.
@@ -436,6 +322,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search_api))
         .routes(routes!(card_api, put_card_api))
+        .routes(routes!(availability_api))
         .routes(routes!(communes_api))
         .routes(routes!(languages_api))
         .routes(routes!(radii_api))

@@ -20,8 +20,15 @@ pub fn card_json(e: &Entry, today: Date) -> CardJson {
         public: public_json(c.public),
         teleconsultation: c.teleconsultation,
         disponibilite: availability_json(c, today),
+        mise_a_jour_le: e.listed.updated_at.map(|t| paris_date(t).to_string()),
         url: format!("/psychologues/{}", c.rpps),
     }
+}
+
+/// The calendar date of an instant in Paris.
+pub fn paris_date(t: jiff::Timestamp) -> Date {
+    let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap_or(jiff::tz::TimeZone::UTC);
+    t.to_zoned(tz).date()
 }
 
 /// A search hit as JSON, built field by field (the reference for [`SummaryFragments`]).

@@ -424,6 +424,7 @@ fn generate_one(
         teleconsultation: rng.chance(50),
         accepting_new_patients: accepting,
         availability_confirmed_on: confirmed,
+        first_appointment_delay: None,
     };
     Generated {
         last_name,

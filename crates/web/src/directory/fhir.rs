@@ -141,6 +141,14 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}/fhir")
 }
 
+/// `meta.lastUpdated`: when the card was last written (RFC 3339, UTC).
+fn meta(l: &msp_store::directory::ListedCard) -> Value {
+    match l.updated_at {
+        Some(t) => json!({ "lastUpdated": t.to_string() }),
+        None => json!({}),
+    }
+}
+
 fn profession() -> Value {
     json!({ "coding": [{ "system": PROFESSION_SYSTEM, "code": "93", "display": "Psychologue" }] })
 }
@@ -157,6 +165,7 @@ pub fn practitioner(e: &Entry) -> Value {
     }));
     json!({
         "resourceType": "Practitioner",
+        "meta": meta(l),
         "id": rpps.to_string(),
         "identifier": [
             { "use": "official", "system": RPPS_SYSTEM, "value": rpps.to_string() },
@@ -190,6 +199,7 @@ pub fn location(e: &Entry, n: usize) -> Value {
     let c = communes().by_insee(&a.commune_insee);
     json!({
         "resourceType": "Location",
+        "meta": meta(l),
         "id": location_id(l.card.rpps, n),
         "status": "active",
         "name": format!("Cabinet de {} {}{}", l.first_name, l.last_name,
@@ -228,6 +238,7 @@ pub fn practitioner_role(e: &Entry, today: Date) -> Value {
     }
     let mut role = json!({
         "resourceType": "PractitionerRole",
+        "meta": meta(&e.listed),
         "id": format!("role-{rpps}"),
         "active": true,
         "practitioner": { "reference": format!("Practitioner/{rpps}"), "display": format!("{} {}", l.first_name, l.last_name) },

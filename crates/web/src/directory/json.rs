@@ -44,6 +44,9 @@ pub struct AvailabilityJson {
     pub etat: String,
     /// Last confirmation, ISO date.
     pub confirmee_le: Option<String>,
+    /// Indicative delay for a first appointment (`semaine`, `mois`, `plus_mois`), only while
+    /// `etat` is `oui`.
+    pub delai: Option<CodeLabel>,
     pub libelle: String,
 }
 
@@ -94,6 +97,8 @@ pub struct CardJson {
     pub public: CodeLabel,
     pub teleconsultation: bool,
     pub disponibilite: AvailabilityJson,
+    /// Last change of the card, ISO date (Paris).
+    pub mise_a_jour_le: Option<String>,
     pub url: String,
 }
 
@@ -159,6 +164,13 @@ fn availability_json_in(card: &DirectoryCard, state: Option<bool>) -> Availabili
         }
         .to_owned(),
         confirmee_le: card.availability_confirmed_on.map(|d| d.to_string()),
+        delai: card
+            .first_appointment_delay
+            .filter(|_| state == Some(true))
+            .map(|d| CodeLabel {
+                code: d.code().to_owned(),
+                libelle: d.label_fr().to_owned(),
+            }),
         libelle: availability_label_in(card, state),
     }
 }
@@ -174,7 +186,13 @@ fn availability_label_in(card: &DirectoryCard, state: Option<bool>) -> String {
         .map(|d| format!(" (confirmé le {})", crate::views::date_long_fr(d)))
         .unwrap_or_default();
     match state {
-        Some(true) => format!("Accepte de nouveaux patients{when}"),
+        Some(true) => match card.first_appointment_delay {
+            Some(d) => format!(
+                "Accepte de nouveaux patients, premier rendez-vous {}{when}",
+                d.label_fr()
+            ),
+            None => format!("Accepte de nouveaux patients{when}"),
+        },
         Some(false) => format!("N’accepte pas de nouveaux patients pour le moment{when}"),
         None if card.availability_confirmed_on.is_some() => {
             format!("Disponibilité inconnue : non confirmée depuis plus de 30 jours{when}")

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, PreEscaped, html};
 use msp_geo::communes;
+use msp_store::directory::ListedCard;
 use std::sync::OnceLock;
 
 /// Radii offered in the form (km).
@@ -233,11 +234,7 @@ fn result_item(e: &Entry, distance: f64, address: usize, today: msp_domain::Date
                         li { (crate::directory::languages::name_fr(l).unwrap_or(l)) }
                     }
                     li class=(match available { Some(true) => "tag-ok", Some(false) => "tag-no", None => "tag-unknown" }) {
-                        (match available {
-                            Some(true) => "Accepte de nouveaux patients",
-                            Some(false) => "Complet pour le moment",
-                            None => "Disponibilité inconnue",
-                        })
+                        (availability_label(c, today))
                     }
                 }
             }
@@ -354,37 +351,12 @@ pub async fn search_page(
     })
 }
 
-/// `GET /psychologues/{rpps}`: a listed psychologist's card.
-pub async fn card_page(
-    State(state): State<AppState>,
-    Path(rpps): Path<String>,
-) -> Result<Response, AppError> {
-    let rpps = parse_rpps(&rpps)?;
-    let today = state.today();
-    let entry = {
-        let index = state.index();
-        index
-            .get(rpps)
-            .filter(|e| e.listed.is_listed_on(today))
-            .cloned()
-    };
-    let e = entry.ok_or_else(|| {
-        AppError::not_found(
-            "psychologue_inconnu",
-            "Ce psychologue n’est pas (ou plus) dans l’annuaire des psychologues conventionnés.",
-        )
-    })?;
-    let c = &e.listed.card;
-    let name = format!("{} {}", e.listed.first_name, e.listed.last_name);
+/// The public card as the directory shows it (the card page and the psychologist's preview).
+pub fn card_article(listed: &ListedCard, today: msp_domain::Date) -> Markup {
+    let c = &listed.card;
+    let name = format!("{} {}", listed.first_name, listed.last_name);
     let available = c.availability_on(today);
-    let body = html! {
-        nav aria-label="Fil d’Ariane" class="breadcrumb" {
-            ol {
-                li { a href="/" { "Accueil" } }
-                li { a href="/recherche" { "Recherche" } }
-                li aria-current="page" { (name) }
-            }
-        }
+    html! {
         article class="card" aria-labelledby="nom-psy" {
             h1 id="nom-psy" { (name) }
             p class="lead" { "Psychologue conventionné·e Mon soutien psy – RPPS " (c.rpps) }
@@ -423,7 +395,43 @@ pub async fn card_page(
                 }
                 dt { "Tarif" } dd { "50 € la séance, sans dépassement ; remboursée à 60 % par l’Assurance Maladie et 40 % par la complémentaire santé." }
             }
+            @if let Some(t) = listed.updated_at {
+                p class="hint" { "Fiche mise à jour le " (crate::views::date_long_fr(crate::directory::answers::paris_date(t))) "." }
+            }
         }
+    }
+}
+
+/// `GET /psychologues/{rpps}`: a listed psychologist's card.
+pub async fn card_page(
+    State(state): State<AppState>,
+    Path(rpps): Path<String>,
+) -> Result<Response, AppError> {
+    let rpps = parse_rpps(&rpps)?;
+    let today = state.today();
+    let entry = {
+        let index = state.index();
+        index
+            .get(rpps)
+            .filter(|e| e.listed.is_listed_on(today))
+            .cloned()
+    };
+    let e = entry.ok_or_else(|| {
+        AppError::not_found(
+            "psychologue_inconnu",
+            "Ce psychologue n’est pas (ou plus) dans l’annuaire des psychologues conventionnés.",
+        )
+    })?;
+    let name = format!("{} {}", e.listed.first_name, e.listed.last_name);
+    let body = html! {
+        nav aria-label="Fil d’Ariane" class="breadcrumb" {
+            ol {
+                li { a href="/" { "Accueil" } }
+                li { a href="/recherche" { "Recherche" } }
+                li aria-current="page" { (name) }
+            }
+        }
+        (card_article(&e.listed, today))
         p { a href="/recherche" { "Nouvelle recherche" } }
     };
     Ok(page(StatusCode::OK, &name, body))

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod cancellation;
+pub mod card;
 pub mod claims;
 pub mod directory;
 pub mod enrolment;

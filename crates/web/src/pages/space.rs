@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages::sessions::router())
         .merge(crate::pages::referrals::router())
         .merge(crate::pages::claims::router())
+        .merge(crate::pages::card::router())
 }
 
 /// What each role does in its space.
@@ -75,7 +76,11 @@ fn home_view(user: &CurrentUser) -> Markup {
                 }
             }
             @if user.role() == Role::Psychologue {
+                li { a href=(paths::MY_CARD) { "Ma fiche de l’annuaire et ma disponibilité" } }
                 li { a href=(paths::MY_CONVENTION) { "Ma convention" } }
+            }
+            @if user.role() == Role::Admin {
+                li { a href=(paths::REMINDERS) { "Rappels de disponibilité" } }
             }
             li { a href=(paths::PASSWORD) { "Changer mon mot de passe" } }
         }

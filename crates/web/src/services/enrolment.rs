@@ -785,6 +785,7 @@ pub fn card_from_application(rpps: Rpps, app: &Application) -> Result<DirectoryC
         teleconsultation: false,
         accepting_new_patients: None,
         availability_confirmed_on: None,
+        first_appointment_delay: None,
     })
 }
 

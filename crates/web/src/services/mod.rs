@@ -5,10 +5,13 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod availability_links;
 pub mod cancellation;
+pub mod cards;
 pub mod claims;
 pub mod enrolment;
 pub mod referrals;
+pub mod reminders;
 pub mod schedule;
 pub mod sessions;
 pub mod territory;
