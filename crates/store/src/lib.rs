@@ -20,6 +20,7 @@ pub mod directory;
 pub mod enrolment;
 mod error;
 pub mod liquidation;
+pub mod oidc;
 pub mod live;
 mod migrate;
 pub mod pathway;

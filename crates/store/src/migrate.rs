@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "one_account_per_rpps",
         include_str!("../migrations/0013_one_account_per_rpps.sql"),
     ),
+    (
+        15,
+        "verified_identities",
+        include_str!("../migrations/0015_verified_identities.sql"),
+    ),
 ];
 
 fn dialect(sql: &str, backend: Backend) -> String {

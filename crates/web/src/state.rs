@@ -38,6 +38,8 @@ pub struct Options {
     pub no_search_cache: bool,
     /// The dated rules that judge sessions recorded on line; `None`: the shipped rules.
     pub rules: Option<Arc<msp_domain::Rules>>,
+    /// OpenID Connect providers (Pro Santé Connect, FranceConnect); none: password sign-in only.
+    pub oidc: Vec<crate::services::oidc::ProviderConfig>,
 }
 
 /// JSON search answers kept in memory, keyed by query string; the cache is emptied when the

@@ -77,11 +77,14 @@ pub fn state(
             );
         }
     }
+    let oidc = msp_web::services::oidc::ProviderConfig::from_env(|k| std::env::var(k).ok())
+        .map_err(|e| anyhow::anyhow!(e))?;
     Ok(AppState::new(
         pool,
         Options {
             rules: rules.map(Arc::new),
             db_url: Some(db_url.to_owned()),
+            oidc,
             ..Default::default()
         },
     )?)

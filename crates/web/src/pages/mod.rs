@@ -6,6 +6,7 @@ pub mod cancellation;
 pub mod claims;
 pub mod directory;
 pub mod enrolment;
+pub mod oidc;
 pub mod referrals;
 pub mod sessions;
 pub mod space;

@@ -8,5 +8,7 @@ pub mod auth;
 pub mod cancellation;
 pub mod claims;
 pub mod enrolment;
+pub mod identity;
+pub mod oidc;
 pub mod referrals;
 pub mod sessions;
