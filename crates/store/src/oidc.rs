@@ -96,7 +96,12 @@ pub fn bind(
 }
 
 /// Keeps the birth date a provider gave for a subject.
-pub fn set_birthdate(db: &mut Db, provider: &str, subject: &str, birthdate: &str) -> StoreResult<()> {
+pub fn set_birthdate(
+    db: &mut Db,
+    provider: &str,
+    subject: &str,
+    birthdate: &str,
+) -> StoreResult<()> {
     db.execute(
         "UPDATE oidc_identities SET birthdate = $1 WHERE provider = $2 AND subject = $3",
         &[birthdate.into(), provider.into(), subject.into()],

@@ -62,15 +62,24 @@ fn a_psychologist_and_a_patient_sign_in_through_their_providers() {
     d.goto(&format!("{base}/connexion"));
     d.wait_for("a[href='/connexion/oidc/psc']");
     assert_accessible(&d, "connexion avec fournisseurs d’identité");
-    assert!(d.text("main").contains("Se connecter avec Pro Santé Connect"));
+    assert!(
+        d.text("main")
+            .contains("Se connecter avec Pro Santé Connect")
+    );
     d.click_on("a[href='/connexion/oidc/psc']");
     // The provider's own page: choose the identity.
     d.wait_for("select#login");
     d.set_value("select#login", "claire");
     d.click_on("form button[type=submit]");
-    d.wait_for_url("the space after Pro Santé Connect", |u| u.ends_with("/espace"));
+    d.wait_for_url("the space after Pro Santé Connect", |u| {
+        u.ends_with("/espace")
+    });
     assert_eq!(d.text("h1"), "Mon espace");
-    assert!(d.text(".brand-sub").contains("Claire Dubois"), "{}", d.text("header"));
+    assert!(
+        d.text(".brand-sub").contains("Claire Dubois"),
+        "{}",
+        d.text("header")
+    );
     assert_accessible(&d, "espace après Pro Santé Connect");
     d.click_on("form[action='/deconnexion'] button[type=submit]");
     d.wait_for_url("home after signing out", |u| !u.contains("/espace"));
@@ -89,6 +98,10 @@ fn a_psychologist_and_a_patient_sign_in_through_their_providers() {
     d.set_value("#date_naissance", "1985-05-12");
     d.click_on("form[action='/espace/rattachement'] button[type=submit]");
     d.wait_for_url("the space once linked", |u| u.ends_with("/espace"));
-    assert!(d.text(".brand-sub").contains("Camille Bernard"), "{}", d.text("header"));
+    assert!(
+        d.text(".brand-sub").contains("Camille Bernard"),
+        "{}",
+        d.text("header")
+    );
     drop(providers);
 }

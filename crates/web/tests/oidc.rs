@@ -89,7 +89,12 @@ fn start(s: &Setup, provider: &str) -> String {
     let a = get(&s.state, &format!("/connexion/oidc/{provider}"), None);
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
     let url = a.location.clone();
-    for part in ["code_challenge=", "code_challenge_method=S256", "state=", "nonce="] {
+    for part in [
+        "code_challenge=",
+        "code_challenge_method=S256",
+        "state=",
+        "nonce=",
+    ] {
         assert!(url.contains(part), "{part} missing: {url}");
     }
     url
@@ -117,7 +122,11 @@ fn session_cookie(a: &Answer) -> String {
 fn refused(a: &Answer, status: StatusCode, text: &str) {
     assert_eq!(a.status, status, "{}", a.body);
     assert!(a.body.contains(text), "« {text} » missing: {}", a.body);
-    assert!(!a.set_cookie.iter().any(|c| c.starts_with("msp_session=") && !c.starts_with("msp_session=;")));
+    assert!(
+        !a.set_cookie
+            .iter()
+            .any(|c| c.starts_with("msp_session=") && !c.starts_with("msp_session=;"))
+    );
 }
 
 #[test]
@@ -134,14 +143,13 @@ fn professionals_and_patients_sign_in_and_every_bad_token_is_refused_on_both_dat
         assert_eq!(a.status, StatusCode::SEE_OTHER, "{label} {}", a.body);
         assert_eq!(a.location, "/espace");
         let cookie = session_cookie(&a);
-        let row = s
-            .db
-            .connect()
-            .query_one(
-                "SELECT role, rpps, display_name FROM accounts WHERE rpps = $1",
-                &[psy_rpps().into()],
-            )
-            .unwrap();
+        let row =
+            s.db.connect()
+                .query_one(
+                    "SELECT role, rpps, display_name FROM accounts WHERE rpps = $1",
+                    &[psy_rpps().into()],
+                )
+                .unwrap();
         assert_eq!(row.text(0).unwrap(), "psychologue", "{label}");
         assert_eq!(row.text(2).unwrap(), "Claire Dubois");
         let home = get(&s.state, "/espace", Some(&cookie));
@@ -158,7 +166,10 @@ fn professionals_and_patients_sign_in_and_every_bad_token_is_refused_on_both_dat
         let doctor = session_cookie(&a);
         let page = get(&s.state, "/espace/adressages", Some(&doctor));
         assert!(
-            page.body.contains(&format!("Émis au nom de Luc Bernard, RPPS {}.", doctor_rpps())),
+            page.body.contains(&format!(
+                "Émis au nom de <strong>Luc Bernard</strong>, RPPS {}.",
+                doctor_rpps()
+            )),
             "{}",
             page.body
         );
@@ -196,12 +207,12 @@ fn professionals_and_patients_sign_in_and_every_bad_token_is_refused_on_both_dat
         }
         // A replayed state (the same answer of the provider twice): the second is refused.
         let query = oidc::authorize(&start(&s, "psc"), "psy", REDIRECT);
-        assert_eq!(callback(&s, &query).status, StatusCode::SEE_OTHER, "{label}");
-        refused(
-            &callback(&s, &query),
-            StatusCode::FORBIDDEN,
-            "déjà servi",
+        assert_eq!(
+            callback(&s, &query).status,
+            StatusCode::SEE_OTHER,
+            "{label}"
         );
+        refused(&callback(&s, &query), StatusCode::FORBIDDEN, "déjà servi");
         // An unknown state.
         refused(
             &callback(&s, "code=abc&state=inconnu"),
@@ -229,15 +240,27 @@ fn professionals_and_patients_sign_in_and_every_bad_token_is_refused_on_both_dat
                 &s.state,
                 "/espace/rattachement",
                 Some(&patient),
-                &[("_csrf", csrf.as_str()), ("nir", n), ("date_naissance", birth)],
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("nir", n),
+                    ("date_naissance", birth),
+                ],
             )
         };
         let wrong = link(&nir(PATIENT_NIR_13), "1985-05-13");
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(wrong.body.contains("n’est pas celle que FranceConnect a transmise"));
+        assert!(
+            wrong
+                .body
+                .contains("n’est pas celle que FranceConnect a transmise")
+        );
         let unknown = link(&nir("1800175111006"), PATIENT_BIRTH);
         assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(unknown.body.contains("Aucun assuré ne correspond"), "{}", unknown.body);
+        assert!(
+            unknown.body.contains("Aucun assuré ne correspond"),
+            "{}",
+            unknown.body
+        );
         let ok = link(&nir(PATIENT_NIR_13), PATIENT_BIRTH);
         assert_eq!(ok.status, StatusCode::SEE_OTHER, "{label} {}", ok.body);
         assert_eq!(

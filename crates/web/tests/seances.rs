@@ -495,7 +495,10 @@ fn referral_letters_on_both_databases() {
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(a.body.contains("jour futur"));
         // A typed identifier is ignored: the letter names the signed-in doctor's RPPS.
-        let a = issue(&[("prescripteur_id", "12345678901"), ("nir", "206127511100563")]);
+        let a = issue(&[
+            ("prescripteur_id", "12345678901"),
+            ("nir", "206127511100563"),
+        ]);
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(!a.body.contains("12345678901"), "{label}");
         // Every error of the form at once, each under its field, what was typed kept.

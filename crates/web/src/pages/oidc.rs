@@ -62,7 +62,12 @@ async fn callback(
     } else {
         true
     };
-    let mut res = Redirect::to(if linked { paths::SPACE } else { paths::PATIENT_LINK }).into_response();
+    let mut res = Redirect::to(if linked {
+        paths::SPACE
+    } else {
+        paths::PATIENT_LINK
+    })
+    .into_response();
     res.headers_mut().append(
         header::SET_COOKIE,
         crate::pages::auth::session_cookie(&headers, &token),
@@ -137,9 +142,14 @@ async fn oidc_link(
         .await
         .map_err(internal)?;
     if already.is_some() {
-        return Err(vec![("nir", "Votre compte est déjà rattaché à un assuré.".into())]);
+        return Err(vec![(
+            "nir",
+            "Votre compte est déjà rattaché à un assuré.".into(),
+        )]);
     }
-    let provider_birth = oidc::provider_birthdate(state, id).await.map_err(internal)?;
+    let provider_birth = oidc::provider_birthdate(state, id)
+        .await
+        .map_err(internal)?;
     let mut errors = Vec::new();
     let nir = Nir::parse(&f.nir)
         .map_err(|e| errors.push(("nir", e.to_string())))

@@ -236,12 +236,10 @@ pub async fn create_account(
             format!("Un compte existe déjà pour l’adresse {}.", valid.email),
         )
         .field("email")),
-        Err(AppError::Rejected(p)) if valid.rpps.is_some() && p.code == "demande_invalide" => {
-            Err(
-                AppError::invalid("compte_invalide", "Le compte n’a pas été créé.")
-                    .fields(vec![field("rpps", p.message)]),
-            )
-        }
+        Err(AppError::Rejected(p)) if valid.rpps.is_some() && p.code == "demande_invalide" => Err(
+            AppError::invalid("compte_invalide", "Le compte n’a pas été créé.")
+                .fields(vec![field("rpps", p.message)]),
+        ),
         Err(e) => Err(e),
     }
 }

@@ -69,7 +69,11 @@ impl Refusal {
 
 /// Checks `rpps` against the registry for `role`: `Err(Refusal)` when unknown or of another
 /// profession.
-pub fn check_registry(db: &mut Db, rpps: Rpps, role: Role) -> Result<Result<(), Refusal>, StoreError> {
+pub fn check_registry(
+    db: &mut Db,
+    rpps: Rpps,
+    role: Role,
+) -> Result<Result<(), Refusal>, StoreError> {
     let Some(entry) = registry_entry(db, rpps)? else {
         return Ok(Err(Refusal::Unknown));
     };

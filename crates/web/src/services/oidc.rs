@@ -59,9 +59,7 @@ impl ProviderConfig {
     /// The providers named in `MSP_OIDC_PROVIDERS` (comma-separated), each read from
     /// `MSP_OIDC_<NAME>_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`, `_SCOPES` (space-separated),
     /// `_AUDIENCE` (`professionnels` or `patients`), `_LABEL`, and `MSP_OIDC_REDIRECT_URL`.
-    pub fn from_env(
-        get: impl Fn(&str) -> Option<String>,
-    ) -> Result<Vec<ProviderConfig>, String> {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Vec<ProviderConfig>, String> {
         let Some(names) = get("MSP_OIDC_PROVIDERS").filter(|n| !n.trim().is_empty()) else {
             return Ok(Vec::new());
         };
@@ -72,8 +70,10 @@ impl ProviderConfig {
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .map(|name| {
-                let key = |k: &str| format!("MSP_OIDC_{}_{k}", name.to_uppercase().replace('-', "_"));
-                let need = |k: &str| get(&key(k)).ok_or_else(|| format!("{} : obligatoire", key(k)));
+                let key =
+                    |k: &str| format!("MSP_OIDC_{}_{k}", name.to_uppercase().replace('-', "_"));
+                let need =
+                    |k: &str| get(&key(k)).ok_or_else(|| format!("{} : obligatoire", key(k)));
                 let audience = match need("AUDIENCE")?.as_str() {
                     "professionnels" => Audience::Professionals,
                     "patients" => Audience::Patients,
@@ -112,7 +112,9 @@ fn provider_failed(what: &str, e: impl std::fmt::Display) -> AppError {
     tracing::warn!(target: "msp::oidc", "{what}: {e}");
     refused(
         "fournisseur_identite",
-        format!("La connexion auprès du fournisseur d’identité a échoué ({what}). Recommencez ; si l’erreur persiste, contactez le support."),
+        format!(
+            "La connexion auprès du fournisseur d’identité a échoué ({what}). Recommencez ; si l’erreur persiste, contactez le support."
+        ),
     )
 }
 
@@ -123,7 +125,12 @@ fn provider(state: &AppState, name: &str) -> AppResult<ProviderConfig> {
         .iter()
         .find(|p| p.name == name)
         .cloned()
-        .ok_or_else(|| AppError::not_found("fournisseur_inconnu", "Ce fournisseur d’identité n’est pas configuré."))
+        .ok_or_else(|| {
+            AppError::not_found(
+                "fournisseur_inconnu",
+                "Ce fournisseur d’identité n’est pas configuré.",
+            )
+        })
 }
 
 fn http_client() -> AppResult<openidconnect::reqwest::Client> {
@@ -234,7 +241,10 @@ pub async fn finish(state: &AppState, callback: Callback) -> AppResult<Account> 
         .id_token()
         .ok_or_else(|| provider_failed("jeton d’identité", "absent"))?;
     let claims = id_token
-        .claims(&client.id_token_verifier(), &Nonce::new(pending.nonce.clone()))
+        .claims(
+            &client.id_token_verifier(),
+            &Nonce::new(pending.nonce.clone()),
+        )
         .map_err(|e| provider_failed("jeton d’identité invalide", e))?;
     let subject = claims.subject().as_str().to_owned();
     // The verified token's payload, for the claims the crate does not type (SubjectNameID…).
@@ -242,7 +252,11 @@ pub async fn finish(state: &AppState, callback: Callback) -> AppResult<Account> 
         .to_string()
         .split('.')
         .nth(1)
-        .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).ok())
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .ok_or_else(|| provider_failed("jeton d’identité", "illisible"))?;
     match p.audience {
@@ -261,9 +275,13 @@ fn text(payload: &serde_json::Value, claim: &str) -> String {
 }
 
 fn full_name(payload: &serde_json::Value) -> String {
-    format!("{} {}", text(payload, "given_name"), text(payload, "family_name"))
-        .trim()
-        .to_owned()
+    format!(
+        "{} {}",
+        text(payload, "given_name"),
+        text(payload, "family_name")
+    )
+    .trim()
+    .to_owned()
 }
 
 /// The identity a Pro Santé Connect-like token states: the RPPS of `SubjectNameID` (`8` +
@@ -363,7 +381,10 @@ fn active(account: Account) -> AppResult<Account> {
     if account.active {
         Ok(account)
     } else {
-        Err(refused("compte_desactive", crate::services::auth::DEACTIVATED))
+        Err(refused(
+            "compte_desactive",
+            crate::services::auth::DEACTIVATED,
+        ))
     }
 }
 
@@ -407,7 +428,5 @@ async fn patient(
 
 /// The birth date FranceConnect gave for a patient's account, if it signed in that way.
 pub async fn provider_birthdate(state: &AppState, account: i64) -> AppResult<Option<String>> {
-    state
-        .db(move |db| store::birthdate_of(db, account))
-        .await
+    state.db(move |db| store::birthdate_of(db, account)).await
 }

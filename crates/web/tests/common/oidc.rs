@@ -16,6 +16,9 @@ pub const REDIRECT: &str = "http://127.0.0.1:9/connexion/oidc/retour";
 /// The providers' process (stopped when dropped) and their issuers by name.
 pub struct Providers {
     child: Child,
+    /// Kept open: the providers must never write to a closed pipe.
+    _stdout: BufReader<std::process::ChildStdout>,
+    _dir: tempfile::TempDir,
     pub issuers: BTreeMap<String, String>,
 }
 
@@ -58,17 +61,23 @@ pub fn start(users: Value, redirect: &str) -> Providers {
         .arg(&conf)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.path().join("providers.log")).unwrap(),
+        ))
         .spawn()
         .expect("node (scripts/ensure-oidc-provider.sh installs the providers)");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut line).unwrap();
     let issuers: BTreeMap<String, String> = serde_json::from_str(&line).unwrap_or_else(|e| {
         panic!("the providers did not start ({e}): {line:?}; run scripts/ensure-oidc-provider.sh")
     });
-    Providers { child, issuers }
+    Providers {
+        child,
+        _stdout: stdout,
+        _dir: dir,
+        issuers,
+    }
 }
 
 impl Providers {
@@ -81,13 +90,23 @@ impl Providers {
                 let client = if patients { "fc" } else { "psc" };
                 ProviderConfig {
                     name: name.clone(),
-                    label: if patients { "FranceConnect".into() } else { format!("Pro Santé Connect ({name})") },
-                    audience: if patients { Audience::Patients } else { Audience::Professionals },
+                    label: if patients {
+                        "FranceConnect".into()
+                    } else {
+                        format!("Pro Santé Connect ({name})")
+                    },
+                    audience: if patients {
+                        Audience::Patients
+                    } else {
+                        Audience::Professionals
+                    },
                     issuer: issuer.clone(),
                     client_id: format!("msp-{client}"),
                     client_secret: format!("secret-de-test-{client}-0123456789"),
                     scopes: if patients {
-                        ["given_name", "family_name", "birthdate", "birthplace"].map(String::from).to_vec()
+                        ["given_name", "family_name", "birthdate", "birthplace"]
+                            .map(String::from)
+                            .to_vec()
                     } else {
                         vec!["scope_all".into()]
                     },
@@ -119,7 +138,7 @@ pub fn http_get(url: &str, cookies: &BTreeMap<String, String>) -> Reply {
     let rest = url.strip_prefix("http://").expect("plain HTTP on loopback");
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let path = if path.is_empty() { "/" } else { path };
-    let mut s = TcpStream::connect(host).unwrap();
+    let mut s = TcpStream::connect(host).unwrap_or_else(|e| panic!("{url}: {e}"));
     let cookie = cookies
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
