@@ -111,11 +111,10 @@ pub fn set_birthdate(
 
 /// The birth date a provider gave for an account, if it signed in through one that gives it.
 pub fn birthdate_of(db: &mut Db, account_id: i64) -> StoreResult<Option<String>> {
-    Ok(db
-        .query_opt(
-            "SELECT birthdate FROM oidc_identities WHERE account_id = $1 AND birthdate <> ''",
-            &[Value::Int(account_id)],
-        )?
-        .map(|r| r.string(0))
-        .transpose()?)
+    db.query_opt(
+        "SELECT birthdate FROM oidc_identities WHERE account_id = $1 AND birthdate <> ''",
+        &[Value::Int(account_id)],
+    )?
+    .map(|r| r.string(0))
+    .transpose()
 }
