@@ -396,6 +396,7 @@ mod tests {
             role: role.into(),
             territoire: territoire.into(),
             nir: String::new(),
+            rpps: String::new(),
             password: "un mot de passe assez long".into(),
         }
     }
