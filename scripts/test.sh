@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-nginx.sh
+bash scripts/ensure-oidc-provider.sh
 export MSP_TEST_POSTGRES="${MSP_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
 # In CI nothing may be skipped.
 if [ "${CI:-}" = "true" ]; then unset MSP_SKIP_POSTGRES; fi

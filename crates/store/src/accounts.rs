@@ -21,6 +21,9 @@ pub struct Account {
     /// Set by an admin's password reset: the holder must choose a new password before anything
     /// else.
     pub must_change_password: bool,
+    /// The verified RPPS of a professional's account (Pro Santé Connect, or checked against the
+    /// registry when the account was created); fixed once, never changed by a form.
+    pub rpps: Option<String>,
 }
 
 /// What an admin (or `msp create-admin`) gives to create an account.
@@ -35,7 +38,7 @@ pub struct NewAccount<'a> {
 }
 
 const COLUMNS: &str =
-    "account_id, email, role, display_name, territory, active, must_change_password";
+    "account_id, email, role, display_name, territory, active, must_change_password, rpps";
 
 fn account(row: &Row) -> StoreResult<Account> {
     let code = row.text(2)?;
@@ -48,6 +51,7 @@ fn account(row: &Row) -> StoreResult<Account> {
         territory: row.opt_string(4)?,
         active: row.bool(5)?,
         must_change_password: row.bool(6)?,
+        rpps: row.opt_string(7)?,
     })
 }
 
@@ -98,7 +102,7 @@ pub fn find_for_login(db: &mut Db, email: &str) -> StoreResult<Option<(Account, 
     else {
         return Ok(None);
     };
-    Ok(Some((account(&row)?, row.string(7)?)))
+    Ok(Some((account(&row)?, row.string(8)?)))
 }
 
 /// The password hash of an account.
@@ -201,6 +205,56 @@ pub fn set_active(
     })
 }
 
+/// Fixes the verified RPPS of an account that has none. An RPPS held by another account (its
+/// own or an accepted application's) is a [`StoreError::Conflict`]; an account whose RPPS is
+/// already another one is a [`StoreError::Invalid`] (an RPPS never changes).
+pub fn set_verified_rpps(db: &mut Db, account_id: i64, rpps: &str) -> StoreResult<()> {
+    db.transaction(|tx| {
+        let held = tx.query_opt(
+            "SELECT 1 FROM accounts WHERE rpps = $1 AND account_id <> $2
+             UNION ALL
+             SELECT 1 FROM applications WHERE rpps = $1 AND status = 'acceptee' AND account_id <> $2",
+            &[rpps.into(), Value::Int(account_id)],
+        )?;
+        if held.is_some() {
+            return Err(StoreError::Conflict(
+                "ce RPPS est déjà rattaché à un autre compte".into(),
+            ));
+        }
+        let current = tx
+            .query_opt(
+                "SELECT rpps FROM accounts WHERE account_id = $1",
+                &[Value::Int(account_id)],
+            )?
+            .map(|r| r.opt_string(0))
+            .transpose()?
+            .flatten();
+        match current {
+            Some(c) if c == rpps => Ok(()),
+            Some(_) => Err(StoreError::Invalid(
+                "le RPPS d’un compte ne change pas".into(),
+            )),
+            None => {
+                tx.execute(
+                    "UPDATE accounts SET rpps = $1 WHERE account_id = $2",
+                    &[rpps.into(), Value::Int(account_id)],
+                )?;
+                Ok(())
+            }
+        }
+    })
+}
+
+/// The account holding a verified RPPS, if any.
+pub fn account_by_rpps(db: &mut Db, rpps: &str) -> StoreResult<Option<Account>> {
+    db.query_opt(
+        &format!("SELECT {COLUMNS} FROM accounts WHERE rpps = $1"),
+        &[rpps.into()],
+    )?
+    .map(|r| account(&r))
+    .transpose()
+}
+
 pub fn get_account(db: &mut Db, id: i64) -> StoreResult<Option<Account>> {
     db.query_opt(
         &format!("SELECT {COLUMNS} FROM accounts WHERE account_id = $1"),
@@ -276,7 +330,7 @@ pub enum SessionLookup {
 pub fn find_session(db: &mut Db, token_hash: &str, now: Timestamp) -> StoreResult<SessionLookup> {
     let Some(row) = db.query_opt(
         "SELECT a.account_id, a.email, a.role, a.display_name, a.territory, a.active,
-                a.must_change_password, s.csrf_token, s.expires_at
+                a.must_change_password, a.rpps, s.csrf_token, s.expires_at
          FROM sessions s JOIN accounts a ON a.account_id = s.account_id
          WHERE s.token_hash = $1",
         &[token_hash.into()],
@@ -285,13 +339,13 @@ pub fn find_session(db: &mut Db, token_hash: &str, now: Timestamp) -> StoreResul
         return Ok(SessionLookup::Unknown);
     };
     let account = account(&row)?;
-    let expires_at = row.timestamp(8)?;
+    let expires_at = row.timestamp(9)?;
     if expires_at <= now || !account.active {
         return Ok(SessionLookup::Expired);
     }
     Ok(SessionLookup::Valid(Session {
         account,
-        csrf_token: row.string(7)?,
+        csrf_token: row.string(8)?,
         expires_at,
     }))
 }

@@ -328,7 +328,9 @@ pub fn document(
 pub fn rpps_held_by_other(db: &mut Db, rpps: &str, account: i64) -> StoreResult<bool> {
     Ok(db
         .query_opt(
-            "SELECT account_id FROM applications WHERE rpps = $1 AND status = 'acceptee' AND account_id <> $2",
+            "SELECT account_id FROM applications WHERE rpps = $1 AND status = 'acceptee' AND account_id <> $2
+             UNION ALL
+             SELECT account_id FROM accounts WHERE rpps = $1 AND account_id <> $2",
             &[rpps.into(), account.into()],
         )?
         .is_some())

@@ -24,6 +24,7 @@ mod error;
 pub mod liquidation;
 pub mod live;
 mod migrate;
+pub mod oidc;
 pub mod pathway;
 mod pool;
 pub mod reference;

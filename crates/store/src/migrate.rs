@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0014_card_freshness.sql"),
     ),
     (
+        15,
+        "verified_identities",
+        include_str!("../migrations/0015_verified_identities.sql"),
+    ),
+    (
         16,
         "throttle_and_secrets",
         include_str!("../migrations/0016_throttle_and_secrets.sql"),

@@ -306,11 +306,14 @@ impl FromRequestParts<AppState> for Psychologist {
     }
 }
 
-/// A doctor or a midwife, who issues referral letters.
+/// A doctor or a midwife, who issues referral letters, with the account's verified RPPS (from
+/// Pro Santé Connect, or checked against the registry when the account was created): letters
+/// name it, never an identifier typed in a form.
 #[derive(Debug, Clone)]
 pub struct Prescriber {
     pub user: CurrentUser,
     pub kind: ReferrerKind,
+    pub rpps: Rpps,
 }
 
 impl Deref for Prescriber {
@@ -339,7 +342,18 @@ impl FromRequestParts<AppState> for Prescriber {
             "aux médecins et aux sages-femmes",
         )?;
         let kind = referrer_kind(user.role()).ok_or_else(|| AppError::internal("prescripteur"))?;
-        Ok(Prescriber { user, kind })
+        let rpps = user
+            .account
+            .rpps
+            .as_deref()
+            .and_then(|r| Rpps::parse(r).ok())
+            .ok_or_else(|| {
+                AppError::forbidden(
+                    "sans_rpps",
+                    "Votre compte n’a pas de RPPS vérifié : connectez-vous avec Pro Santé Connect, ou demandez à l’administrateur de le renseigner.",
+                )
+            })?;
+        Ok(Prescriber { user, kind, rpps })
     }
 }
 

@@ -6,6 +6,16 @@ pub const STATISTICS: &str = "/statistiques";
 pub const SIGN_IN: &str = "/connexion";
 pub const SIGN_IN_EXPIRED: &str = "/connexion?expiree=1";
 pub const SIGN_OUT: &str = "/deconnexion";
+/// Where OpenID providers send the browser back (the redirect URI registered with them).
+pub const OIDC_CALLBACK: &str = "/connexion/oidc/retour";
+pub const OIDC_START_ROUTE: &str = "/connexion/oidc/{provider}";
+/// A FranceConnect patient ties the account to the insured person here, once.
+pub const PATIENT_LINK: &str = "/espace/rattachement";
+
+/// The link that starts a sign-in with the provider `name`.
+pub fn oidc_start(name: &str) -> String {
+    format!("/connexion/oidc/{name}")
+}
 pub const SPACE: &str = "/espace";
 pub const PASSWORD: &str = "/espace/mot-de-passe";
 

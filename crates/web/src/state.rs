@@ -50,6 +50,8 @@ pub struct Options {
     /// The address people reach the server at (`https://annuaire.exemple.fr`), for the links of
     /// the e-mails.
     pub public_url: Option<String>,
+    /// OpenID Connect providers (Pro Santé Connect, FranceConnect); none: password sign-in only.
+    pub oidc: Vec<crate::services::oidc::ProviderConfig>,
 }
 
 /// JSON search answers kept in memory, keyed by query string; the cache is emptied when the

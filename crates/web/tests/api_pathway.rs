@@ -8,7 +8,8 @@ mod common;
 use axum::http::StatusCode;
 use common::TODAY;
 use common::fixtures::{
-    Account, beneficiary, conventioned_psychologist, count, link_patient, nir, rpps, state_on,
+    Account, beneficiary, conventioned_psychologist, count, link_patient, nir, prescriber_rpps,
+    rpps, state_on,
 };
 use common::http::{get, post_body, post_json};
 use jiff::civil::date;
@@ -22,10 +23,6 @@ const ADULT: &str = "206127511100564";
 const ADULT_BIRTH: &str = "2006-12-05";
 const ADULT_MASKED: &str = "20612**********";
 
-fn doctor_rpps() -> String {
-    rpps("2000000042")
-}
-
 struct Setup {
     db: TestDb,
     state: AppState,
@@ -37,6 +34,8 @@ struct Setup {
     /// An agent limited to département 75 (the psychologists are conventioned in 69).
     cpam75: String,
     medecin: String,
+    /// The doctor's verified RPPS (set on the account, as an admin creates it).
+    doctor_rpps: String,
     sage_femme: String,
     patient: String,
     patient2: String,
@@ -82,6 +81,7 @@ fn setup(db: TestDb) -> Setup {
         cpam: cpam.1,
         cpam75: cpam75.1,
         medecin: medecin.1,
+        doctor_rpps: prescriber_rpps(medecin.0),
         sage_femme: sage_femme.1,
         patient: patient.1,
         patient2: patient2.1,
@@ -114,7 +114,6 @@ fn audited(db: &TestDb, actor: &str, action: &str, reason: &str) -> i64 {
 
 fn letter(extra: &[(&str, Value)]) -> Value {
     let mut body = json!({
-        "identifiant_prescripteur": doctor_rpps(),
         "patient_nom": "Élodie Martin",
         "nir": "2 06 12 75 111 005 64",
         "date": "2026-11-02",
@@ -160,7 +159,7 @@ fn pathway_through_the_api_on_both_databases() {
         assert_eq!(l["patient_nom"], "Élodie Martin");
         assert_eq!(l["nir_masque"], ADULT_MASKED);
         assert_eq!(l["prescripteur"]["type_prescripteur"], "medecin");
-        assert_eq!(l["prescripteur"]["identifiant"], doctor_rpps());
+        assert_eq!(l["prescripteur"]["identifiant"], s.doctor_rpps);
         assert_eq!(l["prescripteur"]["nom"], "medecin@example.org");
         assert_eq!(l["contexte"]["code"], "ald");
         assert_eq!(l["contexte"]["libelle"], "Affection de longue durée");
@@ -306,7 +305,7 @@ fn pathway_through_the_api_on_both_databases() {
                     &[eep_id.as_str().into()],
                 )
                 .unwrap();
-        assert_eq!(referral.text(0).unwrap(), doctor_rpps());
+        assert_eq!(referral.text(0).unwrap(), s.doctor_rpps);
         assert_eq!(referral.date(1).unwrap(), date(2026, 11, 2));
         let (_, j) = record(&s, &s.psy, session("APS", "2026-11-09"));
         assert_eq!(j["rang"], 2);
@@ -606,10 +605,6 @@ fn invalid_input_is_refused_in_french_on_both_databases() {
         let issue = |body: Value| post_json(&s.state, "/api/adressages", Some(&s.medecin), body);
         for (extra, expected) in [
             (("nir", json!("206127511100563")), "NIR invalide"),
-            (
-                ("identifiant_prescripteur", json!("12345")),
-                "RPPS invalide",
-            ),
             (("patient_nom", json!("  ")), "nom du patient"),
             (("date", json!("2026-11-24")), "futur"),
             (("date", json!("2026-13-01")), "Date du courrier invalide"),
@@ -856,4 +851,54 @@ fn the_pathway_endpoints_are_documented_without_nir_in_urls() {
     }
     let letter = &doc["components"]["schemas"]["LetterInput"]["properties"];
     assert!(letter["nir"].is_object() && letter.get("nombre_seances").is_none());
+}
+
+/// Issue 11: a doctor cannot sign a letter for someone else. The letter names the signed-in
+/// account's verified RPPS; a typed `identifiant_prescripteur` (here a psychologist's RPPS) is
+/// refused as an unknown field, nothing stored; a letter from an account since deactivated
+/// still verifies as issued by it, dated.
+#[test]
+fn letters_name_their_signed_in_issuer_on_both_databases() {
+    for db in testing::all() {
+        let s = setup(db);
+        let label = s.db.label;
+        let letters = || count(&s.db, "SELECT COUNT(*) FROM referral_letters");
+        let someone_else = rpps("1000000042");
+        let a = post_json(
+            &s.state,
+            "/api/adressages",
+            Some(&s.medecin),
+            letter(&[("identifiant_prescripteur", json!(someone_else))]),
+        );
+        let m = a.problem(StatusCode::UNPROCESSABLE_ENTITY, "champ_inconnu");
+        assert!(m.contains("identifiant_prescripteur"), "{label}: {m}");
+        assert_eq!(letters(), 0, "{label}");
+
+        let a = post_json(&s.state, "/api/adressages", Some(&s.medecin), letter(&[]));
+        assert_eq!(a.status, StatusCode::CREATED, "{label} {}", a.body);
+        let l = a.json();
+        assert_eq!(l["prescripteur"]["identifiant"], s.doctor_rpps, "{label}");
+        assert_ne!(l["prescripteur"]["identifiant"], someone_else);
+        let code = l["code"].as_str().unwrap().to_owned();
+
+        // The doctor's account is deactivated: the letter still verifies, naming them.
+        s.db.connect()
+            .execute(
+                "UPDATE accounts SET active = 0 WHERE email = 'medecin@example.org'",
+                &[],
+            )
+            .unwrap();
+        let a = post_json(
+            &s.state,
+            "/api/adressages/verification",
+            Some(&s.psy),
+            json!({ "code": code, "date_seance": "2026-11-09" }),
+        );
+        assert_eq!(a.status, StatusCode::OK, "{label} {}", a.body);
+        let v = a.json();
+        assert_eq!(v["valable"], true, "{v}");
+        assert_eq!(v["courrier"]["prescripteur"]["identifiant"], s.doctor_rpps);
+        assert_eq!(v["courrier"]["date_courrier"], "2026-11-02");
+        assert!(v["courrier"]["emis_le"].as_str().is_some(), "{v}");
+    }
 }

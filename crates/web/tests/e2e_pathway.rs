@@ -111,19 +111,31 @@ fn record(d: &Driver, base: &str, day: &str, act: &str, code: Option<&str>) -> S
 #[test]
 fn a_patient_is_referred_followed_and_sees_the_year() {
     let started = Instant::now();
-    let (_db, state) = setup();
+    let (db, state) = setup();
     let base = serve(state);
     let d = Driver::start();
 
     // ---- The doctor issues a referral letter.
     sign_in(&d, &base, DOCTOR);
     d.goto(&format!("{base}/espace/adressages"));
-    d.wait_for("#prescripteur_id");
+    d.wait_for("#patient_nom");
     assert!(main_text(&d).contains("Aucun courrier émis pour l’instant."));
     assert_accessible(&d, "courriers d’adressage (formulaire)");
-    let doctor_rpps = rpps("2000000042");
-    let f = d.wait_for("#prescripteur_id");
-    d.type_into(&f, &doctor_rpps);
+    // No identifier to type: the letter is issued under the account's verified RPPS.
+    let doctor_rpps = db
+        .connect()
+        .query_one(
+            "SELECT rpps FROM accounts WHERE email = $1",
+            &[DOCTOR.0.into()],
+        )
+        .unwrap()
+        .string(0)
+        .unwrap();
+    assert!(
+        main_text(&d).contains(&format!("Émis au nom de {}, RPPS {doctor_rpps}.", DOCTOR.1)),
+        "{}",
+        main_text(&d)
+    );
     let f = d.wait_for("#patient_nom");
     d.type_into(&f, PATIENT.1);
     let f = d.wait_for("#nir");

@@ -7,8 +7,8 @@ mod common;
 use axum::http::StatusCode;
 use common::TODAY;
 use common::fixtures::{
-    Account, account, beneficiary, conventioned_psychologist, count, link_patient, nir, rpps,
-    state_on,
+    Account, account, beneficiary, conventioned_psychologist, count, link_patient, nir,
+    prescriber_rpps, rpps, state_on,
 };
 use common::http::{Answer, get, post_body, post_form, post_json};
 use jiff::civil::date;
@@ -34,6 +34,7 @@ struct Setup {
     psy2: (String, String),
     cpam: (String, String),
     medecin: (String, String),
+    medecin_id: i64,
     sage_femme: (String, String),
     patient: (String, String),
     patient2: (String, String),
@@ -82,6 +83,7 @@ fn setup(db: TestDb) -> Setup {
         psy: pair(psy),
         psy2: pair(psy2),
         cpam: pair(cpam),
+        medecin_id: medecin.0,
         medecin: pair(medecin),
         sage_femme: pair(sage_femme),
         patient: pair(patient),
@@ -470,11 +472,10 @@ fn referral_letters_on_both_databases() {
         let s = setup(db);
         let label = s.db.label;
         let (mc, mt) = s.medecin.clone();
-        let doctor = rpps("2000000042");
+        let doctor = prescriber_rpps(s.medecin_id);
         let issue = |extra: &[(&str, &str)]| {
             let mut form = vec![
                 ("_csrf", mt.as_str()),
-                ("prescripteur_id", doctor.as_str()),
                 ("patient_nom", "Élodie Martin"),
                 ("nir", ADULT),
                 ("date", "2026-11-02"),
@@ -493,9 +494,13 @@ fn referral_letters_on_both_databases() {
         let a = issue(&[("date", "2026-11-24")]);
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(a.body.contains("jour futur"));
-        let a = issue(&[("prescripteur_id", "12345678901")]);
+        // A typed identifier is ignored: the letter names the signed-in doctor's RPPS.
+        let a = issue(&[
+            ("prescripteur_id", "12345678901"),
+            ("nir", "206127511100563"),
+        ]);
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(a.body.contains("RPPS"));
+        assert!(!a.body.contains("12345678901"), "{label}");
         // Every error of the form at once, each under its field, what was typed kept.
         let a = issue(&[
             ("nir", "206127511100563"),

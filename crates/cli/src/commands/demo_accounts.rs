@@ -18,6 +18,10 @@ pub const DOMAIN: &str = "demo.msp.test";
 pub const PSYCHOLOGIST_RPPS: &str = "10000001015";
 /// The sample beneficiary the demonstration patient is (adult, complementary linked by Noémie).
 pub const PATIENT_NIR: &str = "285057505612338";
+/// The doctor and the midwife of the samples' registry (profession codes 10 and 50) the
+/// demonstration prescribers are: their letters name these verified RPPS.
+pub const DOCTOR_RPPS: &str = "10000001064";
+pub const MIDWIFE_RPPS: &str = "10000001072";
 
 /// `(local part, role, display name, territory)`.
 const ACCOUNTS: [(&str, Role, &str, Option<&str>); 8] = [
@@ -28,7 +32,7 @@ const ACCOUNTS: [(&str, Role, &str, Option<&str>); 8] = [
         None,
     ),
     ("psychologue", Role::Psychologue, "Claire Lefèvre", None),
-    ("medecin", Role::Medecin, "Dr Paul Mercier", None),
+    ("medecin", Role::Medecin, "Dr Luc Bernard", None),
     ("sage-femme", Role::SageFemme, "Inès Roux, sage-femme", None),
     ("patient", Role::Patient, "Camille Bernard", None),
     ("cpam", Role::AgentCpam, "Agent CPAM (national)", None),
@@ -109,6 +113,8 @@ pub fn create(db: &mut Db, rules: &Rules, password: &str) -> anyhow::Result<Vec<
                     }
                 }
                 Role::Patient => pathway::link_patient(tx, id, &nir)?,
+                Role::Medecin => accounts::set_verified_rpps(tx, id, DOCTOR_RPPS)?,
+                Role::SageFemme => accounts::set_verified_rpps(tx, id, MIDWIFE_RPPS)?,
                 _ => {}
             }
         }

@@ -203,6 +203,8 @@ pub fn state_with(
             );
         }
     }
+    let oidc = msp_web::services::oidc::ProviderConfig::from_env(|k| std::env::var(k).ok())
+        .map_err(|e| anyhow::anyhow!(e))?;
     Ok(AppState::new(
         pool,
         Options {
@@ -215,6 +217,7 @@ pub fn state_with(
             trust_proxy,
             smtp,
             public_url,
+            oidc,
             ..Default::default()
         },
     )?)

@@ -16,13 +16,13 @@ use msp_store::pathway::Letter;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// A referral letter as a doctor or midwife issues it. It never states a number of sessions:
-/// the API refuses any field other than these.
+/// A referral letter as a doctor or midwife issues it. It never states a number of sessions,
+/// nor who issues it: the letter names the signed-in account, with the RPPS verified for it
+/// (Pro Santé Connect, or the registry check at its creation). The API refuses any field other
+/// than these: a typed `identifiant_prescripteur` is a 422 `champ_inconnu`, nothing issued.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LetterInput {
-    /// RPPS of the doctor or midwife (11 digits; spaces allowed).
-    pub identifiant_prescripteur: String,
     /// Name of the patient, as on the letter.
     pub patient_nom: String,
     /// The patient's NIR (15 characters; spaces allowed).
@@ -39,7 +39,6 @@ pub struct LetterInput {
 impl From<LetterInput> for NewLetter {
     fn from(i: LetterInput) -> NewLetter {
         NewLetter {
-            rpps: i.identifiant_prescripteur,
             patient_name: i.patient_nom,
             nir: i.nir,
             date: i.date,

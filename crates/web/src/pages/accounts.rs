@@ -145,6 +145,9 @@ fn accounts_view(admin: &Admin, list: &[Account], page: &AccountsPage<'_>) -> Ma
             (text_field(errors, "nir", "NIR de l’assuré (compte patient)",
                 Some("Obligatoire pour un compte patient : le patient verra ses séances et remboursements."),
                 "text", &typed.nir))
+            (text_field(errors, "rpps", "RPPS (compte de médecin ou de sage-femme)",
+                Some("Obligatoire pour un médecin ou une sage-femme : vérifié au répertoire, il figure sur leurs courriers d’adressage et ne change plus."),
+                "text", &typed.rpps))
             // The password is never sent back.
             (text_field(errors, "password", "Mot de passe initial", Some(&password_hint), "password", ""))
             div class="actions" { button type="submit" class="button" { "Créer le compte" } }

@@ -100,10 +100,16 @@ pub fn session_cookie_cleared(headers: &HeaderMap) -> HeaderValue {
 }
 
 /// The sign-in page: `notice` above the form, `email` as typed.
-fn login_view(token: &str, message: Option<(Notice, &str)>, email: &str) -> Markup {
+fn login_view(
+    state: &AppState,
+    token: &str,
+    message: Option<(Notice, &str)>,
+    email: &str,
+) -> Markup {
     let body = html! {
         h1 { "Se connecter" }
         @if let Some((kind, m)) = message { (notice(kind, html! { p { (m) } })) }
+        (crate::pages::oidc::provider_buttons(state))
         form method="post" action=(paths::SIGN_IN) class="search" {
             input type="hidden" name="_csrf" value=(token);
             div class="field" {
@@ -123,6 +129,7 @@ fn login_view(token: &str, message: Option<(Notice, &str)>, email: &str) -> Mark
 
 /// `GET /connexion`.
 pub async fn login_page(
+    State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
@@ -137,7 +144,7 @@ pub async fn login_page(
         Notice::Info,
         "Votre session a expiré. Reconnectez-vous pour continuer.",
     ));
-    let mut res = login_view(&token, expired, "").into_response();
+    let mut res = login_view(&state, &token, expired, "").into_response();
     res.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(LOGIN_CSRF_COOKIE, &token, 3600, is_https(&headers)),
@@ -186,7 +193,7 @@ pub async fn login(
         Ok(s) => s,
         Err(e @ (AppError::Rejected(_) | AppError::Forbidden(_))) => {
             let message = e.problem().message;
-            let page = login_view(&expected, Some((Notice::Error, &message)), &email);
+            let page = login_view(&state, &expected, Some((Notice::Error, &message)), &email);
             return Ok(with_retry_after(&e, (e.status(), page).into_response()));
         }
         Err(e) => return Err(e),

@@ -7,6 +7,7 @@ pub mod card;
 pub mod claims;
 pub mod directory;
 pub mod enrolment;
+pub mod oidc;
 pub mod referrals;
 pub mod sessions;
 pub mod space;

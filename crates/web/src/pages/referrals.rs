@@ -48,7 +48,6 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 struct LetterForm {
-    prescripteur_id: String,
     patient_nom: String,
     nir: String,
     date: String,
@@ -58,7 +57,6 @@ struct LetterForm {
 impl From<LetterForm> for NewLetter {
     fn from(f: LetterForm) -> NewLetter {
         NewLetter {
-            rpps: f.prescripteur_id,
             patient_name: f.patient_nom,
             nir: f.nir,
             date: Some(f.date),
@@ -94,8 +92,7 @@ fn form_refusal<'a>(e: AppError, rename: &[(&str, &'a str)]) -> AppResult<Vec<Fi
     }
 }
 
-const LETTER_FIELDS: [(&str, &str); 5] = [
-    (fields::RPPS, "prescripteur_id"),
+const LETTER_FIELDS: [(&str, &str); 4] = [
     (fields::PATIENT_NAME, "patient_nom"),
     (fields::NIR, "nir"),
     (fields::DATE, "date"),
@@ -209,7 +206,7 @@ fn letters_view(
         h2 { "Émettre un courrier" }
         form method="post" action=(paths::LETTERS) class="search" novalidate {
             input type="hidden" name="_csrf" value=(user.csrf);
-            (input("prescripteur_id", "Votre identifiant RPPS", "text", &f.prescripteur_id, errors, html! {}))
+            p { "Émis au nom de " strong { (user.account.display_name) } (user.account.rpps.as_deref().map(|r| format!(", RPPS {r}")).unwrap_or_default()) "." }
             (input("patient_nom", "Nom et prénom du patient", "text", &f.patient_nom, errors, html! {}))
             (input("nir", "NIR du patient", "text", &f.nir, errors, html! {}))
             div class="field" {

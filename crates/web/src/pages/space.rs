@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/espace/ars/{region}", get(ars_region))
         .merge(crate::pages::accounts::router())
+        .merge(crate::pages::oidc::router())
         .merge(crate::pages::enrolment::router())
         .merge(crate::pages::sessions::router())
         .merge(crate::pages::referrals::router())

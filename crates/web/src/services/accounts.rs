@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::extract::{Admin, Analyst};
 use crate::security::{MIN_PASSWORD_CHARS, temporary_password};
 use jiff::Timestamp;
-use msp_domain::{Nir, Role};
+use msp_domain::{Nir, Role, Rpps};
 use msp_store::accounts::{self, Account, NewAccount};
 use msp_store::audit::{self, AuditEntry};
 
@@ -27,6 +27,8 @@ pub struct NewAccountInput {
     pub territoire: String,
     /// NIR of the insured person, for a patient's account.
     pub nir: String,
+    /// RPPS of a doctor or a midwife, checked against the registry and fixed on the account.
+    pub rpps: String,
     pub password: String,
 }
 
@@ -38,6 +40,8 @@ pub struct ValidAccount {
     pub role: Role,
     pub territory: Option<String>,
     pub patient_nir: Option<Nir>,
+    /// A doctor's or a midwife's RPPS (checked against the registry when created).
+    pub rpps: Option<Rpps>,
 }
 
 fn field(champ: &str, detail: impl Into<String>) -> FieldError {
@@ -105,6 +109,16 @@ pub fn check_new_account(input: &NewAccountInput) -> Result<ValidAccount, Vec<Fi
             )),
         }
     }
+    let mut rpps = None;
+    if matches!(role, Some(Role::Medecin | Role::SageFemme)) {
+        match Rpps::parse(&input.rpps) {
+            Ok(r) => rpps = Some(r),
+            Err(e) => errors.push(field(
+                "rpps",
+                format!("Un compte de médecin ou de sage-femme a besoin de son RPPS : {e}."),
+            )),
+        }
+    }
     match role {
         Some(role) if errors.is_empty() => Ok(ValidAccount {
             email: email.to_owned(),
@@ -112,6 +126,7 @@ pub fn check_new_account(input: &NewAccountInput) -> Result<ValidAccount, Vec<Fi
             role,
             territory: (!territory.is_empty()).then(|| territory.to_owned()),
             patient_nir,
+            rpps,
         }),
         _ => Err(errors),
     }
@@ -131,8 +146,9 @@ pub fn validate_new_account(
         nom: name.into(),
         role: role.map(|r| r.code().to_owned()).unwrap_or_default(),
         territoire: territory.into(),
-        // The command line creates no patient account.
+        // The command line creates no patient account, nor a doctor's.
         nir: String::new(),
+        rpps: String::new(),
         password: password.into(),
     };
     match check_new_account(&input) {
@@ -189,6 +205,13 @@ pub async fn create_account(
                     },
                     Timestamp::now(),
                 )?;
+                if let Some(rpps) = v.rpps {
+                    // Refused here, the account is not created either (the transaction rolls
+                    // back).
+                    if let Err(refusal) = super::identity::fix_rpps(db, id, v.role, rpps)? {
+                        return Err(msp_store::StoreError::Invalid(refusal.message(v.role)));
+                    }
+                }
                 if let Some(nir) = &v.patient_nir {
                     msp_store::pathway::link_patient(db, id, nir)?;
                     audit(
@@ -214,6 +237,10 @@ pub async fn create_account(
             format!("Un compte existe déjà pour l’adresse {}.", valid.email),
         )
         .field("email")),
+        Err(AppError::Rejected(p)) if valid.rpps.is_some() && p.code == "demande_invalide" => Err(
+            AppError::invalid("compte_invalide", "Le compte n’a pas été créé.")
+                .fields(vec![field("rpps", p.message)]),
+        ),
         Err(e) => Err(e),
     }
 }
@@ -361,6 +388,7 @@ mod tests {
             role: role.into(),
             territoire: territoire.into(),
             nir: String::new(),
+            rpps: String::new(),
             password: "un mot de passe assez long".into(),
         }
     }

@@ -276,7 +276,12 @@ pub async fn save_application(
     applicant: &Applicant,
     form: &ApplicationForm,
 ) -> AppResult<()> {
-    let fields = fields_from(form).map_err(|errors| {
+    // An account whose RPPS was verified (Pro Santé Connect) applies under that RPPS only.
+    let mut form = form.clone();
+    if let Some(verified) = &applicant.account.rpps {
+        form.rpps = verified.clone();
+    }
+    let fields = fields_from(&form).map_err(|errors| {
         AppError::invalid(
             "candidature_invalide",
             "La candidature n’a pas été enregistrée.",

@@ -10,6 +10,8 @@ pub mod cancellation;
 pub mod cards;
 pub mod claims;
 pub mod enrolment;
+pub mod identity;
+pub mod oidc;
 pub mod referrals;
 pub mod reminders;
 pub mod schedule;

@@ -8,17 +8,16 @@ use crate::extract::{Prescriber, Psychologist};
 use crate::services::audit::{self, Via, patient_ref};
 use jiff::Timestamp;
 use msp_domain::referral::{self, context_label, letter_validity};
-use msp_domain::{Date, Nir, Rpps, dates};
+use msp_domain::{Date, Nir, dates};
 use msp_store::StoreError;
 use msp_store::pathway::{self, Letter};
 use rand::Rng;
 
 /// A letter as typed (form or JSON), before it is checked. A letter never states a number of
-/// sessions: there is no such field.
+/// sessions, nor who issues it: there are no such fields (the issuer is the signed-in account,
+/// with its verified RPPS).
 #[derive(Debug, Clone, Default)]
 pub struct NewLetter {
-    /// RPPS of the doctor or midwife.
-    pub rpps: String,
     pub patient_name: String,
     pub nir: String,
     /// Date of the letter; empty or `None`: today.
@@ -29,7 +28,6 @@ pub struct NewLetter {
 
 /// Field names of the errors of [`issue_letter`] (those of the JSON API).
 pub mod fields {
-    pub const RPPS: &str = "identifiant_prescripteur";
     pub const PATIENT_NAME: &str = "patient_nom";
     pub const NIR: &str = "nir";
     pub const DATE: &str = "date";
@@ -71,9 +69,6 @@ fn error(champ: &str, detail: impl Into<String>) -> FieldError {
 /// Checks a letter: the letter to store (without its code), or every field at fault.
 fn checked_letter(by: &Prescriber, input: NewLetter, today: Date) -> AppResult<Letter> {
     let mut errors = Vec::new();
-    let rpps = Rpps::parse(&input.rpps)
-        .map_err(|e| errors.push(error(fields::RPPS, e.to_string())))
-        .ok();
     let name = input.patient_name.trim().to_owned();
     if name.is_empty() {
         errors.push(error(
@@ -123,7 +118,7 @@ fn checked_letter(by: &Prescriber, input: NewLetter, today: Date) -> AppResult<L
             None
         }
     };
-    let (Some(rpps), Some(nir), Some(date), true) = (rpps, nir, date, errors.is_empty()) else {
+    let (Some(nir), Some(date), true) = (nir, date, errors.is_empty()) else {
         return Err(invalid("adressage_invalide", errors));
     };
     Ok(Letter {
@@ -131,7 +126,7 @@ fn checked_letter(by: &Prescriber, input: NewLetter, today: Date) -> AppResult<L
         account_id: by.account.id,
         referrer_kind: by.kind,
         referrer_name: by.account.display_name.clone(),
-        referrer_id: rpps.to_string(),
+        referrer_id: by.rpps.to_string(),
         patient_nir: nir,
         patient_name: name,
         letter_date: date,

@@ -390,7 +390,12 @@ pub fn assert_accessible(d: &Driver, page: &str) {
 /// Serves `state` (the real router, `msp_web::serve_listener`) on a random loopback port, in a
 /// thread of its own; returns the base URL (`http://127.0.0.1:PORT`).
 pub fn serve(state: msp_web::AppState) -> String {
-    let std_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    serve_on(state, TcpListener::bind("127.0.0.1:0").unwrap())
+}
+
+/// [`serve`] on a listener already bound (when its address must be known beforehand, as an
+/// OpenID provider's redirect URI).
+pub fn serve_on(state: msp_web::AppState, std_listener: TcpListener) -> String {
     let addr = std_listener.local_addr().unwrap();
     std_listener.set_nonblocking(true).unwrap();
     std::thread::spawn(move || {

@@ -13,6 +13,11 @@ pub fn rpps(partial: &str) -> String {
     format!("{partial}{}", msp_domain::ids::luhn_complete(partial))
 }
 
+/// The verified RPPS the fixtures give the doctor or midwife account `id`.
+pub fn prescriber_rpps(id: i64) -> String {
+    rpps(&format!("2{id:09}"))
+}
+
 /// A valid NIR from its first 13 characters (digits only).
 pub fn nir(first13: &str) -> String {
     let n: u64 = first13.parse().unwrap();
@@ -56,9 +61,10 @@ impl<'a> Account<'a> {
         }
     }
 
-    /// Creates the account; its id.
+    /// Creates the account; its id. A doctor or a midwife gets a verified RPPS
+    /// ([`prescriber_rpps`]), in the registry under their profession, as an admin creates them.
     pub fn create(&self, conn: &mut msp_store::Db) -> i64 {
-        accounts::create_account(
+        let id = accounts::create_account(
             conn,
             &NewAccount {
                 email: self.email,
@@ -70,7 +76,21 @@ impl<'a> Account<'a> {
             },
             jiff::Timestamp::now(),
         )
-        .unwrap()
+        .unwrap();
+        let profession = match self.role {
+            Role::Medecin => "10",
+            Role::SageFemme => "50",
+            _ => return id,
+        };
+        let rpps = prescriber_rpps(id);
+        conn.execute(
+            "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
+             VALUES ($1, $2, 'Test', $3, 'L', '69382')",
+            &[rpps.as_str().into(), self.name.into(), profession.into()],
+        )
+        .unwrap();
+        accounts::set_verified_rpps(conn, id, &rpps).unwrap();
+        id
     }
 
     /// Creates the account and opens a session: its id, session cookie and CSRF token.

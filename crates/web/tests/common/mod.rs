@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod fixtures;
 pub mod http;
+pub mod oidc;
 
 pub use http::Answer;
 
