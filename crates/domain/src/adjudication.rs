@@ -224,24 +224,48 @@ pub fn judge_batch(
 }
 
 /// [`judge_batch`] over borrowed claims, so callers need not copy the claims they select.
-///
-/// Patients never affect one another (every check of SPEC §7 reads one patient's own history),
-/// so judging patient by patient, each in (session date, received date, claim id) order, gives
-/// exactly the decisions of the global order while looking each patient up once.
 pub fn judge_batch_refs(
     rules: &Rules,
     facts: &impl Facts,
     ledger: &mut Ledger,
     claims: &[&Claim],
 ) -> Vec<Decision> {
+    judge_batch_marked(rules, facts, ledger, claims).decisions
+}
+
+/// A judged batch: one decision per input claim, in input order, and which claims are the
+/// first occurrence of their id in the batch (the others repeat its decision).
+#[derive(Debug, Clone, Default)]
+pub struct BatchDecisions {
+    pub decisions: Vec<Decision>,
+    pub first: Vec<bool>,
+}
+
+/// [`judge_batch_refs`], also telling which claims are the first of their id, so that callers
+/// writing the batch need not find the repeated ids a second time.
+///
+/// Patients never affect one another (every check of SPEC §7 reads one patient's own history),
+/// so judging patient by patient, each in (session date, received date, claim id) order, gives
+/// exactly the decisions of the global order while looking each patient up once.
+pub fn judge_batch_marked(
+    rules: &Rules,
+    facts: &impl Facts,
+    ledger: &mut Ledger,
+    claims: &[&Claim],
+) -> BatchDecisions {
     let mut first_of: FastMap<&str, u32> = FastMap::default();
     first_of.reserve(claims.len());
     let mut order: Vec<(Nir, u64, u32)> = Vec::with_capacity(claims.len());
-    let mut repeat_of: Vec<Option<u32>> = vec![None; claims.len()];
+    let mut first = vec![true; claims.len()];
+    // (repeat, first occurrence): rare, so kept apart rather than one slot per claim.
+    let mut repeats: Vec<(u32, u32)> = Vec::new();
     for (i, c) in claims.iter().enumerate() {
         let i = u32::try_from(i).expect("a batch holds fewer than 4 billion claims");
         match first_of.get(c.claim_id.as_str()) {
-            Some(&first) => repeat_of[i as usize] = Some(first),
+            Some(&f) => {
+                repeats.push((i, f));
+                first[i as usize] = false;
+            }
             None => {
                 first_of.insert(&c.claim_id, i);
                 order.push((c.nir, day_key(c.session_date, c.received_date), i));
@@ -273,15 +297,15 @@ pub fn judge_batch_refs(
             ));
         }
     }
-    for (i, first) in repeat_of.iter().enumerate() {
-        if let Some(first) = *first {
-            decisions[i] = decisions[first as usize];
-        }
+    drop(order);
+    for (i, f) in repeats {
+        decisions[i as usize] = decisions[f as usize];
     }
-    decisions
+    let decisions = decisions
         .into_iter()
         .map(|d| d.expect("every claim is judged or repeats a judged one"))
-        .collect()
+        .collect();
+    BatchDecisions { decisions, first }
 }
 
 /// Session date then received date, packed so that integer order is date order.

@@ -24,7 +24,9 @@ pub mod roles;
 pub mod rules;
 pub mod session;
 
-pub use adjudication::{Facts, FactsMap, judge, judge_batch, judge_batch_refs};
+pub use adjudication::{
+    BatchDecisions, Facts, FactsMap, judge, judge_batch, judge_batch_marked, judge_batch_refs,
+};
 pub use beneficiary::{Beneficiary, InsuranceRegime, Sex};
 pub use cancellation::{CancelRefusal, ClaimState};
 pub use claim::{Act, Claim, ClaimContext, Referral, ReferrerKind};

@@ -559,6 +559,23 @@ fn a_repeated_claim_id_gets_the_first_decision() {
     assert!(d[0].is_accepted());
 }
 
+#[test]
+fn the_engine_marks_the_first_claim_of_each_id() {
+    let claims = [
+        claim("2", A, P1, date(2024, 7, 8), Act::Aps),
+        claim("1", A, P1, date(2024, 7, 1), Act::Eep),
+        claim("2", A, P1, date(2024, 7, 15), Act::Aps),
+        claim("3", A, P1, date(2024, 7, 15), Act::Aps),
+        claim("1", A, P1, date(2024, 7, 22), Act::Aps),
+    ];
+    let refs: Vec<&Claim> = claims.iter().collect();
+    let judged = judge_batch_marked(&Rules::standard(), &facts(), &mut Ledger::default(), &refs);
+    assert_eq!(judged.first, [true, true, false, true, false]);
+    assert_eq!(judged.decisions, judge_all(&claims));
+    assert_eq!(judged.decisions[2], judged.decisions[0]);
+    assert_eq!(judged.decisions[4], judged.decisions[1]);
+}
+
 fn any_claim() -> impl Strategy<Value = Claim> {
     (
         0u32..6,

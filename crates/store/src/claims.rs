@@ -78,7 +78,8 @@ pub fn adjudicate_batch_with(
         let facts = load_facts(tx, &fresh)?;
         let mut ledger = load_ledger(tx)?;
         progress("historique chargé", fresh.len() as u64, claims.len() as u64);
-        let judged = msp_domain::judge_batch_refs(rules, &facts, &mut ledger, &fresh);
+        let msp_domain::BatchDecisions { decisions: judged, first } =
+            msp_domain::judge_batch_marked(rules, &facts, &mut ledger, &fresh);
         progress("jugement", fresh.len() as u64, claims.len() as u64);
 
         let batch_id = tx
@@ -87,7 +88,8 @@ pub fn adjudicate_batch_with(
                 &[source.into(), now.into()],
             )?
             .int(0)?;
-        let rows = new_rows(&fresh, &judged);
+        let rows = new_rows(&fresh, &judged, &first);
+        drop(first);
         record(tx, batch_id, &rows, &ledger, progress)?;
         hook(tx, &JudgedBatch { batch_id, rows: &rows, facts: &facts })?;
         drop(rows);
@@ -502,17 +504,20 @@ pub fn insert_claims(db: &mut Db, batch_id: i64, rows: &[(&Claim, &Decision)]) -
     Ok(())
 }
 
-/// The batch's new claims: first occurrence of each id, in claim-id order (key order makes
-/// B-tree inserts mostly appends).
-fn new_rows<'a>(claims: &[&'a Claim], decisions: &'a [Decision]) -> Vec<(&'a Claim, &'a Decision)> {
-    let mut seen: FastSet<&str> = FastSet::default();
-    seen.reserve(claims.len());
-    let mut rows: Vec<(&Claim, &Decision)> = Vec::with_capacity(claims.len());
-    for (&c, d) in claims.iter().zip(decisions) {
-        if seen.insert(c.claim_id.as_str()) {
-            rows.push((c, d));
-        }
-    }
+/// The batch's new claims: first occurrence of each id (`first`, as the engine found them), in
+/// claim-id order (key order makes B-tree inserts mostly appends).
+fn new_rows<'a>(
+    claims: &[&'a Claim],
+    decisions: &'a [Decision],
+    first: &[bool],
+) -> Vec<(&'a Claim, &'a Decision)> {
+    let mut rows: Vec<(&Claim, &Decision)> = claims
+        .iter()
+        .zip(decisions)
+        .zip(first)
+        .filter(|(_, f)| **f)
+        .map(|((&c, d), _)| (c, d))
+        .collect();
     rows.sort_unstable_by(|a, b| a.0.claim_id.cmp(&b.0.claim_id));
     rows
 }

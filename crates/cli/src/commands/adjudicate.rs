@@ -85,7 +85,15 @@ pub fn judge_and_write(
     let bar = progress::bar(claims.len() as u64, "jugement du lot");
     let started = Instant::now();
     let last_stage = std::cell::Cell::new("");
-    let lap = |stage: &str| eprintln!("  [{:>7.2} s] {stage}", started.elapsed().as_secs_f64());
+    let lap = |stage: &str| {
+        let mb = |m: Option<u64>| m.map_or("?".into(), |m| m.to_string());
+        eprintln!(
+            "  [{:>7.2} s] {stage} (mémoire {} Mo, pointe {} Mo)",
+            started.elapsed().as_secs_f64(),
+            mb(super::bench::rss_mb()),
+            mb(super::bench::peak_rss_mb())
+        );
+    };
     let outcome = msp_store::claims::adjudicate_batch_with(
         db,
         rules,

@@ -118,9 +118,18 @@ pub fn run(db_url: &str, rules: &Rules, dir: &Path) -> anyhow::Result<Outcome> {
 }
 
 /// Peak resident memory of this process (VmHWM), in MB.
-fn peak_rss_mb() -> Option<u64> {
+pub fn peak_rss_mb() -> Option<u64> {
+    memory_mb("VmHWM:")
+}
+
+/// Resident memory of this process now (VmRSS), in MB.
+pub fn rss_mb() -> Option<u64> {
+    memory_mb("VmRSS:")
+}
+
+fn memory_mb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024)
 }

@@ -17,9 +17,6 @@ pub struct ServeOptions {
     pub trust_proxy: bool,
 }
 
-/// Serves on `options.addr`. `rules`: the dated rules that judge sessions recorded on line
-/// (`--rules`); `None`, the shipped rules.
-
 /// Where the availability reminders are sent from (flags, or the environment).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct MailArgs {
@@ -91,6 +88,8 @@ impl MailArgs {
     }
 }
 
+/// Serves on `options.addr`. `rules`: the dated rules that judge sessions recorded on line
+/// (`--rules`); `None`, the shipped rules.
 pub fn run(
     db_url: &str,
     options: &ServeOptions,
@@ -365,7 +364,8 @@ mod tests {
             assert_eq!(j["motif"]["code"], "PLAFOND", "{label}: {j}");
             assert_eq!(j["avant"]["restantes"], 0, "{label}: {j}");
 
-            let shipped_rules = state(&db.url, false, msp_store::POOL_CACHE_MIB, None, false).unwrap();
+            let shipped_rules =
+                state(&db.url, false, msp_store::POOL_CACHE_MIB, None, false).unwrap();
             let j = record(&shipped_rules, &cookie, day(9), "APS");
             assert_eq!(j["statut"], "acceptee", "{label}: {j}");
             assert_eq!(j["rang"], 9, "{label}: {j}");
