@@ -190,8 +190,8 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     d.wait_for("main .notice-success");
     let verdict = d.text("main .notice-success");
     assert!(
-        verdict.contains("Courrier valable pour")
-            && verdict.contains("09/11/2026")
+        verdict.contains("Courrier valable le 09/11/2026")
+            && verdict.matches("Courrier valable").count() == 1
             && verdict.contains("daté du 02/11/2026"),
         "{verdict}"
     );
