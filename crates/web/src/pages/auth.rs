@@ -99,6 +99,23 @@ pub fn session_cookie_cleared(headers: &HeaderMap) -> HeaderValue {
     set_cookie(SESSION_COOKIE, "", 0, is_https(headers))
 }
 
+/// The sign-in buttons of the configured providers, for the sign-in page.
+pub fn provider_buttons(state: &AppState) -> Markup {
+    let providers = &state.options().oidc;
+    html! {
+        @if !providers.is_empty() {
+            h2 { "Avec un fournisseur d’identité" }
+            ul class="actions" {
+                @for p in providers {
+                    li { a class="button" href=(paths::oidc_start(&p.name)) { "Se connecter avec " (p.label) } }
+                }
+            }
+            p class="hint" { "Psychologues, médecins et sages-femmes : carte CPS ou application e-CPS. Patients : FranceConnect." }
+            h2 { "Avec un mot de passe" }
+        }
+    }
+}
+
 /// The sign-in page: `notice` above the form, `email` as typed.
 fn login_view(
     state: &AppState,
@@ -109,7 +126,7 @@ fn login_view(
     let body = html! {
         h1 { "Se connecter" }
         @if let Some((kind, m)) = message { (notice(kind, html! { p { (m) } })) }
-        (crate::pages::oidc::provider_buttons(state))
+        (provider_buttons(state))
         form method="post" action=(paths::SIGN_IN) class="search" {
             input type="hidden" name="_csrf" value=(token);
             div class="field" {

@@ -24,23 +24,6 @@ pub fn router() -> Router<AppState> {
         .route(paths::PATIENT_LINK, get(link_page).post(link))
 }
 
-/// The sign-in buttons of the configured providers, for the sign-in page.
-pub fn provider_buttons(state: &AppState) -> Markup {
-    let providers = &state.options().oidc;
-    html! {
-        @if !providers.is_empty() {
-            h2 { "Avec un fournisseur d’identité" }
-            ul class="actions" {
-                @for p in providers {
-                    li { a class="button" href=(paths::oidc_start(&p.name)) { "Se connecter avec " (p.label) } }
-                }
-            }
-            p class="hint" { "Psychologues, médecins et sages-femmes : carte CPS ou application e-CPS. Patients : FranceConnect." }
-            h2 { "Avec un mot de passe" }
-        }
-    }
-}
-
 async fn start(State(state): State<AppState>, Path(name): Path<String>) -> AppResult<Response> {
     let url = oidc::start(&state, &name).await?;
     Ok(Redirect::to(&url).into_response())
