@@ -244,7 +244,7 @@ fn batches_view(
             }
         }
         table {
-            thead { tr { th scope="col" { "Lot" } th scope="col" { "Origine" } th scope="col" { "Jugé le" } th scope="col" { "Séances" } th scope="col" { "Acceptées" } th scope="col" { "Rejetées" } th scope="col" { "Lignes illisibles" } } }
+            thead { tr { th scope="col" { "Lot" } th scope="col" { "Origine" } th scope="col" { "Jugé le (heure de Paris)" } th scope="col" { "Séances" } th scope="col" { "Acceptées" } th scope="col" { "Rejetées" } th scope="col" { "Lignes illisibles" } } }
             tbody {
                 @for b in batches {
                     tr {
