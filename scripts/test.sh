@@ -15,4 +15,6 @@ if [ "${CI:-}" = "true" ]; then unset MSP_SKIP_POSTGRES; fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # Includes the browser test (crates/web/tests/e2e.rs), which fails loudly without Chromium.
-cargo test --workspace --locked
+# A backstop: a test that hangs fails the run instead of holding CI (the browser tests also
+# stop themselves after 5 minutes, saying what they were doing).
+timeout --kill-after=30 2700 cargo test --workspace --locked

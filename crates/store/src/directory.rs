@@ -82,12 +82,20 @@ impl Delay {
         Delay::ALL.into_iter().find(|d| d.code() == code.trim())
     }
 
-    /// As the card shows it: « premier rendez-vous sous une semaine ».
+    /// As a choice of the form: « sous une semaine », « plus d’un mois ».
     pub fn label_fr(self) -> &'static str {
         match self {
             Delay::Week => "sous une semaine",
             Delay::Month => "sous un mois",
             Delay::MoreThanMonth => "plus d’un mois",
+        }
+    }
+
+    /// After « premier rendez-vous », as the card says it: « dans plus d’un mois ».
+    pub fn in_sentence_fr(self) -> &'static str {
+        match self {
+            Delay::MoreThanMonth => "dans plus d’un mois",
+            d => d.label_fr(),
         }
     }
 }
@@ -464,6 +472,22 @@ mod tests {
     use super::*;
     use crate::testing;
     use jiff::civil::date;
+
+    #[test]
+    fn delays_read_as_french_after_premier_rendez_vous() {
+        let said: Vec<String> = Delay::ALL
+            .into_iter()
+            .map(|d| format!("premier rendez-vous {}", d.in_sentence_fr()))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "premier rendez-vous sous une semaine",
+                "premier rendez-vous sous un mois",
+                "premier rendez-vous dans plus d’un mois"
+            ]
+        );
+    }
 
     fn rpps(seed: u64) -> Rpps {
         let partial = format!("{:010}", 1_000_000_000 + seed);

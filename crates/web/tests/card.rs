@@ -315,6 +315,53 @@ fn the_psychologist_keeps_her_card_fresh_on_every_engine() {
             "{label}"
         );
 
+        // FHIR: the confirmation moved meta.lastUpdated; `_lastUpdated` finds what changed since.
+        let fhir = |q: &str| get(&state, &format!("/fhir/{q}"), None);
+        let role = fhir(&format!("PractitionerRole/role-{own}")).json();
+        assert!(
+            role["availabilityExceptions"]
+                .as_str()
+                .unwrap()
+                .starts_with("Accepte de nouveaux patients, premier rendez-vous sous une semaine"),
+            "{label}: {role}"
+        );
+        let last = role["meta"]["lastUpdated"].as_str().unwrap().to_owned();
+        let ids = |q: &str| -> Vec<String> {
+            let b = fhir(q).json();
+            b["entry"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["resource"]["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let since = |prefix: &str| format!("_lastUpdated={prefix}{}", last.replace('+', "%2B"));
+        assert!(
+            ids(&format!("Practitioner?{}", since("ge"))).contains(&own.to_string()),
+            "{label}"
+        );
+        assert!(
+            !ids(&format!("Practitioner?{}", since("gt"))).contains(&own.to_string()),
+            "{label}"
+        );
+        let locations = ids(&format!("Location?{}&{}", since("ge"), since("le")));
+        for n in [1, 2] {
+            assert!(locations.contains(&format!("loc-{own}-{n}")), "{label}");
+        }
+        assert!(
+            !ids(&format!("PractitionerRole?{}", since("lt"))).contains(&format!("role-{own}")),
+            "{label}"
+        );
+        let bad = fhir("Practitioner?_lastUpdated=hier");
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{label}");
+        assert!(bad.body.contains("OperationOutcome") && bad.body.contains("_lastUpdated"));
+        let capability = fhir("metadata").body;
+        assert!(
+            capability.contains("\"_lastUpdated\"")
+                && capability.contains("availabilityExceptions"),
+            "{label}"
+        );
+
         // The page: preview saves nothing; the one-click form confirms.
         let page = get(&state, "/espace/fiche", Some(&cookie));
         assert_eq!(page.status, StatusCode::OK, "{label}");

@@ -9,6 +9,7 @@
 use crate::AppState;
 use crate::directory::index::{Entry, MAX_PER_PAGE, name_matches};
 use crate::directory::json::commune_name;
+use crate::directory::last_updated::LastUpdated;
 use crate::directory::params::{Params, parse_number};
 use crate::error::Problem;
 use axum::Router;
@@ -82,10 +83,24 @@ fn unsupported(param: &str, supported: &[&str]) -> Problem {
     )
 }
 
-/// Checks the parameters against `supported` (plus `_count`, `_offset`, `_format`).
-fn check_params(p: &Params, supported: &[&str]) -> Result<(usize, usize), Problem> {
+/// The page asked for, and the `_lastUpdated` filters (all must hold).
+struct Paging {
+    count: usize,
+    offset: usize,
+    since: Vec<LastUpdated>,
+}
+
+impl Paging {
+    fn keeps(&self, e: &Entry) -> bool {
+        self.since.iter().all(|f| f.matches(e.listed.updated_at))
+    }
+}
+
+/// Checks the parameters against `supported` (plus `_count`, `_offset`, `_format` and
+/// `_lastUpdated`).
+fn check_params(p: &Params, supported: &[&str]) -> Result<Paging, Problem> {
     let mut all: Vec<&str> = supported.to_vec();
-    all.extend(["_count", "_offset", "_format"]);
+    all.extend(["_count", "_offset", "_format", "_lastUpdated"]);
     for (k, v) in &p.0 {
         if !all.contains(&k.as_str()) {
             return Err(unsupported(k, &all));
@@ -126,7 +141,16 @@ fn check_params(p: &Params, supported: &[&str]) -> Result<(usize, usize), Proble
             )
         })?,
     };
-    Ok((count, offset))
+    let since =
+        p.0.iter()
+            .filter(|(k, _)| k == "_lastUpdated")
+            .map(|(_, v)| LastUpdated::parse(v.trim()))
+            .collect::<Result<_, _>>()?;
+    Ok(Paging {
+        count,
+        offset,
+        since,
+    })
 }
 
 fn base_url(headers: &HeaderMap) -> String {
@@ -221,6 +245,15 @@ pub fn location(e: &Entry, n: usize) -> Value {
         "position": { "latitude": a.latitude, "longitude": a.longitude },
     })
 }
+
+/// How `PractitionerRole` tells availability (documented in the CapabilityStatement).
+const AVAILABILITY_DOC: &str = "L’exercice Mon soutien psy : contacts publics, public reçu, lieux. \
+    La disponibilité est dans availabilityExceptions, en français, comme sur la fiche publique : \
+    « Accepte de nouveaux patients[, premier rendez-vous sous une semaine|sous un mois|dans plus d’un mois] \
+    (confirmé le 23 novembre 2026) », « N’accepte pas de nouveaux patients pour le moment (confirmé le …) », \
+    « Disponibilité inconnue : non confirmée depuis plus de 30 jours (confirmé le …) » ou \
+    « Disponibilité non renseignée », suivie de « Téléconsultation : oui|non ». \
+    meta.lastUpdated change à chaque confirmation.";
 
 pub fn practitioner_role(e: &Entry, today: Date) -> Value {
     let l = &e.listed;
@@ -347,15 +380,23 @@ async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response
             "Nombre de résultats par page (0 à 100, 20 par défaut)",
         ),
         ("_offset", "number", "Rang du premier résultat (pagination)"),
+        (
+            "_lastUpdated",
+            "date",
+            "Date de dernière mise à jour de la fiche (meta.lastUpdated), préfixes gt, ge, lt, le, eq ; \
+             une date seule couvre le jour entier, heure de Paris sans fuseau ; répétable (toutes les conditions s’appliquent). \
+             Les fiches retirées de l’annuaire n’apparaissent plus : une synchronisation complète périodique les détecte",
+        ),
     ];
     let with_common = |extra: &[(&'static str, &'static str, &'static str)]| {
         let mut all: Vec<(&str, &str, &str)> = extra.to_vec();
         all.extend(common);
         search(&all)
     };
-    let resource = |t: &str, params: Vec<Value>| {
+    let resource = |t: &str, documentation: &str, params: Vec<Value>| {
         json!({
             "type": t,
+            "documentation": documentation,
             "interaction": [{ "code": "read" }, { "code": "search-type" }],
             "searchParam": params,
         })
@@ -374,14 +415,14 @@ async fn metadata(headers: HeaderMap, State(state): State<AppState>) -> Response
             "mode": "server",
             "documentation": "Seuls les psychologues conventionnés ce jour (ni suspendus ni exclus) apparaissent.",
             "resource": [
-                resource("Practitioner", with_common(&[
+                resource("Practitioner", "Le psychologue : RPPS, IdNat_PS, nom, langues parlées.", with_common(&[
                     ("identifier", "token", "https://rpps.esante.gouv.fr|RPPS ou urn:oid:1.2.250.1.71.4.2.1|8RPPS"),
                     ("name", "string", "Début d’un mot du nom ou du prénom (sans accents ni casse)"),
                 ])),
-                resource("PractitionerRole", with_common(&[
+                resource("PractitionerRole", AVAILABILITY_DOC, with_common(&[
                     ("practitioner", "reference", "Practitioner/RPPS"),
                 ])),
-                resource("Location", with_common(&[
+                resource("Location", "Un lieu d’exercice (deux au plus par psychologue), géolocalisé.", with_common(&[
                     ("near", "special", "latitude|longitude|distance|km (distance par défaut : rayon du département)"),
                     ("address-postalcode", "string", "Code postal"),
                     ("address-city", "string", "Commune (sans accents ni casse)"),
@@ -404,9 +445,10 @@ async fn search_practitioners(
 ) -> Result<Response, FhirError> {
     let query = raw.unwrap_or_default();
     let p = Params::parse(Some(&query))?;
-    let (count, offset) = check_params(&p, &["identifier", "name", "_id"])?;
+    let paging = check_params(&p, &["identifier", "name", "_id"])?;
     let today = state.today();
     let mut found = listed(&state, today);
+    found.retain(|e| paging.keeps(e));
     if let Some(id) = p.get("identifier") {
         let wanted = identifier_rpps(id);
         found.retain(|e| Some(e.rpps()) == wanted);
@@ -418,6 +460,7 @@ async fn search_practitioners(
         let key = normalize(name);
         found.retain(|e| name_matches(&e.name_key, &key));
     }
+    let Paging { count, offset, .. } = paging;
     let (total, page) = page_of(found, count, offset);
     let entries = page
         .iter()
@@ -437,9 +480,10 @@ async fn search_roles(
 ) -> Result<Response, FhirError> {
     let query = raw.unwrap_or_default();
     let p = Params::parse(Some(&query))?;
-    let (count, offset) = check_params(&p, &["practitioner", "_id"])?;
+    let paging = check_params(&p, &["practitioner", "_id"])?;
     let today = state.today();
     let mut found = listed(&state, today);
+    found.retain(|e| paging.keeps(e));
     if let Some(r) = p.get("practitioner") {
         let id = r.strip_prefix("Practitioner/").unwrap_or(r);
         found.retain(|e| e.rpps().to_string() == id);
@@ -447,6 +491,7 @@ async fn search_roles(
     if let Some(id) = p.get("_id") {
         found.retain(|e| format!("role-{}", e.rpps()) == id);
     }
+    let Paging { count, offset, .. } = paging;
     let (total, page) = page_of(found, count, offset);
     let entries = page
         .iter()
@@ -516,7 +561,7 @@ async fn search_locations(
 ) -> Result<Response, FhirError> {
     let query = raw.unwrap_or_default();
     let p = Params::parse(Some(&query))?;
-    let (count, offset) = check_params(&p, &["near", "address-postalcode", "address-city", "_id"])?;
+    let paging = check_params(&p, &["near", "address-postalcode", "address-city", "_id"])?;
     let today = state.today();
     // (entry, address index, distance)
     let mut found: Vec<(Arc<Entry>, usize, Option<f64>)> = Vec::new();
@@ -568,6 +613,8 @@ async fn search_locations(
     if let Some(id) = p.get("_id") {
         found.retain(|(e, n, _)| location_id(e.rpps(), *n) == id);
     }
+    found.retain(|(e, _, _)| paging.keeps(e));
+    let Paging { count, offset, .. } = paging;
     let (total, page) = page_of(found, count, offset);
     let entries = page
         .iter()

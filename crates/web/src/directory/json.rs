@@ -189,7 +189,7 @@ fn availability_label_in(card: &DirectoryCard, state: Option<bool>) -> String {
         Some(true) => match card.first_appointment_delay {
             Some(d) => format!(
                 "Accepte de nouveaux patients, premier rendez-vous {}{when}",
-                d.label_fr()
+                d.in_sentence_fr()
             ),
             None => format!("Accepte de nouveaux patients{when}"),
         },

@@ -7,5 +7,6 @@ pub mod fhir;
 pub mod index;
 pub mod json;
 pub mod languages;
+pub mod last_updated;
 pub mod params;
 pub mod search;

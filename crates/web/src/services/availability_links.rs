@@ -27,7 +27,7 @@ pub const ANSWERS: [(bool, Option<Delay>); 5] = [
 /// « Oui, premier rendez-vous sous une semaine », « Non ».
 pub fn answer_label(accepting: bool, delay: Option<Delay>) -> String {
     match (accepting, delay) {
-        (true, Some(d)) => format!("Oui, premier rendez-vous {}", d.label_fr()),
+        (true, Some(d)) => format!("Oui, premier rendez-vous {}", d.in_sentence_fr()),
         (true, None) => "Oui (sans indiquer de délai)".to_owned(),
         (false, _) => "Non, je n’accepte pas de nouveaux patients pour le moment".to_owned(),
     }

@@ -112,7 +112,13 @@ pub struct Driver {
     port: u16,
     session: String,
     _profile: tempfile::TempDir,
+    /// The last WebDriver command, for the watchdog's message.
+    last: std::sync::Arc<std::sync::Mutex<String>>,
+    _watchdog: super::Watchdog,
 }
+
+/// No browser test takes this long, even on a loaded machine (the longest takes ≈ 20 s).
+const BROWSER_TEST_LIMIT: Duration = Duration::from_secs(300);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -185,11 +191,20 @@ impl Driver {
         let session = http(port, "POST", "/session", Some(&caps))
             .unwrap_or_else(|e| panic!("cannot open a Chromium session: {e}"));
         let session = session["sessionId"].as_str().unwrap().to_owned();
+        let last = std::sync::Arc::new(std::sync::Mutex::new(String::from("session opened")));
+        let seen = std::sync::Arc::clone(&last);
         let d = Driver {
             process,
             port,
             session,
             _profile: profile,
+            last,
+            _watchdog: super::watchdog("browser test", BROWSER_TEST_LIMIT, move || {
+                format!(
+                    "Last WebDriver command: {}",
+                    seen.lock().map(|s| s.clone()).unwrap_or_default()
+                )
+            }),
         };
         d.cmd(
             "POST",
@@ -200,6 +215,11 @@ impl Driver {
     }
 
     pub fn cmd(&self, method: &str, path: &str, body: Value) -> Value {
+        if let Ok(mut last) = self.last.lock() {
+            let mut shown = body.to_string();
+            shown.truncate(300);
+            *last = format!("{method} {path} {shown}");
+        }
         let body = if method == "GET" { None } else { Some(&body) };
         http(
             self.port,

@@ -71,3 +71,28 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     })
     .block_on(f)
 }
+
+/// Ends the whole test process, naming `what` and what `state` says, if the guard is still alive
+/// after `limit`: a browser or provider that stops answering fails CI at once, with what it was
+/// doing, instead of holding it for hours.
+pub struct Watchdog(#[allow(dead_code)] std::sync::mpsc::Sender<()>);
+
+pub fn watchdog(
+    what: &str,
+    limit: std::time::Duration,
+    state: impl Fn() -> String + Send + 'static,
+) -> Watchdog {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let what = what.to_owned();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+            eprintln!(
+                "{what}: still running after {} s, the test process stops. {}",
+                limit.as_secs(),
+                state()
+            );
+            std::process::exit(3);
+        }
+    });
+    Watchdog(tx)
+}

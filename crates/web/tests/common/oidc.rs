@@ -68,7 +68,19 @@ pub fn start(users: Value, redirect: &str) -> Providers {
         .expect("node (scripts/ensure-oidc-provider.sh installs the providers)");
     let mut line = String::new();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let log = dir.path().join("providers.log");
+    let started = super::watchdog(
+        "the OpenID providers' start",
+        std::time::Duration::from_secs(60),
+        move || {
+            format!(
+                "Their log: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        },
+    );
     stdout.read_line(&mut line).unwrap();
+    drop(started);
     let issuers: BTreeMap<String, String> = serde_json::from_str(&line).unwrap_or_else(|e| {
         panic!("the providers did not start ({e}): {line:?}; run scripts/ensure-oidc-provider.sh")
     });
