@@ -314,6 +314,9 @@ pub struct Prescriber {
     pub user: CurrentUser,
     pub kind: ReferrerKind,
     pub rpps: Rpps,
+    /// « Prénom Nom » as the national registry has it for that RPPS (the account's display
+    /// name only when the registry no longer lists it): what the letters carry.
+    pub name: String,
 }
 
 impl Deref for Prescriber {
@@ -353,7 +356,18 @@ impl FromRequestParts<AppState> for Prescriber {
                     "Votre compte n’a pas de RPPS vérifié : connectez-vous avec Pro Santé Connect, ou demandez à l’administrateur de le renseigner.",
                 )
             })?;
-        Ok(Prescriber { user, kind, rpps })
+        let registered = state
+            .db(move |db| msp_store::enrolment::registry_entry(db, rpps))
+            .await?;
+        let name = registered
+            .map(|e| format!("{} {}", e.first_name, e.last_name))
+            .unwrap_or_else(|| user.account.display_name.clone());
+        Ok(Prescriber {
+            user,
+            kind,
+            rpps,
+            name,
+        })
     }
 }
 

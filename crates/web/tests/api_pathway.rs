@@ -160,7 +160,8 @@ fn pathway_through_the_api_on_both_databases() {
         assert_eq!(l["nir_masque"], ADULT_MASKED);
         assert_eq!(l["prescripteur"]["type_prescripteur"], "medecin");
         assert_eq!(l["prescripteur"]["identifiant"], s.doctor_rpps);
-        assert_eq!(l["prescripteur"]["nom"], "medecin@example.org");
+        // The registry's name for that RPPS (the account is only named by its e-mail).
+        assert_eq!(l["prescripteur"]["nom"], "Test medecin@example.org");
         assert_eq!(l["contexte"]["code"], "ald");
         assert_eq!(l["contexte"]["libelle"], "Affection de longue durée");
         let canonical = code.replace('-', "");

@@ -30,7 +30,7 @@ const NIR: &str = "206127511100564";
 const NIR_MASKED: &str = "20612**********";
 const BIRTH: &str = "2006-12-05";
 
-const DOCTOR: (&str, &str) = ("medecin@example.org", "Dr Hélène Lefèvre");
+const DOCTOR: (&str, &str) = ("medecin@example.org", "Hélène Lefèvre");
 const PSY: (&str, &str) = ("psy@example.org", "Claire Dubois");
 const PATIENT: (&str, &str) = ("patient@example.org", "Élodie Martin");
 

@@ -8,7 +8,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::fixtures::{Account, beneficiary, count, nir, registry_entry, rpps, state_with};
-use common::http::{Answer, get, post_form};
+use common::http::{Answer, get, post_form, post_json};
 use common::oidc::{self, Providers, REDIRECT, professional};
 use msp_domain::Role;
 use msp_store::testing::{self, TestDb};
@@ -37,7 +37,8 @@ fn providers() -> Providers {
         json!({
             "psc": {
                 "psy": pro(&psy_rpps(), "93"),
-                "medecin": professional(&doctor_rpps(), "10", "Luc", "Bernard"),
+                // The provider spells the name its own way: letters carry the registry's.
+                "medecin": professional(&doctor_rpps(), "10", "LUC", "BERNARD"),
                 "inconnu": pro(&unknown_rpps(), "93"),
                 // A psychologist's RPPS presented as a doctor's.
                 "faux-medecin": pro(&psy_rpps(), "10"),
@@ -155,6 +156,17 @@ fn professionals_and_patients_sign_in_and_every_bad_token_is_refused_on_both_dat
         let home = get(&s.state, "/espace", Some(&cookie));
         assert_eq!(home.status, StatusCode::OK, "{label}");
         assert!(home.body.contains("Claire Dubois"), "{}", home.body);
+        // Her application is made under that RPPS: the form has no field to type another.
+        let application = get(&s.state, "/espace/candidature", Some(&cookie));
+        assert_eq!(application.status, StatusCode::OK, "{label}");
+        assert!(
+            application
+                .body
+                .contains(&format!("Numéro RPPS : <strong>{}</strong>", psy_rpps()))
+                && !application.body.contains("name=\"rpps\""),
+            "{label}: {}",
+            application.body
+        );
         // The second sign-in finds the same account.
         let again = sign_in(&s, "psc", "psy");
         assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
@@ -172,6 +184,23 @@ fn professionals_and_patients_sign_in_and_every_bad_token_is_refused_on_both_dat
             )),
             "{}",
             page.body
+        );
+        let letter = post_json(
+            &s.state,
+            "/api/adressages",
+            Some(&doctor),
+            json!({"patient_nom": "Camille Bernard", "nir": nir(PATIENT_NIR_13)}),
+        );
+        assert_eq!(
+            letter.status,
+            StatusCode::CREATED,
+            "{label}: {}",
+            letter.body
+        );
+        assert_eq!(
+            letter.json()["prescripteur"]["nom"],
+            "Luc Bernard",
+            "{label}: the registry's name, not the provider's spelling"
         );
 
         // Refusals: nothing created, no session.

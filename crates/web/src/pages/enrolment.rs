@@ -163,7 +163,15 @@ fn application_form(user: &CurrentUser, v: &ApplicationForm, errors: &[Field<'_>
                 legend { "Identité" }
                 (text_input(errors, "nom", "Nom d’exercice", "text", &v.nom, None, Some("family-name")))
                 (text_input(errors, "prenom", "Prénom d’exercice", "text", &v.prenom, None, Some("given-name")))
-                (text_input(errors, "rpps", "Numéro RPPS (11 chiffres)", "text", &v.rpps, Some("numeric"), None))
+                @if let Some(verified) = &user.account.rpps {
+                    // The service applies under this RPPS whatever the form says.
+                    div class="field" id="rpps-verifie" {
+                        p { "Numéro RPPS : " strong { (verified) } }
+                        p class="hint" { "C’est le numéro vérifié de votre compte (Pro Santé Connect ou répertoire national) : la candidature est faite sous ce numéro, il ne se modifie pas ici." }
+                    }
+                } @else {
+                    (text_input(errors, "rpps", "Numéro RPPS (11 chiffres)", "text", &v.rpps, Some("numeric"), None))
+                }
                 (text_input(errors, "adeli", "Numéro ADELI (facultatif, 9 caractères)", "text", &v.adeli, None, None))
                 (text_input(errors, "telephone", "Téléphone", "tel", &v.telephone, None, Some("tel")))
             }

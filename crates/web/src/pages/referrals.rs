@@ -192,12 +192,13 @@ fn input(
 /// The letters page's content (without its frame: [`letters_page`] may put a confirmation
 /// above it).
 fn letters_view(
-    user: &CurrentUser,
+    who: &Prescriber,
     letters: &[Letter],
     f: &LetterForm,
     errors: &[Field<'_>],
     today: msp_domain::Date,
 ) -> Markup {
+    let user = &who.user;
     let context_wrong = errors.iter().any(|(id, _)| *id == "contexte");
     let body = html! {
         h1 { "Courriers d’adressage" }
@@ -206,7 +207,7 @@ fn letters_view(
         h2 { "Émettre un courrier" }
         form method="post" action=(paths::LETTERS) class="search" novalidate {
             input type="hidden" name="_csrf" value=(user.csrf);
-            p { "Émis au nom de " strong { (user.account.display_name) } (user.account.rpps.as_deref().map(|r| format!(", RPPS {r}")).unwrap_or_default()) "." }
+            p { "Émis au nom de " strong { (who.name) } ", RPPS " (who.rpps) "." }
             (input("patient_nom", "Nom et prénom du patient", "text", &f.patient_nom, errors, html! {}))
             (input("nir", "NIR du patient", "text", &f.nir, errors, html! {}))
             div class="field" {

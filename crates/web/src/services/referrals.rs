@@ -125,7 +125,7 @@ fn checked_letter(by: &Prescriber, input: NewLetter, today: Date) -> AppResult<L
         code: String::new(),
         account_id: by.account.id,
         referrer_kind: by.kind,
-        referrer_name: by.account.display_name.clone(),
+        referrer_name: by.name.clone(),
         referrer_id: by.rpps.to_string(),
         patient_nir: nir,
         patient_name: name,

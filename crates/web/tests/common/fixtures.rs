@@ -83,10 +83,13 @@ impl<'a> Account<'a> {
             _ => return id,
         };
         let rpps = prescriber_rpps(id);
+        // « Hélène Lefèvre » is registered as first name Hélène, last name Lefèvre; a name of
+        // one word as « Test » + it.
+        let (first, last) = self.name.split_once(' ').unwrap_or(("Test", self.name));
         conn.execute(
             "INSERT INTO registry (rpps, last_name, first_name, profession_code, practice_mode, commune_insee)
-             VALUES ($1, $2, 'Test', $3, 'L', '69382')",
-            &[rpps.as_str().into(), self.name.into(), profession.into()],
+             VALUES ($1, $2, $3, $4, 'L', '69382')",
+            &[rpps.as_str().into(), last.into(), first.into(), profession.into()],
         )
         .unwrap();
         accounts::set_verified_rpps(conn, id, &rpps).unwrap();
