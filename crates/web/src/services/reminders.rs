@@ -243,14 +243,32 @@ pub fn send_due_reminders(
     Ok(run)
 }
 
-/// The scheduled reminders: at start-up, then every [`REMINDERS_EVERY`].
+/// The task name of the reminders in `scheduled_runs`.
+pub const REMINDERS_TASK: &str = "rappels de disponibilité";
+
+/// Sends the due reminders if no server of the fleet did within [`REMINDERS_EVERY`]
+/// (blocking); `None` when not due. The period is claimed first and the mail sent outside that
+/// claim's transaction, so a slow SMTP server never holds the database; a run cut short is
+/// finished by the next period ([`send_due_reminders`] never sends one reminder twice).
+pub fn remind_if_due(
+    state: &AppState,
+    now: Timestamp,
+) -> Result<Option<RemindersRun>, msp_store::StoreError> {
+    match crate::services::schedule::run_once(state, REMINDERS_TASK, REMINDERS_EVERY, |_| Ok(()))? {
+        Some(()) => send_due_reminders(state, now).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The scheduled reminders: looked for every [`crate::services::schedule::TICK`], sent once per
+/// [`REMINDERS_EVERY`] across the fleet.
 pub async fn reminder_job(state: AppState) {
-    let mut tick = tokio::time::interval(REMINDERS_EVERY);
+    let mut tick = tokio::time::interval(crate::services::schedule::TICK);
     loop {
         tick.tick().await;
         let s = state.clone();
-        match tokio::task::spawn_blocking(move || send_due_reminders(&s, Timestamp::now())).await {
-            Ok(Ok(run)) => {
+        match tokio::task::spawn_blocking(move || remind_if_due(&s, Timestamp::now())).await {
+            Ok(Ok(Some(run))) => {
                 if !(run.sent.is_empty() && run.recorded.is_empty() && run.failed.is_empty()) {
                     tracing::info!(
                         sent = run.sent.len(),
@@ -260,6 +278,7 @@ pub async fn reminder_job(state: AppState) {
                     );
                 }
             }
+            Ok(Ok(None)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "availability reminders failed"),
             Err(e) => tracing::warn!(error = %e, "availability reminders panicked"),
         }
