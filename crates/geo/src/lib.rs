@@ -34,7 +34,7 @@ pub struct Commune {
 }
 
 impl Commune {
-    /// « Lyon (69) », « Paris 15e Arrondissement (75) »: unique enough to pick one commune.
+    /// « Lyon (69) », « Paris 15e arrondissement (75) »: unique enough to pick one commune.
     pub fn label(&self) -> String {
         format!("{} ({})", self.name, self.departement)
     }
@@ -175,7 +175,8 @@ impl Communes {
             }
             all.push(Commune {
                 insee: f[0].to_owned(),
-                name: f[1].to_owned(),
+                // « Lyon 3e arrondissement », as French writes it (the file capitalises it).
+                name: f[1].replace(" Arrondissement", " arrondissement"),
                 postal_codes: split_codes(f[2]),
                 departement: f[3].to_owned(),
                 region: f[4].to_owned(),

@@ -57,17 +57,8 @@ fn setup() -> (TestDb, AppState) {
     (db, state)
 }
 
-/// Signs in through the real sign-in page, typing the email and the password.
 fn sign_in(d: &Driver, base: &str, (email, name): (&str, &str)) {
-    d.goto(&format!("{base}/connexion"));
-    let e = d.wait_for("#email");
-    d.type_into(&e, email);
-    let p = d.wait_for("#password");
-    d.type_into(&p, PASSWORD);
-    d.click_on("form[action='/connexion'] button[type=submit]");
-    d.wait_for_url("the space after signing in", |u| u.ends_with("/espace"));
-    assert_eq!(d.text("h1"), "Mon espace");
-    assert!(d.text(".brand-sub").contains(name), "{}", d.text("header"));
+    common::browser::sign_in(d, base, email, PASSWORD, name);
 }
 
 fn sign_out(d: &Driver, base: &str) {

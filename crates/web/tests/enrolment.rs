@@ -548,7 +548,29 @@ fn refusals_leave_nothing_written() {
             ],
         );
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(a.body.contains("Code postal « 00000 » inconnu"));
+        assert!(
+            a.body
+                .contains("le code postal « 00000 » n’est celui d’aucune commune française")
+        );
+        // A commune that is not the postal code's: refused on the postal code, nothing saved.
+        let a = post_form(
+            &s.state,
+            "/espace/candidature",
+            Some(psy2),
+            &[
+                ("_csrf", psy2_csrf),
+                ("adresse1", "1 rue X"),
+                ("cp1", "75001"),
+                ("commune1", "Lyon"),
+            ],
+        );
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            a.body.contains("le code postal 75001 est celui de")
+                && a.body.contains("pas de « Lyon »"),
+            "{}",
+            a.body
+        );
         // Every error of the form at once, each on its field, what was typed kept.
         let a = post_form(
             &s.state,
@@ -566,7 +588,7 @@ fn refusals_leave_nothing_written() {
         for message in [
             "RPPS :",
             "Expérience « trois ans » illisible",
-            "Code postal « 00000 » inconnu",
+            "le code postal « 00000 » n’est celui d’aucune commune française",
         ] {
             assert!(a.body.contains(message), "{message}: {}", a.body);
         }

@@ -169,7 +169,8 @@ struct Shown {
     errors: Vec<(String, String)>,
     preview: Option<ListedCard>,
     saved: bool,
-    availability: Option<String>,
+    /// Availability just confirmed (the page then says what the public reads, from the card).
+    availability: bool,
     availability_errors: Vec<(String, String)>,
 }
 
@@ -187,7 +188,7 @@ async fn my_card(
 ) -> AppResult<Markup> {
     let shown = Shown {
         saved: done.enregistre.is_some(),
-        availability: done.disponibilite,
+        availability: done.disponibilite.is_some(),
         ..Shown::default()
     };
     render(&state, &psy, shown).await
@@ -297,8 +298,8 @@ fn view(
         @if shown.saved {
             (notice(Notice::Success, html! { p { "Votre fiche est enregistrée. Elle est à jour sur tous les serveurs de l’annuaire en moins d’une seconde." } }))
         }
-        @if let Some(a) = &shown.availability {
-            (notice(Notice::Success, html! { p { "Disponibilité confirmée aujourd’hui : " (a) "." } }))
+        @if shown.availability {
+            (notice(Notice::Success, html! { p { "Disponibilité confirmée aujourd’hui. Elle est à jour sur tous les serveurs de l’annuaire en moins d’une seconde." } }))
         }
         section aria-labelledby="dispo-titre" {
             h2 id="dispo-titre" { "Ma disponibilité" }
@@ -523,16 +524,8 @@ async fn availability(
     let editor = cards::Editor::Owner { actor: psy.actor() };
     match cards::confirm_availability(&state, &editor, psy.rpps, &input, Via::Page).await {
         Ok(()) => {
-            let delay = input.delai.as_deref().and_then(Delay::parse);
-            let said = answer_label(accepting, delay);
-            Ok(Redirect::to(&format!(
-                "{}?disponibilite={}",
-                paths::MY_CARD,
-                serde_urlencoded::to_string([("", said.as_str())])
-                    .unwrap_or_default()
-                    .trim_start_matches('=')
-            ))
-            .into_response())
+            // Only a flag in the address: the page states what is stored, never a text from it.
+            Ok(Redirect::to(&format!("{}?disponibilite=1", paths::MY_CARD)).into_response())
         }
         Err(e) => {
             let Some(errors) = form_refusal(&e) else {

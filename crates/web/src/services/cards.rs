@@ -151,15 +151,13 @@ fn address(a: &AddressInput, i: usize, errors: &mut Vec<FieldError>) -> Option<P
         match crate::services::enrolment::geocode(cp, &a.commune) {
             Ok(code) => geo.by_insee(&code),
             Err(m) => {
-                let champ = if geo.by_postal_code(cp).is_empty() {
+                // Unknown, or the code of one other commune: the postal code is at fault.
+                let champ = if geo.by_postal_code(cp).len() <= 1 {
                     "code_postal"
                 } else {
                     "commune"
                 };
-                errors.push(err(
-                    f(champ),
-                    format!("Adresse {n} : {m} (seules les adresses en France sont acceptées)."),
-                ));
+                errors.push(err(f(champ), format!("Adresse {n} : {m}")));
                 None
             }
         }
@@ -507,8 +505,8 @@ pub enum Visibility {
     NoConvention,
     /// The convention starts on this day.
     NotYetStarted(Date),
-    /// Suspended until this day (included).
-    Suspended(Date),
+    /// Suspended until this day (included), or until further notice.
+    Suspended(Option<Date>),
     /// Excluded from the programme from this day.
     Excluded(Date),
     /// The convention ended (withdrawal or end) on this day.
@@ -523,16 +521,17 @@ impl Visibility {
             Visibility::Public => {
                 "Votre fiche est publique aujourd’hui : elle apparaît dans la recherche, sur sa page et dans l’annuaire FHIR.".into()
             }
-            Visibility::NoCard => "Vous n’avez pas encore de fiche : enregistrez-la ci-dessous ; elle sera publique dès que votre convention courra.".into(),
+            Visibility::NoCard => "Vous n’avez pas encore de fiche : votre convention court, votre fiche sera publique dès que vous l’aurez enregistrée ci-dessous.".into(),
             Visibility::NoConvention => "Votre fiche n’est pas publique : vous n’avez pas de convention signée. Elle le sera dès la signature par votre CPAM.".into(),
             Visibility::NotYetStarted(s) => format!(
                 "Votre fiche n’est pas encore publique : votre convention commence le {}. Elle apparaîtra ce jour-là.",
                 d(*s)
             ),
-            Visibility::Suspended(until) => format!(
+            Visibility::Suspended(Some(until)) => format!(
                 "Votre fiche n’est pas publique : votre convention est suspendue jusqu’au {} inclus. Elle réapparaîtra le lendemain.",
                 d(*until)
             ),
+            Visibility::Suspended(None) => "Votre fiche n’est pas publique : votre convention est suspendue jusqu’à nouvel ordre de votre CPAM.".into(),
             Visibility::Excluded(from) => format!(
                 "Votre fiche n’est pas publique : vous êtes exclu·e du dispositif depuis le {}.",
                 d(*from)
@@ -555,7 +554,7 @@ pub fn visibility(
         return Visibility::Excluded(from);
     }
     if let Some(s) = rights.suspensions.iter().find(|s| s.contains(today)) {
-        return Visibility::Suspended(s.to.unwrap_or(Date::MAX));
+        return Visibility::Suspended(s.to);
     }
     let running = rights.conventions.iter().any(|c| c.contains(today));
     if running {

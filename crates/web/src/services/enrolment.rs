@@ -107,17 +107,33 @@ pub fn commune_label(insee: &str) -> String {
 /// Geocodes a postal code (and commune name when the code serves several communes).
 pub fn geocode(postal_code: &str, commune: &str) -> Result<String, String> {
     let list = msp_geo::communes().by_postal_code(postal_code);
+    let wanted = msp_geo::normalize(commune);
+    // A typed commune must be the code's: « Paris » for an arrondissement of Paris too.
+    let named = |c: &msp_geo::Commune| {
+        wanted.is_empty()
+            || msp_geo::normalize(&c.name) == wanted
+            || c.parent
+                .as_deref()
+                .and_then(|p| msp_geo::communes().by_insee(p))
+                .is_some_and(|p| msp_geo::normalize(&p.name) == wanted)
+    };
     match list.as_slice() {
-        [] => Err(format!("Code postal « {postal_code} » inconnu.")),
-        [one] => Ok(one.insee.clone()),
+        [] => Err(format!(
+            "le code postal « {postal_code} » n’est celui d’aucune commune française."
+        )),
+        [one] if named(one) => Ok(one.insee.clone()),
+        [one] => Err(format!(
+            "le code postal {postal_code} est celui de {}, pas de « {} » : corrigez l’un ou l’autre.",
+            one.name,
+            commune.trim()
+        )),
         many => {
-            let wanted = msp_geo::normalize(commune);
             many.iter()
                 .find(|c| !wanted.is_empty() && msp_geo::normalize(&c.name) == wanted)
                 .map(|c| c.insee.clone())
                 .ok_or_else(|| {
                     format!(
-                        "Le code postal {postal_code} dessert plusieurs communes : précisez la commune ({}).",
+                        "le code postal {postal_code} dessert plusieurs communes : précisez la commune ({}).",
                         many.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
                     )
                 })
@@ -1096,7 +1112,7 @@ mod tests {
         let errors = fields_from(&form).unwrap_err();
         assert_eq!(
             errors[3].detail,
-            "Adresse 1 : Code postal « 00000 » inconnu."
+            "Adresse 1 : le code postal « 00000 » n’est celui d’aucune commune française."
         );
     }
 

@@ -398,6 +398,51 @@ impl Driver {
     }
 }
 
+/// Signs in through the real sign-in page, typing the e-mail and the password; checks the space
+/// greets `name`.
+pub fn sign_in(d: &Driver, base: &str, email: &str, password: &str, name: &str) {
+    d.goto(&format!("{base}/connexion"));
+    let e = d.wait_for("#email");
+    d.type_into(&e, email);
+    let p = d.wait_for("#password");
+    d.type_into(&p, password);
+    d.click_on("form[action='/connexion'] button[type=submit]");
+    d.wait_for_url("the space after signing in", |u| u.ends_with("/espace"));
+    assert_eq!(d.text("h1"), "Mon espace");
+    assert!(d.text(".brand-sub").contains(name), "{}", d.text("header"));
+}
+
+impl Driver {
+    /// Saves a full-page PNG of the current page as `name.png` under `target/captures` (or
+    /// `MSP_CAPTURES`): what a reviewer looks at after a run.
+    pub fn capture(&self, name: &str) {
+        use base64::Engine;
+        let dir = std::env::var("MSP_CAPTURES")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/captures")
+            });
+        std::fs::create_dir_all(&dir).unwrap();
+        let height = self.exec("return document.documentElement.scrollHeight;", json!([]));
+        let height = height.as_u64().unwrap_or(900).clamp(900, 6000);
+        self.cmd(
+            "POST",
+            "/window/rect",
+            json!({ "width": 1280, "height": height }),
+        );
+        let png = self.cmd("GET", "/screenshot", Value::Null);
+        self.cmd(
+            "POST",
+            "/window/rect",
+            json!({ "width": 1280, "height": 900 }),
+        );
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+}
+
 pub fn assert_accessible(d: &Driver, page: &str) {
     let bad = d.audit();
     assert!(
