@@ -72,6 +72,7 @@ pub fn letter_pdf(code: &str) -> String {
 
 /// The CPAM's rejected claims.
 pub const REJECTS: &str = "/espace/cpam/rejets";
+pub const REMOTE_SHARE_CONTROL: &str = "/espace/cpam/controles";
 
 /// Rejected claims of one reason.
 pub fn rejects_of(reason_code: &str) -> String {

@@ -736,6 +736,7 @@ fn route_role_matrix_on_both_databases() {
                 vec![Psychologue],
             ),
             ("GET", "/espace/cpam/rejets".into(), vec![AgentCpam]),
+            ("GET", "/espace/cpam/controles".into(), vec![AgentCpam]),
             ("GET", "/espace/cpam/lots".into(), vec![AgentCpam]),
             ("POST", "/espace/cpam/lots".into(), vec![AgentCpam]),
             (

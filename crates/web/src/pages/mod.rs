@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cancellation;
 pub mod card;
 pub mod claims;
+pub mod controls;
 pub mod directory;
 pub mod enrolment;
 pub mod oidc;

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::pages::sessions::router())
         .merge(crate::pages::referrals::router())
         .merge(crate::pages::claims::router())
+        .merge(crate::pages::controls::router())
         .merge(crate::pages::card::router())
 }
 

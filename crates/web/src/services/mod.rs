@@ -9,6 +9,7 @@ pub mod availability_links;
 pub mod cancellation;
 pub mod cards;
 pub mod claims;
+pub mod controls;
 pub mod enrolment;
 pub mod identity;
 pub mod oidc;

@@ -72,6 +72,7 @@ pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
                 Role::AgentCpam => vec![
                     ("/espace/cpam", "Conventions"),
                     ("/espace/cpam/rejets", "Séances rejetées"),
+                    (paths::REMOTE_SHARE_CONTROL, "Contrôle visio"),
                     ("/espace/cpam/lots", "Liquidation"),
                 ],
                 Role::AnalysteArs => vec![(paths::STATISTICS, "Statistiques")],
