@@ -694,6 +694,17 @@ pub fn withdraw(
     })
 }
 
+/// Whether any convention (running, past or to come; signed in msp or imported) is on record
+/// for `rpps`.
+pub fn has_convention(db: &mut Db, rpps: Rpps) -> StoreResult<bool> {
+    Ok(db
+        .query_opt(
+            "SELECT 1 FROM conventions WHERE rpps = $1",
+            &[rpps.to_string().into()],
+        )?
+        .is_some())
+}
+
 /// Whether the CPAM `cpam` (a département code) holds or held a convention with this
 /// psychologist.
 pub fn conventioned_by(db: &mut Db, rpps: Rpps, cpam: &str) -> StoreResult<bool> {

@@ -283,12 +283,25 @@ impl Deref for Psychologist {
 pub async fn own_rpps(state: &AppState, user: &CurrentUser) -> Result<Option<Rpps>, AppError> {
     use msp_store::enrolment::{self, Status};
     let account = user.account.id;
-    let app = state
-        .db(move |db| enrolment::current_application(db, account))
-        .await?;
-    Ok(app
-        .filter(|a| a.status == Status::Accepted)
-        .and_then(|a| Rpps::parse(&a.fields.rpps).ok()))
+    let verified = user
+        .account
+        .rpps
+        .as_deref()
+        .and_then(|r| Rpps::parse(r).ok());
+    state
+        .db(move |db| {
+            // A verified RPPS (Pro Santé Connect, the registry) with a convention on record, as
+            // one imported from the CPAM's files, needs no application in msp.
+            if let Some(rpps) = verified
+                && enrolment::has_convention(db, rpps)?
+            {
+                return Ok(Some(rpps));
+            }
+            Ok(enrolment::current_application(db, account)?
+                .filter(|a| a.status == Status::Accepted)
+                .and_then(|a| Rpps::parse(&a.fields.rpps).ok()))
+        })
+        .await
 }
 
 impl FromRequestParts<AppState> for Psychologist {
@@ -299,7 +312,11 @@ impl FromRequestParts<AppState> for Psychologist {
         let rpps = own_rpps(state, &user).await?.ok_or_else(|| {
             AppError::forbidden(
                 "sans_rpps",
-                "Votre compte n’est rattaché à aucun RPPS : les séances se saisissent une fois votre candidature au conventionnement acceptée.",
+                if user.account.rpps.is_some() {
+                    "Aucune convention n’est enregistrée pour votre RPPS : ces pages s’ouvrent une fois votre candidature au conventionnement acceptée (voyez « Ma candidature »)."
+                } else {
+                    "Votre compte n’est rattaché à aucun RPPS : ces pages s’ouvrent une fois votre candidature au conventionnement acceptée (voyez « Ma candidature »)."
+                },
             )
         })?;
         Ok(Psychologist { user, rpps })

@@ -102,7 +102,10 @@ fn agents_see_the_psychologists_above_the_remote_share_of_their_territory() {
             page.body.contains(lyon.as_str()) && !page.body.contains(paris.as_str()),
             "{label}"
         );
-        assert!(page.body.contains("1\u{a0}psychologue au-dessus"), "{label}");
+        assert!(
+            page.body.contains("1\u{a0}psychologue au-dessus"),
+            "{label}"
+        );
         // Another year: none, said so.
         let page = get(&state, "/espace/cpam/controles?annee=2025", Some(&national));
         assert!(

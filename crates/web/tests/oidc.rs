@@ -167,6 +167,24 @@ fn professionals_and_patients_sign_in_and_every_bad_token_is_refused_on_both_dat
             "{label}: {}",
             application.body
         );
+        // Without a convention her psychologist's pages say why they are closed; with one on
+        // record (imported from the CPAM's files), they open under her verified RPPS.
+        let card = get(&s.state, "/espace/fiche", Some(&cookie));
+        assert_eq!(card.status, StatusCode::FORBIDDEN, "{label}");
+        assert!(
+            card.body
+                .contains("Aucune convention n’est enregistrée pour votre RPPS"),
+            "{label}: {}",
+            card.body
+        );
+        s.db.connect()
+            .execute(
+                "INSERT INTO conventions (rpps, start_date, end_date, cpam) VALUES ($1, $2, NULL, '69')",
+                &[psy_rpps().into(), jiff::civil::date(2022, 4, 5).into()],
+            )
+            .unwrap();
+        let card = get(&s.state, "/espace/fiche", Some(&cookie));
+        assert_eq!(card.status, StatusCode::OK, "{label}: {}", card.body);
         // The second sign-in finds the same account.
         let again = sign_in(&s, "psc", "psy");
         assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);

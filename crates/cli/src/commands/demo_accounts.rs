@@ -105,6 +105,9 @@ pub fn create(db: &mut Db, rules: &Rules, password: &str) -> anyhow::Result<Vec<
                             "démonstration".into(),
                         ],
                     )?;
+                    // Her RPPS is the account's, as Pro Santé Connect would fix it: signing in
+                    // with it there finds this account.
+                    accounts::set_verified_rpps(tx, id, PSYCHOLOGIST_RPPS)?;
                     // Conventioned since 2022: her card must be in the directory (issue 12).
                     let rpps = msp_domain::Rpps::parse(PSYCHOLOGIST_RPPS)
                         .map_err(|e| msp_store::StoreError::Invalid(e.to_string()))?;
@@ -214,6 +217,13 @@ mod tests {
                 t.label
             );
             assert_eq!(app.fields.rpps, PSYCHOLOGIST_RPPS);
+            // Fixed on the account: Pro Santé Connect with that RPPS finds her account.
+            assert_eq!(
+                account.rpps.as_deref(),
+                Some(PSYCHOLOGIST_RPPS),
+                "{}",
+                t.label
+            );
             let (patient, _) = accounts::find_for_login(&mut db, &format!("patient@{DOMAIN}"))
                 .unwrap()
                 .unwrap();
