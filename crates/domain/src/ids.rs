@@ -111,7 +111,11 @@ impl Nir {
         if key != expected {
             return Err(err(
                 Self::KIND,
-                format!("la clé {key:02} ne correspond pas (clé attendue {expected:02})"),
+                // The expected key is not told: it would only help to forge a number; the
+                // person must re-read the digits.
+                format!(
+                    "la clé {key:02} ne correspond pas aux 13 premiers chiffres : l’un d’eux est sans doute erroné, vérifiez-les"
+                ),
             ));
         }
         let mut out = [0u8; 15];

@@ -204,7 +204,7 @@ fn exclusions() {
         vec![err(
             4,
             "nir",
-            "NIR invalide : la clé 65 ne correspond pas (clé attendue 64)"
+            "NIR invalide : la clé 65 ne correspond pas aux 13 premiers chiffres : l’un d’eux est sans doute erroné, vérifiez-les"
         )]
     );
 }
@@ -400,7 +400,7 @@ fn claims_bad_cells_with_lines_after_a_multiline_field() {
             err(
                 6,
                 "nir",
-                "NIR invalide : la clé 65 ne correspond pas (clé attendue 64)"
+                "NIR invalide : la clé 65 ne correspond pas aux 13 premiers chiffres : l’un d’eux est sans doute erroné, vérifiez-les"
             ),
             err(7, "act", "acte « XYZ » inconnu : EEP, APS ou PSS attendu"),
             err(

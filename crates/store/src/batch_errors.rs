@@ -130,7 +130,7 @@ mod tests {
         // The NIR checks lose the figures they quote.
         let key = safe_message(
             "nir",
-            "NIR invalide : la clé 65 ne correspond pas (clé attendue 64)",
+            "NIR invalide : la clé 65 ne correspond pas aux 13 premiers chiffres : l’un d’eux est sans doute erroné, vérifiez-les",
         );
         assert!(!key.contains("65") && !key.contains("64"), "{key}");
         let month = safe_message("nir", "NIR invalide : mois de naissance 13 impossible");

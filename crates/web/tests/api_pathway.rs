@@ -290,7 +290,7 @@ fn pathway_through_the_api_on_both_databases() {
             j["explication"]
                 .as_str()
                 .unwrap()
-                .contains("12 restante(s)")
+                .contains("12\u{a0}restantes")
         );
 
         // EEP with the letter's code, then follow-ups (POST /api/seances).

@@ -103,6 +103,14 @@ fn a_psychologist_edits_her_card_and_confirms_her_availability() {
         d.text("main")
             .contains("Votre fiche est publique aujourd’hui")
     );
+    // Nothing declared yet: neither answer is chosen for her.
+    assert_eq!(
+        d.exec(
+            "return document.getElementById('accepte-oui').checked || document.getElementById('accepte-non').checked;",
+            serde_json::json!([])
+        ),
+        false
+    );
     d.click_on("#accepte-oui");
     d.set_value("#delai", "semaine");
     d.click_on("form[action='/espace/fiche/disponibilite'] button[type=submit]");

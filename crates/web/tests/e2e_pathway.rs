@@ -219,8 +219,8 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     d.wait_for("main .notice-info");
     let standing = d.text("main .notice-info");
     assert!(
-        standing.contains("0 séance(s) remboursée(s)")
-            && standing.contains("12 restante(s)")
+        standing.contains("0\u{a0}séance remboursée")
+            && standing.contains("12\u{a0}restantes")
             && standing.contains("doit être un entretien d’évaluation."),
         "{standing}"
     );
@@ -240,8 +240,8 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
         "20,00 €",
         "versée au psychologue (tiers payant)",
         "complémentaire santé (mutuelle) ; transmise automatiquement par Noémie",
-        "1 séance(s) remboursée(s)",
-        "11 restante(s)",
+        "1\u{a0}séance remboursée",
+        "11\u{a0}restantes",
         "L’entretien d’évaluation de l’année a déjà été fait",
     ] {
         assert!(
@@ -281,8 +281,8 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
         "30,00 €",
         "20,00 €",
         "versée au psychologue (tiers payant)",
-        "2 séance(s) remboursée(s)",
-        "10 restante(s)",
+        "2\u{a0}séances remboursées",
+        "10\u{a0}restantes",
     ] {
         assert!(
             page.contains(expected),
@@ -303,7 +303,7 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     let page = main_text(&d);
     assert!(page.contains("patient confondu"), "{page}");
     assert!(
-        page.contains("1 séance(s) remboursée(s)") && page.contains("11 restante(s)"),
+        page.contains("1\u{a0}séance remboursée") && page.contains("11\u{a0}restantes"),
         "{page}"
     );
     assert!(!page.contains("Feuille de soins (PDF)"), "{page}");
@@ -319,8 +319,8 @@ fn a_patient_is_referred_followed_and_sees_the_year() {
     assert_eq!(d.text("main h1"), "Mon suivi 2026");
     let standing = d.text("main .notice-info");
     assert!(
-        standing.contains("1 séance(s) remboursée(s)")
-            && standing.contains("11 restante(s)")
+        standing.contains("1\u{a0}séance remboursée")
+            && standing.contains("11\u{a0}restantes")
             && standing.contains("à la date du 23/11/2026"),
         "{standing}"
     );

@@ -96,8 +96,8 @@ fn a_session_page_counts_the_year_at_its_own_date() {
     recorded(&s, ADULT, ADULT_BIRTH, "2026-11-16", "APS");
     let page = get(&s.state, &second, Some(&s.psy.0)).body;
     assert!(
-        page.contains("2 séance(s) remboursée(s)")
-            && page.contains("10 restante(s)")
+        page.contains("2\u{a0}séances remboursées")
+            && page.contains("10\u{a0}restantes")
             && page.contains("à la date du 09/11/2026"),
         "{page}"
     );
@@ -110,7 +110,7 @@ fn no_session_left_warns_and_announces_no_follow_up() {
     let s = setup(testing::sqlite());
     let v = record(&s, &full(), "1980-01-20", "2026-11-20", "APS", "verifier");
     assert_eq!(v.status, StatusCode::OK, "{}", v.body);
-    assert!(v.body.contains("0 restante(s)"), "{}", v.body);
+    assert!(v.body.contains("0\u{a0}restante"), "{}", v.body);
     assert!(
         !v.body
             .contains("la prochaine séance est une séance de suivi"),

@@ -141,10 +141,14 @@ pub async fn situation(
 
 fn standing_sentence(s: &YearStanding, on: Date) -> String {
     format!(
-        "En {}, tous psychologues confondus : {} séance(s) remboursée(s), {} restante(s) à la date du {}. {}",
+        "En {}, tous psychologues confondus : {}, {} à la date du {}. {}",
         on.year(),
-        s.used,
-        s.remaining,
+        msp_domain::french::count(
+            u64::from(s.used),
+            "séance remboursée",
+            "séances remboursées"
+        ),
+        msp_domain::french::count(u64::from(s.remaining), "restante", "restantes"),
         date_fr(on),
         next_session_fr(s)
     )

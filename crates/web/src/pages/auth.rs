@@ -139,7 +139,7 @@ fn login_view(
             }
             div class="actions" { button type="submit" class="button" { "Se connecter" } }
         }
-        p class="hint" { "Les comptes sont créés par un administrateur du dispositif." }
+        p class="hint" { "Les comptes à mot de passe sont créés par un administrateur du dispositif." }
     };
     layout(&Frame::new(None, "Se connecter"), body)
 }

@@ -206,7 +206,15 @@ async fn render(state: &AppState, psy: &Psychologist, shown: Shown) -> AppResult
         .await?;
     let today = state.today();
     let visibility = cards::visibility(stored.as_ref(), &rights, today);
-    Ok(view(psy, stored.as_ref(), &visibility, shown, today))
+    let reminders_sent = state.options().smtp.is_some();
+    Ok(view(
+        psy,
+        stored.as_ref(),
+        &visibility,
+        shown,
+        today,
+        reminders_sent,
+    ))
 }
 
 fn checked(on: bool) -> Option<&'static str> {
@@ -261,6 +269,7 @@ fn view(
     visibility: &Visibility,
     shown: Shown,
     today: Date,
+    reminders_sent: bool,
 ) -> Markup {
     let form = shown
         .form
@@ -289,34 +298,44 @@ fn view(
     let delay = current.and_then(|c| c.first_appointment_delay);
     let body = html! {
         h1 { "Ma fiche de l’annuaire" }
-        (notice(if *visibility == Visibility::Public { Notice::Success } else { Notice::Info }, html! {
+        // A standing, not the outcome of an action: information either way.
+        (notice(Notice::Info, html! {
             p { (visibility.sentence_fr()) }
             @if *visibility == Visibility::Public {
                 p { a href=(format!("/psychologues/{}", psy.rpps)) { "Voir ma fiche publique" } }
             }
         }))
         @if shown.saved {
-            (notice(Notice::Success, html! { p { "Votre fiche est enregistrée. Elle est à jour sur tous les serveurs de l’annuaire en moins d’une seconde." } }))
+            (notice(Notice::Success, html! { p { "Votre fiche est enregistrée." (if *visibility == Visibility::Public { " Le public la lit dès maintenant." } else { "" }) } }))
         }
         @if shown.availability {
-            (notice(Notice::Success, html! { p { "Disponibilité confirmée aujourd’hui. Elle est à jour sur tous les serveurs de l’annuaire en moins d’une seconde." } }))
+            (notice(Notice::Success, html! { p { "Disponibilité confirmée aujourd’hui." } }))
         }
         section aria-labelledby="dispo-titre" {
             h2 id="dispo-titre" { "Ma disponibilité" }
             @if let Some(c) = current {
-                p { "Aujourd’hui, le public lit : « " (availability_state(c, today)) " »." }
-                p class="hint" { "Une disponibilité non confirmée depuis 30 jours s’affiche « disponibilité inconnue » ; un rappel vous est envoyé par courriel au 21e jour." }
+                @if *visibility == Visibility::Public {
+                    p { "Aujourd’hui, le public lit : « " (availability_state(c, today)) " »." }
+                } @else {
+                    p { "Aujourd’hui, le public ne voit pas votre fiche ; quand elle sera publique, il lira : « " (availability_state(c, today)) " »." }
+                }
+                p class="hint" {
+                    "Une disponibilité non confirmée depuis 30 jours s’affiche « Disponibilité inconnue » ; "
+                    @if reminders_sent { "un rappel vous est envoyé par courriel au 21" sup { "e" } " jour." }
+                    @else { "un rappel est prévu au 21" sup { "e" } " jour, mais ce serveur n’envoie pas encore de courriels : pensez à revenir confirmer." }
+                }
                 (form_errors("Votre disponibilité n’a pas été enregistrée :", &avail_errors))
                 form method="post" action=(paths::MY_AVAILABILITY) class="search" {
                     input type="hidden" name="_csrf" value=(psy.csrf);
                     fieldset {
                         legend { "J’accepte de nouveaux patients" }
                         div class="field checkbox" {
-                            input id="accepte-oui" name="accepte" type="radio" value="oui" checked=[checked(accepting != Some(false))];
+                            // Nothing declared: nothing chosen, one click must not say « oui ».
+                            input id="accepte-oui" name="accepte" type="radio" value="oui" required checked=[checked(accepting == Some(true))];
                             label for="accepte-oui" { "Oui" }
                         }
                         div class="field checkbox" {
-                            input id="accepte-non" name="accepte" type="radio" value="non" checked=[checked(accepting == Some(false))];
+                            input id="accepte-non" name="accepte" type="radio" value="non" required checked=[checked(accepting == Some(false))];
                             label for="accepte-non" { "Non" }
                         }
                     }

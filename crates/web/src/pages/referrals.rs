@@ -140,7 +140,7 @@ fn issued_view(l: &Letter) -> Markup {
         Notice::Success,
         html! {
             p { strong { "Courrier émis." } " Courrier d’adressage du " (date_fr(l.letter_date)) " pour " (l.patient_name) ", code de vérification " code { (display_code(&l.code)) } "." }
-            p { a href=(paths::letter_pdf(&l.code)) { "Imprimer le courrier (PDF)" } " et remettez-le au patient : le psychologue le vérifiera avec ce code." }
+            p { a href=(paths::letter_pdf(&l.code)) { "Imprimez le courrier (PDF)" } " et remettez-le au patient : le psychologue le vérifiera avec ce code." }
         },
     )
 }

@@ -132,10 +132,16 @@ fn address(a: &AddressInput, i: usize, errors: &mut Vec<FieldError>) -> Option<P
     let insee = a.insee.trim();
     let line = a.ligne.trim();
     let mut ok = true;
-    if line.is_empty() || line.len() > 200 {
+    if line.is_empty() {
         errors.push(err(
             f("ligne"),
-            format!("Adresse {n} : indiquez le numéro et la voie (200 caractères au plus)."),
+            format!("Adresse {n} : indiquez le numéro et la voie, ou videz toute l’adresse."),
+        ));
+        ok = false;
+    } else if line.chars().count() > 200 {
+        errors.push(err(
+            f("ligne"),
+            format!("Adresse {n} : le numéro et la voie tiennent en 200 caractères au plus."),
         ));
         ok = false;
     }
@@ -519,7 +525,7 @@ impl Visibility {
         use crate::views::date_long_fr as d;
         match self {
             Visibility::Public => {
-                "Votre fiche est publique aujourd’hui : elle apparaît dans la recherche, sur sa page et dans l’annuaire FHIR.".into()
+                "Votre fiche est publique aujourd’hui, puisque votre convention court : elle apparaît dans la recherche, sur sa page et dans l’annuaire FHIR.".into()
             }
             Visibility::NoCard => "Vous n’avez pas encore de fiche : votre convention court, votre fiche sera publique dès que vous l’aurez enregistrée ci-dessous.".into(),
             Visibility::NoConvention => "Votre fiche n’est pas publique : vous n’avez pas de convention signée. Elle le sera dès la signature par votre CPAM.".into(),

@@ -79,8 +79,8 @@ pub fn standing_view(s: &YearStanding, at: StandingAt) -> Markup {
         (notice(Notice::Info, html! {
             p {
                 "En " (on.year()) ", tous psychologues confondus : "
-                strong { (s.used) " séance(s) remboursée(s)" } ", "
-                strong { (s.remaining) " restante(s)" }
+                strong { (msp_domain::french::count(u64::from(s.used), "séance remboursée", "séances remboursées")) } ", "
+                strong { (msp_domain::french::count(u64::from(s.remaining), "restante", "restantes")) }
                 @match at {
                     StandingAt::AsOf(d) => { " à la date du " (date_fr(d)) " (séances de ce jour comprises)." }
                     StandingAt::Before(_) => { " sur l’année civile." }
