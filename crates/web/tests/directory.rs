@@ -90,6 +90,54 @@ async fn search_page_without_place_shows_the_form() {
     assert!(!a.body.contains("class=\"results\""));
 }
 
+/// Issue 13 item 11: an empty search says what is missing; a card found by a search leads back
+/// to it; the order inside a distance band is explained; no « 0 m ».
+#[tokio::test]
+async fn the_search_tells_what_it_does_and_the_card_leads_back() {
+    let s = &shared().state;
+    let quiet = get(s, "/recherche").await;
+    assert!(
+        !quiet.body.contains("Indiquez une commune"),
+        "not before a search"
+    );
+    let empty = get(s, "/recherche?q=&rayon=").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(
+        empty.body.contains(
+            "Indiquez une commune, un code postal ou un code INSEE pour lancer la recherche."
+        ),
+        "{}",
+        empty.body
+    );
+
+    let a = get(s, "/recherche?q=lyon&enfants=1").await;
+    assert!(
+        a.body
+            .contains("dans une même tranche, l’ordre change chaque jour")
+    );
+    assert!(!a.body.contains(">0 m<") && !a.body.contains("\"distance\">0 m"));
+    let link = a
+        .body
+        .split("href=\"/psychologues/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a result")
+        .replace("&amp;", "&");
+    assert!(link.contains("?recherche=q%3Dlyon%26enfants%3D1"), "{link}");
+    let card = get(s, &format!("/psychologues/{link}")).await;
+    assert_eq!(card.status, StatusCode::OK, "{}", card.body);
+    assert!(
+        card.body
+            .contains("<a href=\"/recherche?q=lyon&amp;enfants=1\">Résultats de la recherche</a>"),
+        "{}",
+        card.body
+    );
+    // Reached directly, the breadcrumb offers a new search.
+    let rpps = link.split('?').next().unwrap();
+    let direct = get(s, &format!("/psychologues/{rpps}")).await;
+    assert!(direct.body.contains("<a href=\"/recherche\">Recherche</a>"));
+}
+
 #[tokio::test]
 async fn search_page_explains_bad_input() {
     let s = &shared().state;

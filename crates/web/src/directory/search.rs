@@ -50,9 +50,11 @@ pub fn run(state: &AppState, p: &Params) -> Result<Option<Outcome>, Problem> {
     }))
 }
 
-/// « 1,2 km », « 850 m », « 12 km ».
+/// « 1,2 km », « 850 m », « 12 km »; « moins de 100 m » rather than « 0 m ».
 pub fn format_distance(km: f64) -> String {
-    if km < 1.0 {
+    if km < 0.1 {
+        "moins de 100 m".to_owned()
+    } else if km < 1.0 {
         format!("{} m", ((km * 1000.0 / 50.0).round() * 50.0).max(0.0))
     } else if km < 10.0 {
         format!("{:.1} km", km).replace('.', ",")
@@ -67,5 +69,20 @@ pub fn format_km(km: f64) -> String {
         format!("{km} km")
     } else {
         format!("{km} km").replace('.', ",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_distance;
+
+    #[test]
+    fn distances_read_as_people_say_them() {
+        assert_eq!(format_distance(0.0), "moins de 100 m");
+        assert_eq!(format_distance(0.049), "moins de 100 m");
+        assert_eq!(format_distance(0.46), "450 m");
+        assert_eq!(format_distance(0.95), "950 m");
+        assert_eq!(format_distance(1.24), "1,2 km");
+        assert_eq!(format_distance(12.4), "12 km");
     }
 }

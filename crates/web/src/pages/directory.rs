@@ -212,7 +212,13 @@ fn url_with(p: &Params, extra: &[(&str, String)], drop: &[&str]) -> String {
     )
 }
 
-fn result_item(e: &Entry, distance: f64, address: usize, today: msp_domain::Date) -> Markup {
+fn result_item(
+    e: &Entry,
+    distance: f64,
+    address: usize,
+    today: msp_domain::Date,
+    search: &str,
+) -> Markup {
     let c = &e.listed.card;
     let a = &c.addresses[address];
     let available = c.availability_on(today);
@@ -220,7 +226,7 @@ fn result_item(e: &Entry, distance: f64, address: usize, today: msp_domain::Date
         li {
             article class="result" aria-labelledby=(format!("psy-{}", c.rpps)) {
                 h3 id=(format!("psy-{}", c.rpps)) {
-                    a href=(format!("/psychologues/{}", c.rpps)) { (e.listed.first_name) " " (e.listed.last_name) }
+                    a href=(card_link(c.rpps, search)) { (e.listed.first_name) " " (e.listed.last_name) }
                 }
                 p class="where" {
                     span class="distance" { (format_distance(distance)) }
@@ -263,7 +269,10 @@ fn results(p: &Params, o: &Outcome, today: msp_domain::Date) -> Markup {
         section class="results-section" aria-labelledby="resultats-titre" {
             h2 id="resultats-titre" { (heading) }
             @if r.default_radius {
-                p class="hint" { "Distance choisie automatiquement pour ce département. Les psychologues sont classés par tranche de distance ; à distance égale, l’ordre change chaque jour pour être équitable." }
+                p class="hint" { "Distance choisie automatiquement pour ce département." }
+            }
+            @if r.total > 0 {
+                p class="hint" { "Les psychologues sont classés par tranche de distance (moins de 1 km, de 1 à 2 km, de 2 à 5 km, de 5 à 10 km, puis plus large) ; dans une même tranche, l’ordre change chaque jour pour ne favoriser personne. Les distances sont mesurées jusqu’au centre de la commune du cabinet." }
             }
             @if r.total == 0 {
                 @if r.radius_km < MAX_RADIUS_KM {
@@ -272,7 +281,7 @@ fn results(p: &Params, o: &Outcome, today: msp_domain::Date) -> Markup {
             } @else {
                 p class="visually-hidden" { "Page " (r.page) " sur " (r.pages) "." }
                 ol class="results" start=((r.page - 1) * r.per_page + 1) {
-                    @for h in &r.hits { (result_item(&h.entry, h.distance_km, h.address, today)) }
+                    @for h in &r.hits { (result_item(&h.entry, h.distance_km, h.address, today, &search_query(p))) }
                 }
                 @if r.pages > 1 {
                     nav class="pagination" aria-label="Pages de résultats" {
@@ -324,6 +333,10 @@ pub async fn search_page(
             "Rechercher un psychologue",
             html! {
                 h1 { "Rechercher un psychologue" }
+                // The form was sent without a place: say what is missing.
+                @if p.get("q").is_some() {
+                    (notice(Notice::Warning, html! { p { "Indiquez une commune, un code postal ou un code INSEE pour lancer la recherche." } }))
+                }
                 (search_form(&p, &filters_for_form, false))
             },
         ),
@@ -402,11 +415,41 @@ pub fn card_article(listed: &ListedCard, today: msp_domain::Date) -> Markup {
     }
 }
 
+/// The search parameters worth keeping (not the page), URL-encoded.
+fn search_query(p: &Params) -> String {
+    let kept: Vec<(String, String)> =
+        p.0.iter()
+            .filter(|(k, v)| !v.is_empty() && k != "page")
+            .cloned()
+            .collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
+}
+
+/// A card's address that remembers the search it was found by.
+fn card_link(rpps: msp_domain::Rpps, search: &str) -> String {
+    if search.is_empty() {
+        format!("/psychologues/{rpps}")
+    } else {
+        format!(
+            "/psychologues/{rpps}?{}",
+            serde_urlencoded::to_string([("recherche", search)]).unwrap_or_default()
+        )
+    }
+}
+
 /// `GET /psychologues/{rpps}`: a listed psychologist's card.
 pub async fn card_page(
     State(state): State<AppState>,
     Path(rpps): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
+    // The search it came from (`?recherche=…`), re-encoded: the breadcrumb leads back to it.
+    let back = Params::parse(raw.as_deref())
+        .ok()
+        .and_then(|p| p.non_empty("recherche").map(str::to_owned))
+        .and_then(|q| Params::parse(Some(&q)).ok())
+        .map(|p| search_query(&p))
+        .filter(|q| !q.is_empty());
     let rpps = parse_rpps(&rpps)?;
     let today = state.today();
     let entry = {
@@ -427,7 +470,10 @@ pub async fn card_page(
         nav aria-label="Fil d’Ariane" class="breadcrumb" {
             ol {
                 li { a href="/" { "Accueil" } }
-                li { a href="/recherche" { "Recherche" } }
+                @match &back {
+                    Some(q) => li { a href=(format!("/recherche?{q}")) { "Résultats de la recherche" } },
+                    None => li { a href="/recherche" { "Recherche" } },
+                }
                 li aria-current="page" { (name) }
             }
         }
