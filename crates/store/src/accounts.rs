@@ -24,6 +24,9 @@ pub struct Account {
     /// The verified RPPS of a professional's account (Pro Santé Connect, or checked against the
     /// registry when the account was created); fixed once, never changed by a form.
     pub rpps: Option<String>,
+    /// Whether the holder signs in with a password (accounts made by an OpenID sign-in have
+    /// none: their hash is a marker that no password matches).
+    pub has_password: bool,
 }
 
 /// What an admin (or `msp create-admin`) gives to create an account.
@@ -38,7 +41,8 @@ pub struct NewAccount<'a> {
 }
 
 const COLUMNS: &str =
-    "account_id, email, role, display_name, territory, active, must_change_password, rpps";
+    "account_id, email, role, display_name, territory, active, must_change_password, rpps,
+     CASE WHEN password_hash LIKE '!%' THEN 0 ELSE 1 END";
 
 fn account(row: &Row) -> StoreResult<Account> {
     let code = row.text(2)?;
@@ -52,6 +56,7 @@ fn account(row: &Row) -> StoreResult<Account> {
         active: row.bool(5)?,
         must_change_password: row.bool(6)?,
         rpps: row.opt_string(7)?,
+        has_password: row.int(8)? == 1,
     })
 }
 
@@ -102,7 +107,7 @@ pub fn find_for_login(db: &mut Db, email: &str) -> StoreResult<Option<(Account, 
     else {
         return Ok(None);
     };
-    Ok(Some((account(&row)?, row.string(8)?)))
+    Ok(Some((account(&row)?, row.string(9)?)))
 }
 
 /// The password hash of an account.
@@ -330,7 +335,8 @@ pub enum SessionLookup {
 pub fn find_session(db: &mut Db, token_hash: &str, now: Timestamp) -> StoreResult<SessionLookup> {
     let Some(row) = db.query_opt(
         "SELECT a.account_id, a.email, a.role, a.display_name, a.territory, a.active,
-                a.must_change_password, a.rpps, s.csrf_token, s.expires_at
+                a.must_change_password, a.rpps,
+                CASE WHEN a.password_hash LIKE '!%' THEN 0 ELSE 1 END, s.csrf_token, s.expires_at
          FROM sessions s JOIN accounts a ON a.account_id = s.account_id
          WHERE s.token_hash = $1",
         &[token_hash.into()],
@@ -339,13 +345,13 @@ pub fn find_session(db: &mut Db, token_hash: &str, now: Timestamp) -> StoreResul
         return Ok(SessionLookup::Unknown);
     };
     let account = account(&row)?;
-    let expires_at = row.timestamp(9)?;
+    let expires_at = row.timestamp(10)?;
     if expires_at <= now || !account.active {
         return Ok(SessionLookup::Expired);
     }
     Ok(SessionLookup::Valid(Session {
         account,
-        csrf_token: row.string(8)?,
+        csrf_token: row.string(9)?,
         expires_at,
     }))
 }

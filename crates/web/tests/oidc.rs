@@ -156,6 +156,17 @@ fn professionals_and_patients_sign_in_and_every_bad_token_is_refused_on_both_dat
         let home = get(&s.state, "/espace", Some(&cookie));
         assert_eq!(home.status, StatusCode::OK, "{label}");
         assert!(home.body.contains("Claire Dubois"), "{}", home.body);
+        // No password to change on an account made by the provider.
+        assert!(!home.body.contains("Changer mon mot de passe"), "{label}");
+        let password = get(&s.state, "/espace/mot-de-passe", Some(&cookie));
+        assert!(
+            password
+                .body
+                .contains("Votre compte n’a pas de mot de passe")
+                && !password.body.contains("name=\"actuel\""),
+            "{label}: {}",
+            password.body
+        );
         // Her application is made under that RPPS: the form has no field to type another.
         let application = get(&s.state, "/espace/candidature", Some(&cookie));
         assert_eq!(application.status, StatusCode::OK, "{label}");

@@ -279,6 +279,11 @@ fn password_view(
                 }
             }))
             p { a href=(paths::SPACE) { "Retour à mon espace" } }
+        } @else if !user.account.has_password {
+            (notice(Notice::Info, html! {
+                p { "Votre compte n’a pas de mot de passe : vous vous connectez avec Pro Santé Connect ou FranceConnect, qui vérifient votre identité. Il n’y a rien à changer ici." }
+            }))
+            p { a href=(paths::SPACE) { "Retour à mon espace" } }
         } @else {
             @if forced {
                 // Information (a polite `status`): the errors of the form are the alerts.

@@ -84,7 +84,9 @@ fn home_view(user: &CurrentUser) -> Markup {
             @if user.role() == Role::Admin {
                 li { a href=(paths::REMINDERS) { "Rappels de disponibilité" } }
             }
-            li { a href=(paths::PASSWORD) { "Changer mon mot de passe" } }
+            @if user.account.has_password {
+                li { a href=(paths::PASSWORD) { "Changer mon mot de passe" } }
+            }
         }
     };
     crate::views::layout(&crate::views::Frame::new(Some(user), "Mon espace"), body)
