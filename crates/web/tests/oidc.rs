@@ -237,12 +237,12 @@ fn professionals_and_patients_sign_in_and_every_bad_token_is_refused_on_both_dat
         refused(
             &sign_in(&s, "psc", "inconnu"),
             StatusCode::FORBIDDEN,
-            "n’est pas inscrit au répertoire",
+            "n’est pas dans la copie du répertoire national (RPPS)",
         );
         refused(
             &sign_in(&s, "psc", "faux-medecin"),
             StatusCode::FORBIDDEN,
-            "pour une autre profession (code 93)",
+            "pour une autre profession, psychologue (code 93) :",
         );
         refused(
             &sign_in(&s, "psc", "pris"),
@@ -252,7 +252,7 @@ fn professionals_and_patients_sign_in_and_every_bad_token_is_refused_on_both_dat
         refused(
             &sign_in(&s, "psc", "pharmacien"),
             StatusCode::FORBIDDEN,
-            "code 21",
+            "indique la profession pharmacien (code 21)",
         );
         // Tokens: signed with a key the issuer's JWKS does not publish, issued for another
         // nonce, expired.

@@ -18,6 +18,35 @@ pub fn profession_code(role: Role) -> Option<&'static str> {
     }
 }
 
+/// The name of a profession of the registry (nomenclature TRE_G15 of the ANS), for the
+/// messages: « pharmacien » rather than « code 21 ».
+pub fn profession_name_fr(code: &str) -> Option<&'static str> {
+    Some(match code.trim() {
+        "10" => "médecin",
+        "21" => "pharmacien",
+        "40" => "chirurgien-dentiste",
+        "50" => "sage-femme",
+        "60" => "infirmier",
+        "70" => "masseur-kinésithérapeute",
+        "80" => "pédicure-podologue",
+        "91" => "orthophoniste",
+        "92" => "orthoptiste",
+        "93" => "psychologue",
+        "94" => "ergothérapeute",
+        "95" => "diététicien",
+        "96" => "psychomotricien",
+        _ => return None,
+    })
+}
+
+/// « pharmacien (code 21) », or « code 21 » for a code without a name here.
+pub fn profession_fr(code: &str) -> String {
+    match profession_name_fr(code) {
+        Some(name) => format!("{name} (code {})", code.trim()),
+        None => format!("code {}", code.trim()),
+    }
+}
+
 /// The role of a registry profession code, for the professions that sign in here.
 pub fn role_of_profession(code: &str) -> Option<Role> {
     [Role::Psychologue, Role::Medecin, Role::SageFemme]
@@ -49,13 +78,14 @@ impl Refusal {
     pub fn message(&self, role: Role) -> String {
         match self {
             Refusal::Unknown => {
-                "Ce RPPS n’est pas inscrit au répertoire des professionnels de santé.".into()
+                "Ce RPPS n’est pas dans la copie du répertoire national (RPPS) que tient Mon soutien psy. Si votre inscription est récente, réessayez après la prochaine mise à jour du répertoire ; sinon, écrivez à votre CPAM.".into()
             }
             Refusal::OtherProfession(code) => format!(
-                "Ce RPPS est inscrit au répertoire pour une autre profession (code {code}) : il ne peut pas ouvrir un compte « {} ».",
+                "Ce RPPS est inscrit au répertoire pour une autre profession, {} : il ne peut pas ouvrir un compte « {} ».",
+                profession_fr(code),
                 role.label_fr()
             ),
-            Refusal::Taken => "Ce RPPS est déjà rattaché à un autre compte.".into(),
+            Refusal::Taken => "Ce RPPS est déjà rattaché à un autre compte. S’il s’agit du vôtre, connectez-vous comme d’habitude (mot de passe) ou écrivez à l’administrateur du dispositif.".into(),
         }
     }
 

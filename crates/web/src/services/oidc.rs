@@ -304,7 +304,10 @@ pub fn professional_identity(payload: &serde_json::Value) -> Result<(Rpps, Role)
     let role = identity::role_of_profession(code).ok_or_else(|| {
         refused(
             "profession_non_admise",
-            format!("Votre profession (code {code}) n’ouvre pas d’espace ici : il est réservé aux psychologues, aux médecins et aux sages-femmes."),
+            format!(
+                "L’espace professionnel de Mon soutien psy est réservé aux psychologues, aux médecins et aux sages-femmes ; Pro Santé Connect indique la profession {}.",
+                identity::profession_fr(code)
+            ),
         )
     })?;
     Ok((rpps, role))
