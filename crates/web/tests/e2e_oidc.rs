@@ -97,7 +97,16 @@ fn a_psychologist_and_a_patient_sign_in_through_their_providers() {
     d.type_into(&f, &patient_nir);
     d.set_value("#date_naissance", "1985-05-12");
     d.click_on("form[action='/espace/rattachement'] button[type=submit]");
-    d.wait_for_url("the space once linked", |u| u.ends_with("/espace"));
+    d.wait_for_url("the space once linked", |u| {
+        u.ends_with("/espace?rattache=1")
+    });
+    assert!(
+        d.text("main")
+            .contains("Votre compte est rattaché à votre dossier d’assuré"),
+        "{}",
+        d.text("main")
+    );
+    assert_accessible(&d, "espace une fois rattaché");
     assert!(
         d.text(".brand-sub").contains("Camille Bernard"),
         "{}",

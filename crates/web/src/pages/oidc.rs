@@ -68,7 +68,7 @@ struct LinkForm {
 fn link_view(user: &CurrentUser, f: &LinkForm, errors: &[Field<'_>]) -> Markup {
     let body = html! {
         h1 { "Rattacher votre compte à votre assurance maladie" }
-        p { "Vous vous êtes connecté avec FranceConnect. Pour voir vos séances et vos remboursements, indiquez une seule fois votre numéro de sécurité sociale (NIR) : il doit correspondre à la date de naissance que FranceConnect a transmise." }
+        p { "FranceConnect a vérifié votre identité. Pour voir vos séances et vos remboursements, indiquez une seule fois votre numéro de sécurité sociale (NIR, 15 caractères, sur votre carte Vitale) et votre date de naissance : elle doit être celle que FranceConnect a transmise." }
         (form_errors("Le compte n’a pas été rattaché :", errors))
         form method="post" action=(paths::PATIENT_LINK) class="search" novalidate {
             input type="hidden" name="_csrf" value=(user.csrf);
@@ -98,7 +98,7 @@ async fn link(
     CsrfForm(f): CsrfForm<LinkForm>,
 ) -> AppResult<Response> {
     match oidc_link(&state, &who, &f).await {
-        Ok(()) => Ok(Redirect::to(paths::SPACE).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("{}?rattache=1", paths::SPACE)).into_response()),
         Err(errors) => {
             let fields: Vec<Field<'_>> = errors.iter().map(|(k, m)| (*k, m.clone())).collect();
             Ok((

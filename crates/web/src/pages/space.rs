@@ -7,7 +7,7 @@ use crate::extract::{Analyst, CurrentUser};
 use crate::paths;
 use crate::services::accounts as service;
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -63,9 +63,14 @@ fn intro(role: Role) -> &'static str {
     }
 }
 
-fn home_view(user: &CurrentUser) -> Markup {
+fn home_view(user: &CurrentUser, linked: bool) -> Markup {
     let body = html! {
         h1 { "Mon espace" }
+        @if linked && user.role() == Role::Patient {
+            (crate::views::notice(crate::views::Notice::Success, html! {
+                p { "Votre compte est rattaché à votre dossier d’assuré : vos séances et vos remboursements sont dans « Mon suivi »." }
+            }))
+        }
         p class="lead" { "Bonjour " (user.account.display_name) "." }
         p { (intro(user.role())) }
         ul {
@@ -92,9 +97,16 @@ fn home_view(user: &CurrentUser) -> Markup {
     crate::views::layout(&crate::views::Frame::new(Some(user), "Mon espace"), body)
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct HomeQuery {
+    /// Set by the FranceConnect link form once it succeeded (a flag, never a text shown).
+    rattache: Option<String>,
+}
+
 /// `GET /espace`: what this role can do.
-async fn home(user: CurrentUser) -> Markup {
-    home_view(&user)
+async fn home(user: CurrentUser, Query(q): Query<HomeQuery>) -> Markup {
+    home_view(&user, q.rattache.is_some())
 }
 
 /// `GET /espace/ars/{region}`: only the analyst's own région.
