@@ -4,7 +4,7 @@
 use crate::services::sessions::summary_of;
 use crate::views::date_fr;
 use crate::views::sessions::{amo_payee_fr, complementary_fr, context_label, euros};
-use msp_domain::french::{Gender, ordinal};
+use msp_domain::french::{Gender, count, ordinal};
 use msp_domain::{AmcRoute, AmoPayee, Cents, Date, Decision, Rpps};
 use msp_store::pathway::SessionLine;
 
@@ -221,7 +221,11 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
         .text(
             11.0,
             false,
-            format!("{} séance(s) acceptée(s), {} rejetée(s)", s.accepted, s.rejected),
+            format!(
+                "{}, {}",
+                count(u64::try_from(s.accepted).unwrap_or(0), "séance acceptée", "séances acceptées"),
+                count(u64::try_from(s.rejected).unwrap_or(0), "rejetée", "rejetées")
+            ),
         )
         .text(
             11.0,

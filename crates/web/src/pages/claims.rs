@@ -94,7 +94,7 @@ fn rejects_view(user: &CurrentUser, list: &RejectList) -> Markup {
             p { "Psychologues conventionnés par la CPAM du département " (t) "." }
         }
         table {
-            caption { (list.total()) " séance(s) rejetée(s), par motif" }
+            caption { (msp_domain::french::count(u64::try_from(list.total()).unwrap_or(0), "séance rejetée", "séances rejetées")) ", par motif" }
             thead { tr { th scope="col" { "Motif" } th scope="col" { "Explication" } th scope="col" { "Nombre" } } }
             tbody {
                 @for (r, n) in counts {
@@ -161,15 +161,20 @@ enum BatchNotice<'a> {
     Report(&'a JobOutcome),
 }
 
+/// « 1 ligne lue », « 10 lignes lues ».
+fn n<T: TryInto<u64>>(value: T, one: &str, many: &str) -> String {
+    msp_domain::french::count(value.try_into().unwrap_or(0), one, many)
+}
+
 fn report_view(r: &JobOutcome) -> Markup {
     html! {
         (notice(Notice::Success, html! {
             p {
                 strong { "Lot " (r.batch_id) " jugé. " }
-                (r.claims) " ligne(s) lue(s) : " (r.accepted) " acceptée(s), "
-                (r.rejected()) " rejetée(s)"
-                @if r.already_judged > 0 { ", dont " (r.already_judged) " déjà jugée(s) par un lot précédent (décision reprise)" }
-                @if r.unreadable > 0 { " ; " (r.unreadable) " ligne(s) illisible(s), non traitée(s)" }
+                (n(r.claims, "ligne lue", "lignes lues")) " : " (n(r.accepted, "acceptée", "acceptées")) ", "
+                (n(r.rejected(), "rejetée", "rejetées"))
+                @if r.already_judged > 0 { ", dont " (n(r.already_judged, "déjà jugée", "déjà jugées")) " par un lot précédent (décision reprise)" }
+                @if r.unreadable > 0 { " ; " (n(r.unreadable, "ligne illisible, non traitée", "lignes illisibles, non traitées")) }
                 "."
             }
             p { a href=(paths::batch_decisions(r.batch_id)) { "Télécharger les décisions du lot (CSV)" } }
@@ -238,7 +243,7 @@ fn batches_view(
         @if online.claims > 0 {
             p {
                 "Séances saisies en ligne par les psychologues (jugées une à une, non listées ici) : "
-                (online.claims) " dont " (online.accepted) " acceptée(s) et " (online.rejected) " rejetée(s)"
+                (online.claims) " dont " (n(online.accepted, "acceptée", "acceptées")) " et " (n(online.rejected, "rejetée", "rejetées"))
                 @if let Some(t) = online.last_at { ", la dernière le " (views::paris_date_time(t)) }
                 "."
             }
@@ -589,10 +594,10 @@ mod tests {
             assert_eq!(status, StatusCode::OK, "{page}");
             assert!(!page.contains("http-equiv"), "{page}");
             assert!(
-                page.contains("10 ligne(s) lue(s) : 7 acceptée(s), 3 rejetée(s)"),
+                page.contains("10\u{a0}lignes lues : 7\u{a0}acceptées, 3\u{a0}rejetées"),
                 "{page}"
             );
-            assert!(page.contains("1 ligne(s) illisible(s)"), "{page}");
+            assert!(page.contains("1\u{a0}ligne illisible"), "{page}");
             assert!(page.contains(Reason::Plafond.explanation_fr()), "{page}");
             assert!(page.contains("/espace/cpam/lots/7/decisions.csv"));
             assert!(page.contains("/espace/cpam/lots/7/erreurs.csv"));

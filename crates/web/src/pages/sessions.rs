@@ -33,7 +33,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
-use msp_domain::french::{Gender, ordinal};
+use msp_domain::french::{Gender, count, ordinal, plural};
 use msp_domain::session::ReferralInput;
 use msp_domain::{Act, Date, Decision, InclusionCriterion, Role};
 use msp_store::pathway::Consents;
@@ -499,8 +499,9 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date, first
     let body = html! {
         h1 { "Mes séances " (y.year) }
         p {
-            (s.accepted) " séance(s) acceptée(s), " (s.rejected) " refusée(s)"
-            @if s.cancelled > 0 { ", " (s.cancelled) " annulée(s)" }
+            (count(u64::try_from(s.accepted).unwrap_or(0), "séance acceptée", "séances acceptées")) ", "
+            (count(u64::try_from(s.rejected).unwrap_or(0), "refusée", "refusées"))
+            @if s.cancelled > 0 { ", " (count(u64::try_from(s.cancelled).unwrap_or(0), "annulée", "annulées")) }
             ". "
             "Assurance maladie versée à vous (tiers payant) : " (euros(s.amo_to_psychologist)) " ; "
             "complémentaires en tiers payant : " (euros(s.complementary_to_psychologist)) " ; "
@@ -513,7 +514,8 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date, first
         }
         h2 { "Séances en visio" }
         p {
-            (s.remote) " séance(s) PSS sur " (s.accepted) " acceptée(s), soit "
+            (count(u64::try_from(s.remote).unwrap_or(0), "séance PSS", "séances PSS")) " sur "
+            (s.accepted) " " (plural(u64::try_from(s.accepted).unwrap_or(0), "acceptée", "acceptées")) ", soit "
             strong { (format!("{:.1}", s.remote_share_percent()).replace('.', ",")) " %" }
             " (repère : " (threshold) " % au plus)."
         }

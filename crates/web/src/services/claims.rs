@@ -709,9 +709,17 @@ fn judge_batch(
             "lot",
             &outcome.batch_id.to_string(),
             &format!(
-                "{} séance(s) jugée(s) depuis le web, {} ligne(s) illisible(s)",
-                claims.len(),
-                errors.len()
+                "{} depuis le web, {}",
+                msp_domain::french::count(
+                    u64::try_from(claims.len()).unwrap_or(0),
+                    "séance jugée",
+                    "séances jugées"
+                ),
+                msp_domain::french::count(
+                    u64::try_from(errors.len()).unwrap_or(0),
+                    "ligne illisible",
+                    "lignes illisibles"
+                )
             ),
         )?;
         jobs.progress(job, 6, total, total);

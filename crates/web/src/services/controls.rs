@@ -47,7 +47,14 @@ pub async fn remote_share(
                 "lecture",
                 "controle",
                 &format!("visio-{year}"),
-                &format!("{} psychologue(s) au-dessus de {percent} %", kept.len()),
+                &format!(
+                    "{} au-dessus de {percent} %",
+                    msp_domain::french::count(
+                        u64::try_from(kept.len()).unwrap_or(0),
+                        "psychologue",
+                        "psychologues"
+                    )
+                ),
             )?;
             Ok(kept)
         })
