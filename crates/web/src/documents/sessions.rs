@@ -223,8 +223,8 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
             false,
             format!(
                 "{}, {}",
-                count(u64::try_from(s.accepted).unwrap_or(0), "séance acceptée", "séances acceptées"),
-                count(u64::try_from(s.rejected).unwrap_or(0), "rejetée", "rejetées")
+                count(u64::from(s.accepted), "séance acceptée", "séances acceptées"),
+                count(u64::from(s.rejected), "rejetée", "rejetées")
             ),
         )
         .text(

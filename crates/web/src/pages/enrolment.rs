@@ -101,7 +101,7 @@ fn dossier_view(d: &Dossier, today: Date) -> Markup {
             li { "Nom : " (f.last_name) } li { "Prénom : " (f.first_name) }
             li { "RPPS : " (f.rpps) } li { "ADELI : " (if f.adeli.is_empty() { "—" } else { &f.adeli }) }
             li { "Diplôme : " (f.diploma) }
-            li { "Expérience clinique à temps plein : " (msp_domain::french::count(u64::try_from(f.experience_months / 12).unwrap_or(0), "an", "ans")) " et " (f.experience_months % 12) " mois" }
+            li { "Expérience clinique à temps plein : " (msp_domain::french::count(u64::from(f.experience_months / 12), "an", "ans")) " et " (f.experience_months % 12) " mois" }
             li { "Téléphone : " (f.phone) }
         }
         h2 { "Adresses d’exercice" }

@@ -499,9 +499,9 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date, first
     let body = html! {
         h1 { "Mes séances " (y.year) }
         p {
-            (count(u64::try_from(s.accepted).unwrap_or(0), "séance acceptée", "séances acceptées")) ", "
-            (count(u64::try_from(s.rejected).unwrap_or(0), "refusée", "refusées"))
-            @if s.cancelled > 0 { ", " (count(u64::try_from(s.cancelled).unwrap_or(0), "annulée", "annulées")) }
+            (count(u64::from(s.accepted), "séance acceptée", "séances acceptées")) ", "
+            (count(u64::from(s.rejected), "refusée", "refusées"))
+            @if s.cancelled > 0 { ", " (count(u64::from(s.cancelled), "annulée", "annulées")) }
             ". "
             "Assurance maladie versée à vous (tiers payant) : " (euros(s.amo_to_psychologist)) " ; "
             "complémentaires en tiers payant : " (euros(s.complementary_to_psychologist)) " ; "
@@ -514,8 +514,8 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date, first
         }
         h2 { "Séances en visio" }
         p {
-            (count(u64::try_from(s.remote).unwrap_or(0), "séance PSS", "séances PSS")) " sur "
-            (s.accepted) " " (plural(u64::try_from(s.accepted).unwrap_or(0), "acceptée", "acceptées")) ", soit "
+            (count(u64::from(s.remote), "séance PSS", "séances PSS")) " sur "
+            (s.accepted) " " (plural(u64::from(s.accepted), "acceptée", "acceptées")) ", soit "
             strong { (format!("{:.1}", s.remote_share_percent()).replace('.', ",")) " %" }
             " (repère : " (threshold) " % au plus)."
         }
