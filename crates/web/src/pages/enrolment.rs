@@ -352,10 +352,22 @@ fn cpam_home_view(user: &CurrentUser, list: &[Application]) -> Markup {
     layout(&frame(user, "Conventions"), body)
 }
 
-fn history_view(history: &[ConventionEvent]) -> Markup {
+fn history_view(history: &[ConventionEvent], rights: &msp_domain::PsychologistRights) -> Markup {
     html! {
         h2 { "Historique de la convention" }
-        @if history.is_empty() { p { "Aucun acte pour l’instant." } }
+        @if history.is_empty() {
+            @if rights.conventions.is_empty() {
+                p { "Aucun acte pour l’instant." }
+            } @else {
+                // Conventions known from the CPAM's files (imports), not signed in msp.
+                p { "Aucun acte enregistré dans Mon soutien psy. Conventions connues par les fichiers de la CPAM :" }
+                ul {
+                    @for c in &rights.conventions {
+                        li { "du " (date_fr(c.from)) @match c.to { Some(to) => { " au " (date_fr(to)) }, None => { ", sans date de fin" } } }
+                    }
+                }
+            }
+        }
         ol {
             @for e in history {
                 li {
@@ -423,13 +435,15 @@ fn cpam_psychologist_view(
     let body = html! {
         h1 { "Psychologue " (rpps) }
         @if let Some(a) = &p.app {
-            p { (a.fields.first_name) " " (a.fields.last_name) " — " (commune_label(&a.fields.address1.insee))
+            @let commune = commune_label(&a.fields.address1.insee);
+            p { (a.fields.first_name) " " (a.fields.last_name)
+                @if !commune.is_empty() && commune != "—" { " — " (commune) }
                 " — " a href=(paths::application(a.id)) { "candidature n° " (a.id) } }
         }
         (notice(if listed { Notice::Success } else { Notice::Info }, html! {
             p { strong { "Aujourd’hui : " } @if listed { "conventionné, visible dans l’annuaire." } @else { "non visible dans l’annuaire." } }
         }))
-        (history_view(&p.history))
+        (history_view(&p.history, &p.rights))
         @if p.can_sign(today) {
             h2 { "Signer la convention" }
             (form_errors("La convention n’a pas été signée :", sign_errors))
@@ -471,7 +485,7 @@ fn convention_view(user: &CurrentUser, convention: Option<&Convention>, today: D
             } @else {
                 (notice(Notice::Info, html! { p { "Votre fiche n’est pas visible dans l’annuaire aujourd’hui." } }))
             }
-            (history_view(&c.history))
+            (history_view(&c.history, &c.rights))
             @if c.open() {
                 h2 { "Quitter le dispositif" }
                 (notice(Notice::Warning, html! {

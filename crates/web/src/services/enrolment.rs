@@ -706,7 +706,8 @@ async fn managed(
         .db(move |db| {
             let app = store::accepted_application_of(db, rpps)?;
             let history = store::convention_history(db, rpps)?;
-            if app.is_none() && history.is_empty() {
+            // Conventions imported from the CPAM's files have no history in msp.
+            if app.is_none() && history.is_empty() && !store::has_convention(db, rpps)? {
                 return Ok(Err(AppError::not_found(
                     "psychologue_introuvable",
                     "Aucune candidature acceptée ni convention pour ce RPPS.",
