@@ -116,6 +116,14 @@ fn bar_chart(
         );
         v += step;
     }
+    // Labels centred under their bar, never closer than their own width (≈ 6.2 px a
+    // character at 11 px): « octobre 2022 » and « avril 2023 » must not run together.
+    let widest = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0) as f64 * 6.2 + 10.0;
+    let every = if tick_every == 0 {
+        0
+    } else {
+        tick_every.max((widest / bw).ceil() as usize)
+    };
     for (i, (label, value)) in bars.iter().enumerate() {
         let bh = (value.value().unwrap_or(0) as f64 / top_value * plot_h).max(0.0);
         let x = left + i as f64 * bw;
@@ -128,11 +136,31 @@ fn bar_chart(
             esc(label),
             shown(*value)
         );
-        if tick_every > 0 && i % tick_every == 0 {
+        if let Cell::Masked(_) = value {
+            // A masked figure is marked, not drawn as an empty bar that reads as zero.
             let _ = write!(
                 svg,
-                r##"<text x="{:.1}" y="{}" font-size="11" fill="#333">{}</text>"##,
-                x,
+                r##"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle" fill="#555">{}<title>{} : {} (secret statistique)</title></text>"##,
+                x + bw / 2.0,
+                top + plot_h - 4.0,
+                if bw >= 34.0 { "secret" } else { "s" },
+                esc(label),
+                shown(*value)
+            );
+        }
+        if every > 0 && i % every == 0 {
+            let centre = x + bw / 2.0;
+            let half = label.chars().count() as f64 * 3.1;
+            let (at, anchor) = if centre + half > w - 4.0 {
+                (w - 4.0, "end")
+            } else if centre - half < left - 4.0 {
+                (left - 4.0, "start")
+            } else {
+                (centre, "middle")
+            };
+            let _ = write!(
+                svg,
+                r##"<text x="{at:.1}" y="{}" font-size="11" text-anchor="{anchor}" fill="#333">{}</text>"##,
                 h - bottom + 16.0,
                 esc(label)
             );
@@ -241,13 +269,14 @@ fn outlines() -> &'static Outlines {
 
 /// Colour classes of the share of conventioned psychologists.
 const CLASSES: [(f64, &str, &str); 5] = [
-    (0.06, "#deebf7", "moins de 6 %"),
+    (0.06, "#c6dbef", "moins de 6 %"),
     (0.09, "#9ecae1", "de 6 à 9 %"),
     (0.12, "#6baed6", "de 9 à 12 %"),
     (0.15, "#3182bd", "de 12 à 15 %"),
     (f64::MAX, "#08519c", "15 % ou plus"),
 ];
-const NO_DATA: &str = "#f0f0f0";
+/// White (outlined), far from the lightest class: « aucun psychologue » must not read as « peu ».
+const NO_DATA: &str = "#ffffff";
 
 fn colour(share: Option<f64>) -> &'static str {
     share.map_or(NO_DATA, |s| {
@@ -288,7 +317,7 @@ fn map(stats: &Stats) -> Markup {
         });
         let _ = write!(
             svg,
-            r##"<path d="{d}" fill="{}" stroke="#ffffff" stroke-width="0.5"><title>{} ({code}) : {}</title></path>"##,
+            r##"<path d="{d}" fill="{}" stroke="#8a8a8a" stroke-width="0.5"><title>{} ({code}) : {}</title></path>"##,
             colour(share),
             esc(name),
             pct(share)
@@ -614,4 +643,57 @@ fn esc(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::disclosure::Status;
+
+    /// The x of each label drawn under the bars, and its text.
+    fn labels(svg: &str) -> Vec<(f64, String)> {
+        svg.split("<text x=\"")
+            .skip(1)
+            .filter(|t| t.contains("y=\"240\""))
+            .map(|t| {
+                let x: f64 = t.split('"').next().unwrap().parse().unwrap();
+                let text = t.split('>').nth(1).unwrap().split('<').next().unwrap();
+                (x, text.to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn month_labels_never_run_together_and_masked_bars_are_marked() {
+        let months: Vec<(String, Cell)> = (0..56)
+            .map(|i| {
+                let (y, m) = (2022 + (i + 3) / 12, (i + 3) % 12 + 1);
+                let cell = if i == 5 {
+                    Cell::Masked(Status::Primary)
+                } else {
+                    Cell::Value(100 + i64::from(i))
+                };
+                (month_label(y, m as i8), cell)
+            })
+            .collect();
+        let svg = bar_chart("g", "t", "d", &months, 6).into_string();
+        let drawn = labels(&svg);
+        assert!(drawn.len() >= 4, "{drawn:?}");
+        for pair in drawn.windows(2) {
+            // ≈ 6.2 px a character at 11 px, and a gap.
+            let room = pair[0].1.chars().count().max(pair[1].1.chars().count()) as f64 * 6.2 + 4.0;
+            assert!(
+                pair[1].0 - pair[0].0 >= room,
+                "« {} » and « {} » overlap: {pair:?}",
+                pair[0].1,
+                pair[1].1
+            );
+        }
+        // The last label stays inside the drawing.
+        assert!(drawn.last().unwrap().0 <= 716.0);
+        assert!(
+            svg.contains("(secret statistique)"),
+            "a masked bar is marked"
+        );
+    }
 }
