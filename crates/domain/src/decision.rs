@@ -77,12 +77,12 @@ impl Reason {
             Reason::PsyNonConventionne => "Psychologue non conventionné",
             Reason::DroitsFermes => "Droits fermés",
             Reason::Age => "Âge inférieur à 3 ans",
-            Reason::Exclu => "Critère d'exclusion",
+            Reason::Exclu => "Critère d’exclusion",
             Reason::Tarif => "Montant différent du tarif",
-            Reason::Adressage => "Courrier d'adressage manquant ou non valable",
+            Reason::Adressage => "Courrier d’adressage manquant ou non valable",
             Reason::MemeJour => "Déjà une séance ce jour-là",
-            Reason::EepDejaFacturee => "Entretien d'évaluation déjà remboursé cette année",
-            Reason::EepManquante => "Entretien d'évaluation manquant",
+            Reason::EepDejaFacturee => "Entretien d’évaluation déjà remboursé cette année",
+            Reason::EepManquante => "Entretien d’évaluation manquant",
             Reason::Plafond => "Plafond annuel atteint",
         }
     }
@@ -103,32 +103,32 @@ impl Reason {
                 "La feuille de soins est arrivée après le délai de prescription de deux ans."
             }
             Reason::PsyNonConventionne => {
-                "Le psychologue n'était pas conventionné à la date de la séance (convention non signée, terminée, suspendue ou exclusion)."
+                "Le psychologue n’était pas conventionné à la date de la séance (convention non signée, terminée, suspendue ou exclusion)."
             }
             Reason::DroitsFermes => {
-                "Le patient n'avait pas de droits ouverts (assurance maladie ou AME) à la date de la séance."
+                "Le patient n’avait pas de droits ouverts (assurance maladie ou AME) à la date de la séance."
             }
             Reason::Age => "Le patient avait moins de 3 ans à la date de la séance.",
             Reason::Exclu => {
-                "Le patient relève d'un critère d'exclusion (ALD psychiatrique, invalidité ou arrêt de travail de plus de 6 mois pour motif psychiatrique dans les deux ans)."
+                "Le patient relève d’un critère d’exclusion (ALD psychiatrique, invalidité ou arrêt de travail de plus de 6 mois pour motif psychiatrique dans les deux ans)."
             }
             Reason::Tarif => {
-                "Le montant facturé diffère du tarif de l'acte (les dépassements sont interdits)."
+                "Le montant facturé diffère du tarif de l’acte (les dépassements sont interdits)."
             }
             Reason::Adressage => {
-                "Le courrier d'adressage manque, n'est pas valable à la date de l'entretien d'évaluation (6 mois) ou vient d'un prescripteur non autorisé."
+                "Le courrier d’adressage manque, n’est pas valable à la date de l’entretien d’évaluation (6 mois) ou vient d’un prescripteur non autorisé."
             }
             Reason::MemeJour => {
                 "Le patient a déjà une séance remboursée ce jour-là (une séance par jour au plus)."
             }
             Reason::EepDejaFacturee => {
-                "Un entretien d'évaluation a déjà été remboursé pour la même personne cette année civile (un seul par an, tous psychologues confondus)."
+                "Un entretien d’évaluation a déjà été remboursé pour la même personne cette année civile (un seul par an, tous psychologues confondus)."
             }
             Reason::EepManquante => {
-                "Aucun entretien d'évaluation n'a été remboursé plus tôt cette année civile : la première séance de l'année doit en être un."
+                "Aucun entretien d’évaluation n’a été remboursé plus tôt cette année civile : la première séance de l’année doit en être un."
             }
             Reason::Plafond => {
-                "Le patient a déjà atteint le nombre maximal de séances remboursées pour l'année civile."
+                "Le patient a déjà atteint le nombre maximal de séances remboursées pour l’année civile."
             }
         }
     }

@@ -294,7 +294,7 @@ fn map(stats: &Stats) -> Markup {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg viewBox="0 0 {w:.0} {h:.0}" role="img" aria-labelledby="carte-t carte-d" class="map"><title id="carte-t">Part des psychologues libéraux ou mixtes conventionnés, par département</title><desc id="carte-d">Carte de France par département, les départements d'outre-mer en médaillons à gauche. Plus la couleur est foncée, plus la part est élevée. Les valeurs exactes sont dans le tableau qui suit la carte.</desc>"#
+        r#"<svg viewBox="0 0 {w:.0} {h:.0}" role="img" aria-labelledby="carte-t carte-d" class="map"><title id="carte-t">Part des psychologues libéraux ou mixtes conventionnés, par département</title><desc id="carte-d">Carte de France par département, les départements d’outre-mer en médaillons à gauche. Plus la couleur est foncée, plus la part est élevée. Les valeurs exactes sont dans le tableau qui suit la carte.</desc>"#
     );
     for (code, name, d) in shapes {
         let area = by_code.get(code.as_str());
@@ -457,7 +457,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
         p class="lead" {
             "Au " strong { (date_fr(stats.as_of)) } (asked.unwrap_or_default()) " — périmètre : " strong { (stats.scope_label) } ". "
             "Chiffres calculés à partir des demandes de remboursement jugées et des conventions enregistrées. "
-            "Les effectifs de 1 à 10 sont masqués (« <11 ») ; d'autres effectifs sont masqués (« secret ») pour qu'aucun « <11 » ne puisse être recalculé à partir des totaux, et une part ou une moyenne n'est donnée que si ses deux termes le sont."
+            "Les effectifs de 1 à 10 sont masqués (« <11 ») ; d’autres effectifs sont masqués (« secret ») pour qu’aucun « <11 » ne puisse être recalculé à partir des totaux, et une part ou une moyenne n’est donnée que si ses deux termes le sont."
         }
         section aria-labelledby="chiffres-cles" {
             h2 id="chiffres-cles" { "Chiffres clés" }
@@ -469,7 +469,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                 li { span class="value" { (stats.ratio(stats.mean_sessions_per_patient_year, &[("sessions", stats.sessions), ("patient_years", stats.patient_years)]).map_or("—".into(), |v| fr_dec(v, 1))) } span class="label" { "séances par patient et par an en moyenne" } }
                 li { span class="value" { (pct(stats.ratio(stats.share_patients_c2s, &[("patients_c2s", stats.patients_c2s), p]))) } span class="label" { "des patients bénéficient de la complémentaire santé solidaire" } }
                 li { span class="value" { (pct(stats.ratio(stats.share_patients_women, &[("patients_women", stats.women()), p]))) } span class="label" { "des patients sont des femmes" } }
-                li { span class="value" { (money(stats.spend.amo_cents)) } span class="label" { "remboursés par l'Assurance Maladie" } }
+                li { span class="value" { (money(stats.spend.amo_cents)) } span class="label" { "remboursés par l’Assurance Maladie" } }
             }
         }
         section aria-labelledby="conventions" {
@@ -479,7 +479,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                     (bar_chart(
                         "graph-conventions",
                         "Nouveaux psychologues conventionnés par mois",
-                        &format!("Diagramme en barres, un mois par barre, d'avril 2022 à {}. {} premières conventions au total ; {} psychologues conventionnés au {}.",
+                        &format!("Diagramme en barres, un mois par barre, d’avril 2022 à {}. {} premières conventions au total ; {} psychologues conventionnés au {}.",
                             stats.months.last().map_or(String::new(), |m| month_label(m.year, m.month)),
                             c("started_total", total_started), c("psychologists_conventioned", stats.psychologists_conventioned), date_fr(stats.as_of)),
                         &months, 6))
@@ -529,7 +529,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                             &format!("Diagramme en barres : nombre de patients ayant eu 1 à {} séances en {}. Moyenne : {} séances ; {} des patients ont atteint le plafond de {} séances.",
                                 y.ceiling, y.year, year_mean(y).map_or("—".into(), |v| fr_dec(v, 1)), pct(year_top(y)), y.ceiling),
                             &distribution, 1))
-                        figcaption { "Répartition des patients de l'année " (y.year) " selon leur nombre de séances remboursées dans l'année (abscisse : nombre de séances ; ordonnée : patients)." }
+                        figcaption { "Répartition des patients de l’année " (y.year) " selon leur nombre de séances remboursées dans l’année (abscisse : nombre de séances ; ordonnée : patients)." }
                     }
                     table {
                         caption { "Séances par patient et par année" }
@@ -547,7 +547,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                     }
                 }
             } @else {
-                p { "Aucune année complète à cette date : la répartition d'une année est publiée une fois l'année close." }
+                p { "Aucune année complète à cette date : la répartition d’une année est publiée une fois l’année close." }
             }
         }
         section aria-labelledby="carte" {
@@ -574,7 +574,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                     tr { th scope="row" { "dont versés directement aux psychologues (tiers payant)" } td class="num" { (money(stats.spend.amo_tiers_payant_cents)) } }
                     tr { th scope="row" { "Complémentaire santé solidaire" } td class="num" { (money(stats.spend.c2s_cents)) } }
                     tr { th scope="row" { "Complémentaires (mutuelles)" } td class="num" { (money(stats.spend.amc_cents)) } }
-                    tr { th scope="row" { "État (aide médicale de l'État)" } td class="num" { (money(stats.spend.state_cents)) } }
+                    tr { th scope="row" { "État (aide médicale de l’État)" } td class="num" { (money(stats.spend.state_cents)) } }
                     tr { th scope="row" { "Reste à la charge des patients" } td class="num" { (money(stats.spend.patient_cents)) } }
                     tr { th scope="row" { "Total" } td class="num" { (money(stats.spend.total_cents)) } }
                 }
@@ -583,7 +583,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
         section aria-labelledby="age-sexe" {
             h2 id="age-sexe" { "Patients par âge et par sexe" }
             table {
-                caption { "Patients accompagnés depuis le lancement, selon l'âge à la première séance" }
+                caption { "Patients accompagnés depuis le lancement, selon l’âge à la première séance" }
                 thead { tr { th scope="col" { "Âge" } th scope="col" class="num" { "Femmes" } th scope="col" class="num" { "Hommes" } } }
                 tbody {
                     @for (i, label) in AGE_BAND_LABELS.iter().enumerate() {
@@ -598,7 +598,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
             a href={ "/api/stats?date=" (stats.as_of) "&perimetre=" (stats.scope.code()) } { "JSON" }
             " · "
             a href={ "/api/stats?date=" (stats.as_of) "&perimetre=" (stats.scope.code()) "&format=csv" } { "CSV" }
-            ". Patients et séances sont comptés au département de résidence du patient, psychologues au lieu d'exercice."
+            ". Patients et séances sont comptés au département de résidence du patient, psychologues au lieu d’exercice."
         }
     }
 }

@@ -252,7 +252,7 @@ pub fn render_text(rows: &[Comparison]) -> String {
         ));
     }
     s.push_str(&format!(
-        "\n{ok} chiffres sur {} à moins de {:.0} % (ou au-dessus d'un minimum publié).\n",
+        "\n{ok} chiffres sur {} à moins de {:.0} % (ou au-dessus d’un minimum publié).\n",
         rows.len(),
         TOLERANCE * 100.0
     ));
