@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use msp_domain::Role;
 
 pub use crate::services::accounts::validate_new_account;
-pub use crate::views::menu;
+pub use crate::views::{menu, menu_of};
 
 /// Routes of the signed-in space (sign-in pages included).
 pub fn router() -> Router<AppState> {
@@ -41,8 +41,9 @@ pub fn router() -> Router<AppState> {
 }
 
 /// What each role does in its space.
-fn intro(role: Role) -> &'static str {
-    match role {
+fn intro(user: &CurrentUser) -> &'static str {
+    let national = user.account.territory.as_deref().is_none_or(str::is_empty);
+    match user.role() {
         Role::Patient => {
             "Vos séances de l’année, le nombre de séances qu’il vous reste et vos remboursements."
         }
@@ -55,8 +56,11 @@ fn intro(role: Role) -> &'static str {
         Role::Expert => {
             "Examinez les candidatures déposées : acceptez ou refusez-les en motivant votre décision."
         }
-        Role::AgentCpam => {
+        Role::AgentCpam if national => {
             "Signez les conventions des candidats acceptés, suspendez ou excluez un psychologue, traitez les séances rejetées et jugez les lots de feuilles de soins."
+        }
+        Role::AgentCpam => {
+            "Signez les conventions des candidats acceptés de votre département, suspendez ou excluez un psychologue, traitez les séances rejetées et contrôlez la part des séances en visio. Les lots de feuilles de soins sont jugés par les agents de portée nationale."
         }
         Role::AnalysteArs => "Consultez les statistiques de votre région, sans donnée personnelle.",
         Role::Admin => "Gérez les comptes et consultez le journal d’audit.",
@@ -72,9 +76,9 @@ fn home_view(user: &CurrentUser, linked: bool) -> Markup {
             }))
         }
         p class="lead" { "Bonjour " (user.account.display_name) "." }
-        p { (intro(user.role())) }
+        p { (intro(user)) }
         ul {
-            @for (href, label) in menu(Some(user.role())).into_iter().skip(1) {
+            @for (href, label) in menu_of(Some(user)).into_iter().skip(1) {
                 li { a href=(href) { (label) } }
             }
             @if user.role() == Role::AnalysteArs {

@@ -51,6 +51,22 @@ impl<'a> Frame<'a> {
 }
 
 /// Menu entries of a reader: (href, label).
+/// The menu of a signed-in person (or of visitors): by role, and a département agent CPAM is
+/// not offered the national batches it would be refused.
+pub fn menu_of(user: Option<&CurrentUser>) -> Vec<(&'static str, &'static str)> {
+    let mut m = menu(user.map(CurrentUser::role));
+    if user.is_some_and(|u| {
+        u.role() == Role::AgentCpam
+            && u.account
+                .territory
+                .as_deref()
+                .is_some_and(|t| !t.is_empty())
+    }) {
+        m.retain(|(href, _)| *href != "/espace/cpam/lots");
+    }
+    m
+}
+
 pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
     match role {
         None => vec![
@@ -121,7 +137,7 @@ pub fn layout(frame: &Frame<'_>, body: Markup) -> Markup {
                         }
                         nav aria-label="Menu principal" {
                             ul {
-                                @for (href, label) in menu(user.map(CurrentUser::role)) {
+                                @for (href, label) in menu_of(user) {
                                     li { a href=(href) { (label) } }
                                 }
                                 @if let Some(u) = user {

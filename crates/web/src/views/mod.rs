@@ -11,4 +11,4 @@ pub use components::{Field, Notice, field_error, form_errors, notice};
 pub use format::{
     date_fr, date_long_fr, euros, paris, paris_date_time, paris_date_time_seconds, plural, sentence,
 };
-pub use layout::{Frame, layout, menu};
+pub use layout::{Frame, layout, menu, menu_of};
