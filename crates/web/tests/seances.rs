@@ -764,7 +764,8 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         let page = get(&s.state, "/espace/cpam/rejets", Some(&c));
         assert_eq!(page.status, StatusCode::OK, "{label}");
         assert!(
-            page.body.contains("2\u{a0}séances rejetées"),
+            page.body.contains("2\u{a0}séances rejetées")
+                && page.body.contains("Toutes (2\u{a0}séances)"),
             "{}",
             page.body
         );
@@ -772,7 +773,7 @@ fn cpam_rejected_claims_and_web_batches_on_both_databases() {
         assert!(!page.body.contains(ADULT), "NIRs masked");
         let only = get(&s.state, "/espace/cpam/rejets?motif=PLAFOND", Some(&c));
         assert!(
-            only.body.contains("Motif PLAFOND (1 au plus"),
+            only.body.contains("Motif PLAFOND : 1\u{a0}séance<"),
             "{}",
             only.body
         );

@@ -107,8 +107,14 @@ fn rejects_view(user: &CurrentUser, list: &RejectList) -> Markup {
             }
         }
         h2 {
-            @if let Some(r) = list.reason { "Motif " (r.code()) } @else { "Les plus récentes" }
-            " (" (recent.len()) " au plus " (REJECTS_SHOWN) ")"
+            // The list is cut at REJECTS_SHOWN: say so only when it is.
+            @let cut = i64::try_from(recent.len()).unwrap_or(i64::MAX) >= REJECTS_SHOWN;
+            @match (list.reason, cut) {
+                (Some(r), true) => { "Motif " (r.code()) " : les " (REJECTS_SHOWN) " plus récentes" }
+                (Some(r), false) => { "Motif " (r.code()) " : " (n(recent.len(), "séance", "séances")) }
+                (None, true) => { "Les " (REJECTS_SHOWN) " plus récentes" }
+                (None, false) => { "Toutes (" (n(recent.len(), "séance", "séances")) ")" }
+            }
         }
         @if list.reason.is_some() { p { a href=(paths::REJECTS) { "Tous les motifs" } } }
         table {
@@ -124,7 +130,7 @@ fn rejects_view(user: &CurrentUser, list: &RejectList) -> Markup {
                         td { (r.rpps) }
                         td { (r.nir.masked()) }
                         td { (r.act) }
-                        td { code { (r.reason.code()) } " " (r.reason.explanation_fr()) }
+                        td { code { (r.reason.code()) } " – " (r.reason.explanation_fr()) }
                     }
                 }
             }
@@ -186,7 +192,7 @@ fn report_view(r: &JobOutcome) -> Markup {
             table {
                 caption { "Rejets par motif" }
                 thead { tr { th scope="col" { "Motif" } th scope="col" { "Nombre" } } }
-                tbody { @for (reason, n) in &r.by_reason { tr { td { code { (reason.code()) } " " (reason.explanation_fr()) } td { (n) } } } }
+                tbody { @for (reason, n) in &r.by_reason { tr { td { code { (reason.code()) } " – " (reason.explanation_fr()) } td { (n) } } } }
             }
         }
         @if !r.first_unreadable.is_empty() {
