@@ -277,6 +277,8 @@ const CLASSES: [(f64, &str, &str); 5] = [
 ];
 /// White (outlined), far from the lightest class: « aucun psychologue » must not read as « peu ».
 const NO_DATA: &str = "#ffffff";
+/// A share not published (its terms are masked): grey, unlike any class.
+const MASKED: &str = "#bdbdbd";
 
 fn colour(share: Option<f64>) -> &'static str {
     share.map_or(NO_DATA, |s| {
@@ -315,12 +317,18 @@ fn map(stats: &Stats) -> Markup {
                 ],
             )
         });
+        // No share: nobody registered there, or a share whose terms are masked (a different
+        // colour: « secret » is not « aucun psychologue »).
+        let nobody = area.is_none_or(|a| a.registered_liberal == 0);
+        let (fill, said) = match share {
+            Some(_) => (colour(share), pct(share)),
+            None if nobody => (NO_DATA, "aucun psychologue inscrit".to_owned()),
+            None => (MASKED, "secret statistique".to_owned()),
+        };
         let _ = write!(
             svg,
-            r##"<path d="{d}" fill="{}" stroke="#8a8a8a" stroke-width="0.5"><title>{} ({code}) : {}</title></path>"##,
-            colour(share),
+            r##"<path d="{d}" fill="{fill}" stroke="#8a8a8a" stroke-width="0.5"><title>{} ({code}) : {said}</title></path>"##,
             esc(name),
-            pct(share)
         );
     }
     svg.push_str("</svg>");
@@ -331,6 +339,7 @@ fn map(stats: &Stats) -> Markup {
                 li { svg width="14" height="14" aria-hidden="true" { rect width="14" height="14" fill=(c.1) stroke="#999" {} } " " (c.2) }
             }
             li { svg width="14" height="14" aria-hidden="true" { rect width="14" height="14" fill=(NO_DATA) stroke="#999" {} } " aucun psychologue inscrit" }
+            li { svg width="14" height="14" aria-hidden="true" { rect width="14" height="14" fill=(MASKED) stroke="#999" {} } " secret statistique (effectifs trop petits pour être publiés)" }
         }
     }
 }

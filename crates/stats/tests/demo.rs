@@ -91,6 +91,11 @@ fn demo_rejects_for_every_reason_and_dashboard_renders() {
         assert!(page.contains(needle), "missing {needle}");
     }
     assert_eq!(page.matches("<path ").count(), 101);
+    // A département whose share is masked is drawn as secret, never as « aucun psychologue ».
+    assert!(
+        page.contains(") : secret statistique</title></path>"),
+        "a masked share on the map"
+    );
     assert!(page.contains("role=\"img\""));
     assert!(!page.contains("style=\""), "no inline style (CSP)");
     assert!(!page.contains("<style>"));
