@@ -22,6 +22,12 @@
           if (heading && freshHeading) { heading.textContent = freshHeading.textContent; }
           document.title = doc.title;
           region.innerHTML = "";
+          // Over: a success, and the sentences about updating no longer apply.
+          region.className = "notice notice-success";
+          ["suivi-aide", "suivi-actualiser"].forEach(function (id) {
+            var e = document.getElementById(id);
+            if (e) { e.parentNode.removeChild(e); }
+          });
           var p = document.createElement("p");
           var strong = document.createElement("strong");
           strong.textContent = "Le jugement du lot est terminé. ";

@@ -442,6 +442,15 @@ fn a_cpam_agent_follows_a_batch_without_reloads() {
         !heading.to_string().contains("en cours de jugement"),
         "{heading}"
     );
+    assert!(
+        !main_text(&d).contains("toutes les 2 secondes")
+            && d.exec(
+                "return document.getElementById('suivi').className;",
+                serde_json::json!([])
+            ) == "notice notice-success",
+        "the end reads as a success, without the updating sentences: {}",
+        main_text(&d)
+    );
     assert_accessible(&d, "lot jugé (annonce)");
     d.click_on("#suivi a");
     d.wait_until("the report", || d.find("#suivi").is_none());

@@ -396,12 +396,12 @@ fn running_view(user: &CurrentUser, id: i64, job: &JobState) -> Markup {
                 " " (job.done) " / " (job.total) " (" (percent) " %)"
             }
         }
-        p {
+        p id="suivi-aide" {
             "L’avancement se met à jour sur cette page toutes les 2 secondes. Le lot est jugé en entier ou pas du tout ; "
             "vous pouvez quitter cette page sans l’interrompre : il apparaîtra ensuite dans les "
             a href=(paths::BATCHES) { "derniers lots" } "."
         }
-        p { a href=(paths::batch_job(id)) { "Actualiser maintenant" } }
+        p id="suivi-actualiser" { a href=(paths::batch_job(id)) { "Actualiser maintenant" } }
         // Updates the status region in place: no timed reload (WCAG 2.2.1).
         script src="/static/suivi-lot.js" defer {}
     };
