@@ -1148,7 +1148,9 @@ fn documents_open_in_a_pdf_reader_with_the_right_fields() {
             "Date : 02/11/2026",
             "Code : EEP",
             "50,00 €",
-            "tiers payant AMO) : oui",
+            "Tiers payant AMO : oui (l’assuré n’a pas payé la part obligatoire, versée au psychologue)",
+            // 2 November 2026: direct access, no letter required.
+            "Accès : direct, sans courrier d’adressage obligatoire à la date de la séance",
             &id,
             "Signature du psychologue",
         ] {

@@ -9,7 +9,12 @@ use msp_domain::{AmcRoute, AmoPayee, Cents, Date, Decision, Rpps};
 use msp_store::pathway::SessionLine;
 
 /// The care sheet of one session, with the fields of form S 3130.
-pub fn care_sheet(l: &SessionLine, psychologist: &str, birth: Option<Date>) -> Vec<u8> {
+pub fn care_sheet(
+    l: &SessionLine,
+    psychologist: &str,
+    birth: Option<Date>,
+    referral_required: bool,
+) -> Vec<u8> {
     let mut p = crate::documents::pdf::Page::new();
     p.text(16.0, true, "Feuille de soins – Mon soutien psy")
         .text(
@@ -45,7 +50,12 @@ pub fn care_sheet(l: &SessionLine, psychologist: &str, birth: Option<Date>) -> V
     p.text(
         11.0,
         false,
-        "Accès : dispositif Mon soutien psy (accès direct ou courrier d’adressage selon la date)",
+        // Under the session's dated rules: a letter was required before direct access.
+        if referral_required {
+            "Accès : sur courrier d’adressage d’un médecin ou d’une sage-femme (obligatoire à la date de la séance)"
+        } else {
+            "Accès : direct, sans courrier d’adressage obligatoire à la date de la séance"
+        },
     )
     .skip(6.0)
     .text(12.0, true, "Acte")
@@ -65,17 +75,15 @@ pub fn care_sheet(l: &SessionLine, psychologist: &str, birth: Option<Date>) -> V
     .text(
         11.0,
         false,
-        format!(
-            "L’assuré n’a pas payé la part obligatoire (tiers payant AMO) : {}",
-            // As paid: the rules may impose the tiers payant whatever was asked.
-            if l.paid()
-                .map_or(l.tiers_payant, |p| p.amo_payee == AmoPayee::Psychologue)
-            {
-                "oui"
-            } else {
-                "non"
-            }
-        ),
+        // As paid: the rules may impose the tiers payant whatever was asked. Said both ways,
+        // the form's « n’a pas payé la part obligatoire » box reads as a double negative.
+        if l.paid()
+            .map_or(l.tiers_payant, |p| p.amo_payee == AmoPayee::Psychologue)
+        {
+            "Tiers payant AMO : oui (l’assuré n’a pas payé la part obligatoire, versée au psychologue)"
+        } else {
+            "Tiers payant AMO : non (l’assuré a payé la part obligatoire et en est remboursé)"
+        },
     )
     .text(11.0, false, format!("Montant total : {}", euros(l.amount)))
     .text(

@@ -669,7 +669,15 @@ async fn care_sheet_pdf(
     let d = service::session_document(&state, &reader, &id, service::CARE_SHEET).await?;
     Ok(pdf_response(
         &format!("feuille-de-soins-{}.pdf", d.line.claim_id),
-        documents::care_sheet(&d.line, &d.psychologist, d.birth),
+        documents::care_sheet(
+            &d.line,
+            &d.psychologist,
+            d.birth,
+            state
+                .rules()
+                .regime_on(d.line.session_date)
+                .is_some_and(|r| r.referral_required),
+        ),
     ))
 }
 
