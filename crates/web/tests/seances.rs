@@ -1177,6 +1177,15 @@ fn documents_open_in_a_pdf_reader_with_the_right_fields() {
             Some(&s.psy.0),
         )
         .bytes;
+        // Kept for a reviewer to render (`pdftoppm`) and look at.
+        let captures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/captures");
+        std::fs::create_dir_all(&captures).unwrap();
+        std::fs::write(
+            captures.join(format!("releve-mensuel-{label}.pdf")),
+            &monthly,
+        )
+        .unwrap();
         let monthly = pdf_text(label, "relevé mensuel", &monthly);
         assert!(
             monthly.contains("02/11/2026") && monthly.contains("EEP"),

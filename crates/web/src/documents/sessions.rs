@@ -179,6 +179,23 @@ pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
 }
 
 /// What was paid to the psychologist for the sessions of a month.
+/// `text` cut at spaces into lines of at most `width` characters (a longer word stays whole).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let last = lines.last_mut().expect("one line at least");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_owned());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}
+
 pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: Date) -> Vec<u8> {
     let s = summary_of(lines);
     let mut p = crate::documents::pdf::Page::new();
@@ -187,14 +204,18 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
         .text(
             11.0,
             false,
-            format!("Séances du mois : {}", month.strftime("%m/%Y")),
+            format!(
+                "Séances du mois : {} {}",
+                msp_domain::french::month_name(month.month()),
+                month.year()
+            ),
         )
         .skip(6.0)
         .at(56.0, 10.0, true, "Date")
         .at(120.0, 10.0, true, "Patient")
         .at(230.0, 10.0, true, "Acte")
         .at(280.0, 10.0, true, "Décision")
-        .at(400.0, 10.0, true, "Versé au psychologue")
+        .at(470.0, 10.0, true, "Versé")
         .skip(16.0);
     for l in lines {
         let (decision, paid) = match &l.decision {
@@ -217,12 +238,18 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
             }
             Decision::Rejected(r) => (format!("refusée : {}", r.label_fr()), "—".into()),
         };
+        // The decision column holds ≈ 36 characters at 10 pt: longer reasons wrap under it
+        // rather than run into the amount.
+        let wrapped = wrap(&decision, 36);
         p.at(56.0, 10.0, false, date_fr(l.session_date))
             .at(120.0, 10.0, false, l.nir.masked())
             .at(230.0, 10.0, false, l.act.code())
-            .at(280.0, 10.0, false, decision)
-            .at(400.0, 10.0, false, paid)
-            .skip(16.0);
+            .at(280.0, 10.0, false, wrapped[0].clone())
+            .at(470.0, 10.0, false, paid);
+        for more in &wrapped[1..] {
+            p.skip(12.0).at(280.0, 10.0, false, more.clone());
+        }
+        p.skip(16.0);
     }
     let total = s.paid_to_psychologist();
     p.skip(8.0)
@@ -231,20 +258,52 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
             false,
             format!(
                 "{}, {}",
-                count(u64::from(s.accepted), "séance acceptée", "séances acceptées"),
-                count(u64::from(s.rejected), "rejetée", "rejetées")
+                count(
+                    u64::from(s.accepted),
+                    "séance acceptée",
+                    "séances acceptées"
+                ),
+                count(u64::from(s.rejected), "refusée", "refusées")
+            ),
+        )
+        // One payer a line: together they ran past the right margin.
+        .text(
+            11.0,
+            false,
+            format!(
+                "Assurance maladie (tiers payant) : {}",
+                euros(s.amo_to_psychologist)
             ),
         )
         .text(
             11.0,
             false,
             format!(
-                "Assurance maladie (tiers payant) : {} ; complémentaires (tiers payant) : {} ; État (AME) : {}",
-                euros(s.amo_to_psychologist),
-                euros(s.complementary_to_psychologist),
-                euros(s.state)
+                "Complémentaires (tiers payant) : {}",
+                euros(s.complementary_to_psychologist)
             ),
         )
-        .text(12.0, true, format!("Total versé au psychologue : {}", euros(total)));
+        .text(11.0, false, format!("État (AME) : {}", euros(s.state)))
+        .text(
+            12.0,
+            true,
+            format!("Total versé au psychologue : {}", euros(total)),
+        );
     p.render()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn long_decisions_wrap_within_their_column() {
+        let lines = wrap("refusée : Courrier d’adressage manquant ou non valable", 36);
+        assert_eq!(
+            lines,
+            ["refusée : Courrier d’adressage", "manquant ou non valable"]
+        );
+        assert!(lines.iter().all(|l| l.chars().count() <= 36));
+        assert_eq!(wrap("acceptée (2e)", 36), ["acceptée (2e)"]);
+    }
 }
