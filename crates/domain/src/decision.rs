@@ -87,6 +87,54 @@ impl Reason {
         }
     }
 
+    /// The explanation addressed to the patient (« vous »), for the patient's own pages.
+    pub fn explanation_for_patient_fr(self) -> &'static str {
+        match self {
+            Reason::Doublon => {
+                "Cette séance vous a déjà été remboursée (même psychologue, même date, même acte)."
+            }
+            Reason::DateInvalide => {
+                "La date de la séance est postérieure à la réception de la feuille de soins : votre psychologue doit la corriger."
+            }
+            Reason::HorsDispositif => {
+                "La séance a eu lieu avant le lancement du dispositif (5 avril 2022)."
+            }
+            Reason::Forclos => {
+                "La feuille de soins est arrivée plus de deux ans après la séance : elle ne peut plus être remboursée."
+            }
+            Reason::PsyNonConventionne => {
+                "Le psychologue consulté n’avait pas de convention Mon soutien psy en cours à la date de la séance."
+            }
+            Reason::DroitsFermes => {
+                "Vous n’aviez pas de droits ouverts (assurance maladie ou AME) à la date de la séance : rapprochez-vous de votre CPAM."
+            }
+            Reason::Age => {
+                "La personne suivie avait moins de 3 ans à la date de la séance : le dispositif commence à 3 ans."
+            }
+            Reason::Exclu => {
+                "Votre situation relève d’un critère d’exclusion du dispositif (ALD psychiatrique, invalidité ou arrêt de travail de plus de 6 mois pour motif psychiatrique) : parlez-en à votre médecin."
+            }
+            Reason::Tarif => {
+                "Le montant facturé n’était pas le tarif fixé : les dépassements d’honoraires sont interdits dans le dispositif."
+            }
+            Reason::Adressage => {
+                "Le courrier d’adressage de votre médecin ou de votre sage-femme manquait ou n’était plus valable (6 mois) à la date de l’entretien d’évaluation."
+            }
+            Reason::MemeJour => {
+                "Une autre séance vous avait déjà été remboursée ce jour-là (une par jour au plus)."
+            }
+            Reason::EepDejaFacturee => {
+                "Vous aviez déjà eu un entretien d’évaluation remboursé cette année (un seul par an, tous psychologues confondus)."
+            }
+            Reason::EepManquante => {
+                "La première séance de l’année doit être un entretien d’évaluation : aucun ne vous avait été remboursé plus tôt cette année."
+            }
+            Reason::Plafond => {
+                "Vous aviez déjà atteint le nombre maximal de séances remboursées de l’année."
+            }
+        }
+    }
+
     /// Plain-French explanation for psychologists and patients.
     pub fn explanation_fr(self) -> &'static str {
         match self {
@@ -269,6 +317,24 @@ impl Decision {
         match self {
             Decision::Accepted(p) => Some(p),
             Decision::Rejected(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod patient_wording {
+    use super::Reason;
+
+    /// The patient's pages speak to the patient: never « le patient », always a sentence.
+    #[test]
+    fn every_reason_is_told_to_the_patient() {
+        for r in Reason::ALL {
+            let s = r.explanation_for_patient_fr();
+            assert!(
+                !s.contains("Le patient") && !s.contains("le patient"),
+                "{r}: {s}"
+            );
+            assert!(s.ends_with('.'), "{r}: {s}");
         }
     }
 }

@@ -396,10 +396,9 @@ fn recording_sessions_on_both_databases() {
             me.body
         );
         assert!(me.body.contains("transmise automatiquement par Noémie"));
-        assert!(
-            me.body
-                .contains("Non remboursée : Le patient a déjà une séance")
-        );
+        assert!(me.body.contains(
+            "Non remboursée : Une autre séance vous avait déjà été remboursée ce jour-là"
+        ));
         assert!(!me.body.contains(ADULT));
         let child = get(&s.state, "/espace/mon-suivi", Some(&s.patient2.0));
         assert!(

@@ -632,7 +632,7 @@ fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date, firs
                                     td { (euros(p.patient)) }
                                 }
                                 Decision::Rejected(r) => {
-                                    td colspan="4" { "Non remboursée : " (r.explanation_fr()) }
+                                    td colspan="4" { "Non remboursée : " (r.explanation_for_patient_fr()) }
                                 }
                             }
                         }
