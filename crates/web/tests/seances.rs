@@ -1039,6 +1039,12 @@ fn cancelling_a_session_on_both_databases() {
             0
         );
 
+        // The same session recorded twice is refused (DOUBLON).
+        let refused = record(&s, ADULT, ADULT_BIRTH, "2026-11-09", "APS", &[]);
+        assert_eq!(refused.status, StatusCode::SEE_OTHER, "{label}");
+        let follow = get(&s.state, "/espace/mon-suivi", Some(&s.patient.0));
+        assert!(!follow.body.contains("a depuis été annulée"), "{label}");
+
         // The recording psychologist cancels the latest session.
         let done = cancel(&aps_url, &c, &t, "patient confondu");
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{label} {}", done.body);
@@ -1071,6 +1077,20 @@ fn cancelling_a_session_on_both_databases() {
         let follow = get(&s.state, "/espace/mon-suivi", Some(&s.patient.0));
         assert!(follow.body.contains("11\u{a0}restantes"), "{}", follow.body);
         assert!(follow.body.contains("ni comptée ni remboursée"));
+        // The same-day refusal no longer holds, and both pages say so.
+        assert!(
+            follow
+                .body
+                .contains("La séance remboursée ce jour-là a depuis été annulée"),
+            "{label}: {}",
+            follow.body
+        );
+        assert!(
+            get(&s.state, "/espace/mes-seances", Some(&c))
+                .body
+                .contains("La séance acceptée ce jour-là a depuis été annulée"),
+            "{label}"
+        );
 
         // The day is free again; a CPAM agent cancels through the API.
         let (again_url, again) = record_ok(&s, ADULT, ADULT_BIRTH, "2026-11-09", "APS");

@@ -35,7 +35,7 @@ use axum::routing::get;
 use maud::{Markup, html};
 use msp_domain::french::{Gender, count, ordinal, plural};
 use msp_domain::session::ReferralInput;
-use msp_domain::{Act, Date, Decision, InclusionCriterion, Role};
+use msp_domain::{Act, Date, Decision, InclusionCriterion, Reason, Role};
 use msp_store::pathway::Consents;
 use serde::Deserialize;
 
@@ -88,6 +88,25 @@ pub struct SessionForm {
     pub adressage_id: String,
     /// `verifier` (where the patient stands) or `enregistrer`.
     pub etape: String,
+}
+
+/// A same-day refusal (`MEME_JOUR`, or `DOUBLON` of the same act) whose accepted session of
+/// that day has been cancelled since: the
+/// refusal no longer holds, the day is free again (refusals are not judged again by
+/// themselves: a claim keeps its decision).
+fn day_freed_since(
+    lines: &[msp_store::pathway::SessionLine],
+    l: &msp_store::pathway::SessionLine,
+) -> bool {
+    let same_day = |o: &&msp_store::pathway::SessionLine| o.session_date == l.session_date;
+    matches!(
+        l.decision,
+        Decision::Rejected(Reason::MemeJour | Reason::Doublon)
+    ) && lines.iter().filter(same_day).any(|o| o.cancelled)
+        && !lines
+            .iter()
+            .filter(same_day)
+            .any(|o| !o.cancelled && matches!(o.decision, Decision::Accepted(_)))
 }
 
 fn on(v: &Option<String>) -> bool {
@@ -549,7 +568,10 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date, first
                                     td { (euros(p.patient)) }
                                 }
                                 Decision::Rejected(r) => {
-                                    td colspan="4" { "Refusée : " (r.explanation_fr()) }
+                                    td colspan="4" {
+                                        "Refusée : " (r.explanation_fr())
+                                        @if day_freed_since(&y.lines, l) { " La séance acceptée ce jour-là a depuis été annulée : ce refus ne tient plus, vous pouvez saisir cette séance à nouveau." }
+                                    }
                                 }
                             }
                         }
@@ -632,7 +654,10 @@ fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date, firs
                                     td { (euros(p.patient)) }
                                 }
                                 Decision::Rejected(r) => {
-                                    td colspan="4" { "Non remboursée : " (r.explanation_for_patient_fr()) }
+                                    td colspan="4" {
+                                        "Non remboursée : " (r.explanation_for_patient_fr())
+                                        @if day_freed_since(&f.lines, l) { " La séance remboursée ce jour-là a depuis été annulée : ce refus ne tient plus, votre psychologue peut saisir cette séance à nouveau." }
+                                    }
                                 }
                             }
                         }
