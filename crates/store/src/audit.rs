@@ -44,6 +44,17 @@ pub fn record(db: &mut Db, entry: &AuditEntry) -> StoreResult<()> {
     Ok(())
 }
 
+fn entry(r: &crate::Row) -> StoreResult<AuditEntry> {
+    Ok(AuditEntry {
+        at: r.timestamp(0)?,
+        actor: r.string(1)?,
+        action: r.string(2)?,
+        subject_kind: r.string(3)?,
+        subject_id: r.string(4)?,
+        reason: r.string(5)?,
+    })
+}
+
 /// The most recent lines first, at most `limit`, optionally about one subject.
 pub fn recent(
     db: &mut Db,
@@ -62,17 +73,47 @@ pub fn recent(
             &[Value::Int(limit)],
         )?,
     };
-    rows.iter()
-        .map(|r| {
-            Ok(AuditEntry {
-                at: r.timestamp(0)?,
-                actor: r.string(1)?,
-                action: r.string(2)?,
-                subject_kind: r.string(3)?,
-                subject_id: r.string(4)?,
-                reason: r.string(5)?,
-            })
+    rows.iter().map(entry).collect()
+}
+
+/// What the admin looks for in the journal: an actor (part of « email (rôle) »), an action.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: String,
+    pub action: String,
+}
+
+/// The most recent lines matching `filter`, at most `limit`: the journal holds one line per
+/// patient read, so a page of agents' reads must be narrowed to be useful.
+pub fn search(db: &mut Db, limit: i64, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> {
+    // LIKE on both engines, the person's text taken literally.
+    let literal: String = filter
+        .actor
+        .trim()
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '%' | '_' => vec!['\\', c],
+            c => vec![c],
         })
+        .collect();
+    let rows = db.query(
+        "SELECT at, actor, action, subject_kind, subject_id, reason FROM audit_log
+         WHERE ($1 = '' OR actor LIKE '%' || $1 || '%' ESCAPE '\\') AND ($2 = '' OR action = $2)
+         ORDER BY id DESC LIMIT $3",
+        &[
+            literal.as_str().into(),
+            filter.action.trim().into(),
+            Value::Int(limit),
+        ],
+    )?;
+    rows.iter().map(entry).collect()
+}
+
+/// The actions the journal holds, for the admin's filter.
+pub fn actions(db: &mut Db) -> StoreResult<Vec<String>> {
+    db.query("SELECT DISTINCT action FROM audit_log ORDER BY action", &[])?
+        .iter()
+        .map(|r| r.string(0))
         .collect()
 }
 
@@ -93,6 +134,62 @@ fn looks_like_nir(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::testing;
+
+    #[test]
+    fn the_admin_narrows_the_journal_by_actor_and_action_on_both_engines() {
+        for t in testing::all() {
+            let mut db = t.connect();
+            for (actor, action) in [
+                ("cpam69@example.org (agent_cpam)", "lecture"),
+                ("cpam69@example.org (agent_cpam)", "lecture"),
+                ("b_c@example.org (admin)", "desactivation"),
+                ("psy@example.org (psychologue)", "annulation"),
+            ] {
+                record(
+                    &mut db,
+                    &AuditEntry {
+                        at: "2026-11-23T10:00:00Z".parse().unwrap(),
+                        actor: actor.into(),
+                        action: action.into(),
+                        subject_kind: "patient".into(),
+                        subject_id: "P-1".into(),
+                        reason: "test".into(),
+                    },
+                )
+                .unwrap();
+            }
+            let mut n = |actor: &str, action: &str| {
+                search(
+                    &mut db,
+                    100,
+                    &AuditFilter {
+                        actor: actor.into(),
+                        action: action.into(),
+                    },
+                )
+                .unwrap()
+                .len()
+            };
+            assert_eq!(n("", ""), 4, "{}", t.label);
+            assert_eq!(n("cpam69", ""), 2, "{}", t.label);
+            assert_eq!(n("", "annulation"), 1, "{}", t.label);
+            assert_eq!(n("cpam69", "annulation"), 0, "{}", t.label);
+            // Typed characters are taken literally, never as LIKE patterns.
+            assert_eq!(
+                n("_", ""),
+                3,
+                "{}: the two agent_cpam lines and b_c",
+                t.label
+            );
+            assert_eq!(n("%", ""), 0, "{}", t.label);
+            assert_eq!(
+                actions(&mut db).unwrap(),
+                ["annulation", "desactivation", "lecture"],
+                "{}",
+                t.label
+            );
+        }
+    }
 
     #[test]
     fn appends_and_reads_back_without_nir() {

@@ -475,6 +475,28 @@ fn admin_deactivates_reactivates_and_resets_an_account() {
         audit_holds_none_of(&s, &[PASSWORD, NEW_PASSWORD, &temporary]);
         let journal = get(&s.state, "/espace/admin/journal", Some(&admin));
         assert!(journal.body.contains("reinitialisation"));
+        // Narrowed by action and by actor: only those lines.
+        let only = get(
+            &s.state,
+            "/espace/admin/journal?quoi=reinitialisation&qui=",
+            Some(&admin),
+        );
+        assert!(
+            only.body.contains("pour ce filtre"),
+            "{label}: {}",
+            only.body
+        );
+        assert!(!only.body.contains("<td>modification</td>"), "{label}");
+        let nobody = get(
+            &s.state,
+            "/espace/admin/journal?qui=personne%25",
+            Some(&admin),
+        );
+        assert!(
+            nobody.body.contains("Aucune entrée pour ce filtre."),
+            "{label}: {}",
+            nobody.body
+        );
     }
 }
 

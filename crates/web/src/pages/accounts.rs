@@ -308,10 +308,38 @@ async fn reset_password(
     }
 }
 
-fn audit_view(admin: &Admin, entries: &[AuditEntry]) -> Markup {
+fn audit_view(
+    admin: &Admin,
+    entries: &[AuditEntry],
+    actions: &[String],
+    filter: &AuditQuery,
+) -> Markup {
+    let filtered = !(filter.qui.trim().is_empty() && filter.quoi.trim().is_empty());
     let body = html! {
         h1 { "Journal d’audit" }
-        p { "Chaque lecture ou modification des données personnelles d’un candidat ou d’un patient par une autre personne que lui, et chaque acte sur un compte. Le journal ne peut être ni modifié ni effacé : l’application n’en offre pas le moyen et la base de données refuse toute modification ou suppression. Les " (service::AUDIT_PAGE_ENTRIES) " dernières entrées :" }
+        p { "Chaque lecture ou modification des données personnelles d’un candidat ou d’un patient par une autre personne que lui, et chaque acte sur un compte. Le journal ne peut être ni modifié ni effacé : l’application n’en offre pas le moyen et la base de données refuse toute modification ou suppression." }
+        form method="get" action="/espace/admin/journal" class="search" role="search" aria-label="Filtrer le journal" {
+            div class="field" {
+                label for="qui" { "Qui (adresse électronique, ou une partie)" }
+                input id="qui" name="qui" type="text" value=(filter.qui);
+            }
+            div class="field" {
+                label for="quoi" { "Quoi" }
+                select id="quoi" name="quoi" {
+                    option value="" selected[filter.quoi.is_empty()] { "Toutes les actions" }
+                    @for a in actions { option value=(a) selected[*a == filter.quoi] { (a) } }
+                }
+            }
+            div class="actions" { button type="submit" class="button" { "Filtrer" } }
+        }
+        p {
+            @if entries.is_empty() { "Aucune entrée" (if filtered { " pour ce filtre" } else { "" }) "." }
+            @else {
+                "Les " (entries.len()) " dernières entrées" (if filtered { " pour ce filtre" } else { "" })
+                (if i64::try_from(entries.len()).unwrap_or(i64::MAX) >= service::AUDIT_PAGE_ENTRIES { " (les plus anciennes ne sont pas affichées : précisez le filtre)" } else { "" })
+                " :"
+            }
+        }
         table {
             thead { tr { th scope="col" { "Quand" } th scope="col" { "Qui" } th scope="col" { "Quoi" } th scope="col" { "Donnée" } th scope="col" { "Pourquoi" } } }
             tbody {
@@ -330,8 +358,24 @@ fn audit_view(admin: &Admin, entries: &[AuditEntry]) -> Markup {
     layout(&Frame::new(Some(&admin.0), "Journal d’audit"), body)
 }
 
+/// `?qui=…&quoi=…`: the journal's filter.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct AuditQuery {
+    qui: String,
+    quoi: String,
+}
+
 /// `GET /espace/admin/journal`.
-async fn audit_page(State(state): State<AppState>, admin: Admin) -> AppResult<Markup> {
-    let entries = service::audit_log(&state, &admin).await?;
-    Ok(audit_view(&admin, &entries))
+async fn audit_page(
+    State(state): State<AppState>,
+    admin: Admin,
+    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+) -> AppResult<Markup> {
+    let filter = msp_store::audit::AuditFilter {
+        actor: q.qui.clone(),
+        action: q.quoi.clone(),
+    };
+    let (entries, actions) = service::audit_log(&state, &admin, filter).await?;
+    Ok(audit_view(&admin, &entries, &actions, &q))
 }

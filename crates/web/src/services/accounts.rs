@@ -355,9 +355,19 @@ pub async fn reset_password(state: &AppState, admin: &Admin, id: &str) -> AppRes
 }
 
 /// The newest entries of the audit log.
-pub async fn audit_log(state: &AppState, _admin: &Admin) -> AppResult<Vec<AuditEntry>> {
+/// The journal's latest lines matching `filter`, and the actions it holds (for the filter).
+pub async fn audit_log(
+    state: &AppState,
+    _admin: &Admin,
+    filter: audit::AuditFilter,
+) -> AppResult<(Vec<AuditEntry>, Vec<String>)> {
     state
-        .db(|db| audit::recent(db, AUDIT_PAGE_ENTRIES, None))
+        .db(move |db| {
+            Ok((
+                audit::search(db, AUDIT_PAGE_ENTRIES, &filter)?,
+                audit::actions(db)?,
+            ))
+        })
         .await
 }
 
