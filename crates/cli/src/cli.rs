@@ -12,7 +12,7 @@ use std::process::ExitCode;
 #[command(
     name = "msp",
     version,
-    about = "Système d'information du dispositif Mon soutien psy",
+    about = "Système d’information du dispositif Mon soutien psy",
     disable_help_flag = true,
     disable_version_flag = true,
     disable_help_subcommand = true,
@@ -42,7 +42,7 @@ pub enum ImportKind {
     Suspensions,
     Beneficiaries,
     Exclusions,
-    /// Extraction publique RPPS de l'Annuaire Santé (PS_LibreAcces_Personne_activite_*.txt).
+    /// Extraction publique RPPS de l’Annuaire Santé (PS_LibreAcces_Personne_activite_*.txt).
     RppsExtract,
 }
 
@@ -56,7 +56,7 @@ pub enum Command {
         /// Fichier à importer (CSV de la SPEC §8, ou extraction RPPS).
         #[arg(value_name = "FICHIER")]
         file: PathBuf,
-        /// Rapport des lignes illisibles (line,column,message) ; sinon sur la sortie d'erreur.
+        /// Rapport des lignes illisibles (line,column,message) ; sinon sur la sortie d’erreur.
         #[arg(long, value_name = "FICHIER")]
         errors: Option<PathBuf>,
     },
@@ -68,29 +68,29 @@ pub enum Command {
         /// Fichier des décisions ; sinon sur la sortie standard. Vérifié avant le jugement.
         #[arg(long, value_name = "FICHIER")]
         out: Option<PathBuf>,
-        /// Rapport des lignes illisibles (line,column,message) ; sinon sur la sortie d'erreur.
+        /// Rapport des lignes illisibles (line,column,message) ; sinon sur la sortie d’erreur.
         #[arg(long, value_name = "FICHIER")]
         errors: Option<PathBuf>,
     },
     /// Lance le serveur web (annuaire, API JSON, FHIR). Une base vide (ni registre, ni
     /// convention, ni fiche, ni bénéficiaire, ni demande, ni séance, ni compte) reçoit un
-    /// annuaire de démonstration, après l'ouverture du port ; une base déjà utilisée, jamais.
+    /// annuaire de démonstration, après l’ouverture du port ; une base déjà utilisée, jamais.
     Serve {
-        /// Adresse IP et port d'écoute.
+        /// Adresse IP et port d’écoute.
         #[arg(long, env = "MSP_ADDR", default_value = "127.0.0.1:8080", value_name = "IP:PORT", value_parser = crate::french_cli::socket_addr)]
         addr: std::net::SocketAddr,
-        /// Ne pas charger l'annuaire de démonstration, même dans une base vide.
+        /// Ne pas charger l’annuaire de démonstration, même dans une base vide.
         #[arg(long, env = "MSP_NO_DEMO")]
         no_demo: bool,
-        /// Format du journal sur la sortie d'erreur : text (lisible) ou json (une ligne JSON par
+        /// Format du journal sur la sortie d’erreur : text (lisible) ou json (une ligne JSON par
         /// événement, pour un collecteur de journaux).
         #[arg(long, env = "MSP_LOG_FORMAT", default_value = "text", value_name = "FORMAT", value_parser = ["text", "json"])]
         log_format: String,
         /// Cache de pages SQLite du serveur, en Mio, partagé entre ses 8 connexions.
         #[arg(long, env = "MSP_SQLITE_CACHE_MIO", default_value_t = msp_store::POOL_CACHE_MIB, value_name = "MIO")]
         sqlite_cache_mio: i64,
-        /// Lire l'adresse du client dans l'en-tête du mandataire inverse (Forwarded, sinon
-        /// X-Forwarded-For : la dernière adresse, celle qu'il a ajoutée) pour les limites de
+        /// Lire l’adresse du client dans l’en-tête du mandataire inverse (Forwarded, sinon
+        /// X-Forwarded-For : la dernière adresse, celle qu’il a ajoutée) pour les limites de
         /// connexion. Seulement derrière un mandataire qui écrit cet en-tête : sinon un
         /// client choisirait son adresse. Aussi MSP_TRUST_PROXY=1.
         #[arg(long, env = "MSP_TRUST_PROXY")]
@@ -98,31 +98,31 @@ pub enum Command {
         #[command(flatten)]
         mail: crate::commands::serve::MailArgs,
     },
-    /// Sans option : importe les fichiers d'exemple livrés et juge leur lot. Avec --size :
-    /// génère une démonstration déterministe (jusqu'à l'échelle nationale) et la fait passer
-    /// par l'import et le jugement réels, lot par lot (un lot par mois de réception).
+    /// Sans option : importe les fichiers d’exemple livrés et juge leur lot. Avec --size :
+    /// génère une démonstration déterministe (jusqu’à l’échelle nationale) et la fait passer
+    /// par l’import et le jugement réels, lot par lot (un lot par mois de réception).
     Demo {
-        /// samples (fichiers d'exemple), small, medium ou national.
+        /// samples (fichiers d’exemple), small, medium ou national.
         #[arg(long, default_value = "samples", value_name = "TAILLE")]
         size: String,
         /// Graine du générateur : la même graine donne la même démonstration.
         #[arg(long, default_value_t = 2022, value_name = "N", value_parser = crate::french_cli::integer::<u64>)]
         seed: u64,
-        /// Le « jour » de la démonstration (par défaut aujourd'hui) : rien n'est reçu après.
+        /// Le « jour » de la démonstration (par défaut aujourd’hui) : rien n’est reçu après.
         #[arg(long, value_name = "AAAA-MM-JJ", value_parser = crate::french_cli::date)]
         as_of: Option<jiff::civil::Date>,
     },
-    /// Comptes de démonstration, un par rôle, rattachés aux fichiers d'exemple (importés au
-    /// besoin) : pour essayer l'espace professionnel. Refusé sur une base qui contient d'autres
+    /// Comptes de démonstration, un par rôle, rattachés aux fichiers d’exemple (importés au
+    /// besoin) : pour essayer l’espace professionnel. Refusé sur une base qui contient d’autres
     /// comptes. Mot de passe commun : MSP_DEMO_PASSWORD, sinon tiré au hasard et affiché.
     #[command(name = "demo-comptes", alias = "demo-accounts")]
     DemoComptes,
     /// Statistiques (SPEC §11) à une date, pour la France, une région ou un département.
-    /// Les effectifs de 1 à 10 sont masqués (<11). Dans l'espace professionnel, un compte
-    /// d'analyste d'ARS ne voit que sa région ; ici, commande d'exploitation, le périmètre est
+    /// Les effectifs de 1 à 10 sont masqués (<11). Dans l’espace professionnel, un compte
+    /// d’analyste d’ARS ne voit que sa région ; ici, commande d’exploitation, le périmètre est
     /// un paramètre.
     Stats {
-        /// Date d'observation (par défaut aujourd'hui).
+        /// Date d’observation (par défaut aujourd’hui).
         #[arg(long, value_name = "AAAA-MM-JJ", value_parser = crate::french_cli::date)]
         as_of: Option<jiff::civil::Date>,
         /// Format de sortie.
@@ -142,7 +142,7 @@ pub enum Command {
         #[arg(long, default_value = "text", value_name = "FORMAT")]
         format: String,
     },
-    /// Génère des fichiers d'entrée synthétiques réalistes (déterministes pour une graine).
+    /// Génère des fichiers d’entrée synthétiques réalistes (déterministes pour une graine).
     Synth {
         /// Graine du générateur : la même graine donne les mêmes fichiers.
         #[arg(long, default_value_t = 42, value_name = "N", value_parser = crate::french_cli::integer::<u64>)]
@@ -161,29 +161,29 @@ pub enum Command {
         out: PathBuf,
     },
     /// Crée un compte administrateur (le premier, ou un de plus). Le mot de passe est lu dans
-    /// MSP_ADMIN_PASSWORD, sinon sur l'entrée standard (une ligne).
+    /// MSP_ADMIN_PASSWORD, sinon sur l’entrée standard (une ligne).
     CreateAdmin {
         /// Adresse électronique du compte (son identifiant de connexion).
         #[arg(long, value_name = "ADRESSE")]
         email: String,
-        /// Nom affiché (par défaut : l'adresse).
+        /// Nom affiché (par défaut : l’adresse).
         #[arg(long, value_name = "NOM")]
         name: Option<String>,
     },
-    /// Renouvelle la clé secrète des références de patients (P-…) du journal d'audit et de
-    /// l'API. Les serveurs la lisent au démarrage : redémarrez-les. Les références déjà écrites
-    /// ou imprimées gardent l'ancienne clé, conservée dans la base sous un nom daté.
+    /// Renouvelle la clé secrète des références de patients (P-…) du journal d’audit et de
+    /// l’API. Les serveurs la lisent au démarrage : redémarrez-les. Les références déjà écrites
+    /// ou imprimées gardent l’ancienne clé, conservée dans la base sous un nom daté.
     #[command(name = "rotate-patient-key", alias = "renouveler-cle-patients")]
     RotatePatientKey,
     /// Refuse les candidatures restées sans décision 4 mois après le dossier complet (le
     /// serveur le fait aussi toutes les heures).
     ExpireApplications {
-        /// Date du jour à retenir (par défaut aujourd'hui).
+        /// Date du jour à retenir (par défaut aujourd’hui).
         #[arg(long, value_name = "AAAA-MM-JJ", value_parser = crate::french_cli::date)]
         as_of: Option<jiff::civil::Date>,
     },
     /// Contrôle des séances en visio (SPEC §3) : les psychologues dont les séances PSS dépassent
-    /// 20 % (règles datées) de leurs séances acceptées de l'année civile, en CSV (rpps,
+    /// 20 % (règles datées) de leurs séances acceptées de l’année civile, en CSV (rpps,
     /// last_name, first_name, sessions, remote_sessions, remote_share_percent), de la plus forte
     /// part à la plus faible. Un signalement pour contrôle, jamais un rejet.
     #[command(name = "controle-visio", alias = "remote-share")]

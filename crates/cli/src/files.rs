@@ -12,8 +12,8 @@ pub fn io_message(e: &std::io::Error) -> String {
         ErrorKind::NotFound => "fichier ou répertoire introuvable".into(),
         ErrorKind::PermissionDenied => "accès refusé".into(),
         ErrorKind::AlreadyExists => "existe déjà".into(),
-        ErrorKind::IsADirectory => "c'est un répertoire, pas un fichier".into(),
-        ErrorKind::NotADirectory => "un élément du chemin n'est pas un répertoire".into(),
+        ErrorKind::IsADirectory => "c’est un répertoire, pas un fichier".into(),
+        ErrorKind::NotADirectory => "un élément du chemin n’est pas un répertoire".into(),
         ErrorKind::ReadOnlyFilesystem => "système de fichiers en lecture seule".into(),
         ErrorKind::StorageFull => "disque plein".into(),
         ErrorKind::InvalidData => "contenu illisible (le fichier doit être en UTF-8)".into(),
@@ -21,7 +21,7 @@ pub fn io_message(e: &std::io::Error) -> String {
         ErrorKind::Interrupted => "lecture interrompue".into(),
         _ => match e.raw_os_error() {
             Some(code) => format!("erreur du système (code {code})"),
-            None => "erreur d'entrée-sortie".into(),
+            None => "erreur d’entrée-sortie".into(),
         },
     }
 }
@@ -49,7 +49,7 @@ pub fn check_writable(path: &Path) -> anyhow::Result<()> {
     File::create(&probe).map_err(|e| io_error(path, &e))?;
     let _ = std::fs::remove_file(&probe);
     if path.is_dir() {
-        anyhow::bail!("{} : c'est un répertoire, pas un fichier", path.display());
+        anyhow::bail!("{} : c’est un répertoire, pas un fichier", path.display());
     }
     Ok(())
 }

@@ -86,7 +86,7 @@ fn french_arg(arg: Arg) -> Arg {
         && !arg.is_hide_env_set()
     {
         notes.push(format!(
-            "variable d'environnement : {}",
+            "variable d’environnement : {}",
             env.to_string_lossy()
         ));
     }
@@ -121,7 +121,7 @@ fn report(e: &clap::Error, args: &[std::ffi::OsString]) -> ExitCode {
         }
         _ => {
             eprintln!("erreur : {}", message(e));
-            eprintln!("Pour de l'aide : {} --aide", help_command(args));
+            eprintln!("Pour de l’aide : {} --aide", help_command(args));
             ExitCode::from(1)
         }
     }
@@ -187,14 +187,14 @@ pub fn message(e: &clap::Error) -> String {
             format!("argument obligatoire manquant : {arg}")
         }
         ErrorKind::MissingSubcommand => "commande manquante".into(),
-        ErrorKind::NoEquals => format!("{arg} s'écrit avec « = » suivi de sa valeur"),
+        ErrorKind::NoEquals => format!("{arg} s’écrit avec « = » suivi de sa valeur"),
         ErrorKind::TooManyValues => format!("valeur « {value} » en trop"),
         ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => {
             format!("nombre de valeurs incorrect pour {arg}")
         }
         ErrorKind::ArgumentConflict => match context(e, ContextKind::PriorArg) {
             Some(prior) => format!("{arg} ne peut pas être donné avec {prior}"),
-            None => format!("{arg} ne peut être donné qu'une fois"),
+            None => format!("{arg} ne peut être donné qu’une fois"),
         },
         ErrorKind::InvalidUtf8 => "la ligne de commande doit être en UTF-8".into(),
         _ => "ligne de commande invalide".into(),

@@ -198,7 +198,7 @@ fn files_and_servers_are_named_in_french() {
     let o = run(&["--db", &db, "adjudicate", png.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        err(&o).contains(&format!("{} : ligne d'en-tête illisible", png.display())),
+        err(&o).contains(&format!("{} : ligne d’en-tête illisible", png.display())),
         "{}",
         err(&o)
     );

@@ -114,7 +114,7 @@ fn a_busy_port_writes_nothing_and_says_so_in_french() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{}: {stderr}", db.label);
         assert!(
-            stderr.contains(&format!("l'adresse {addr} est déjà utilisée")),
+            stderr.contains(&format!("l’adresse {addr} est déjà utilisée")),
             "{}: {stderr}",
             db.label
         );

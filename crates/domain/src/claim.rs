@@ -45,7 +45,7 @@ impl Act {
 
     pub fn label_fr(self) -> &'static str {
         match self {
-            Act::Eep => "entretien d'évaluation",
+            Act::Eep => "entretien d’évaluation",
             Act::Aps => "séance de suivi au cabinet",
             Act::Pss => "séance de suivi en visio",
         }

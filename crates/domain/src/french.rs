@@ -18,8 +18,9 @@
 //!   is « d'Île-de-Batz », not « de l'Île-de-Batz » (we do not invent articles the official
 //!   name does not have).
 //!
-//! The elided apostrophe is the ASCII `'`, as in the names of `data/communes.csv`
-//! (« Les Sables-d'Olonne »), so that one name never mixes two apostrophes.
+//! The elided apostrophe is the typographic `’`; a name's own ASCII `'` (as in
+//! `data/communes.csv`, « Les Sables-d'Olonne ») is turned into `’` too, so that one phrase
+//! never mixes two apostrophes.
 
 /// Grammatical gender of the noun an ordinal qualifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,8 +101,10 @@ pub fn decimal(value: f64, places: usize) -> String {
 }
 
 /// A count and its agreed words, joined by a no-break space: `count(2, "ligne importée",
-/// "lignes importées")` is « 2 lignes importées », `count(1, …)` « 1 ligne importée ».
-pub fn count(n: u64, one: &str, many: &str) -> String {
+/// "lignes importées")` is « 2 lignes importées », `count(1, …)` « 1 ligne importée ». Any
+/// integer type (lengths, database counts); a negative count reads as 0.
+pub fn count<N: TryInto<u64>>(n: N, one: &str, many: &str) -> String {
+    let n = n.try_into().unwrap_or(0);
     format!(
         "{}\u{a0}{}",
         number(i64::try_from(n).unwrap_or(i64::MAX)),
@@ -187,13 +190,14 @@ pub fn elides_before(word: &str) -> bool {
 /// « de » before a place name: « du Mans », « de La Rochelle », « des Sables-d'Olonne »,
 /// « de L'Escale », « d'Ajaccio », « d'Évry », « de Lyon ».
 pub fn of_place(name: &str) -> String {
-    match split_article(name) {
+    let phrase = match split_article(name) {
         (Article::Le, rest) => format!("du {rest}"),
         (Article::Les, rest) => format!("des {rest}"),
         (Article::La | Article::Elided, _) => format!("de {name}"),
         (Article::None, _) if elides_before(name) => format!("d'{name}"),
         (Article::None, _) => format!("de {name}"),
-    }
+    };
+    phrase.replace('\'', "\u{2019}")
 }
 
 /// « à » before a place name: « au Mans », « à La Rochelle », « aux Sables-d'Olonne »,
@@ -293,25 +297,30 @@ mod tests {
         assert_eq!(near_place("Le Mans"), "près du Mans");
         assert_eq!(near_place("La Rochelle"), "près de La Rochelle");
         assert_eq!(
-            near_place("Les Sables-d'Olonne"),
-            "près des Sables-d'Olonne"
+            near_place("Les Sables-d’Olonne"),
+            "près des Sables-d’Olonne"
         );
-        assert_eq!(of_place("Ajaccio"), "d'Ajaccio");
-        assert_eq!(of_place("Île-de-Batz"), "d'Île-de-Batz");
+        assert_eq!(of_place("Ajaccio"), "d’Ajaccio");
+        assert_eq!(of_place("Île-de-Batz"), "d’Île-de-Batz");
         assert_eq!(
             near_place("Évry-Courcouronnes"),
-            "près d'Évry-Courcouronnes"
+            "près d’Évry-Courcouronnes"
         );
-        assert_eq!(of_place("Évry"), "d'Évry");
+        assert_eq!(of_place("Évry"), "d’Évry");
         assert_eq!(of_place("Lyon"), "de Lyon");
-        assert_eq!(of_place("L'Escale"), "de L'Escale");
-        assert_eq!(of_place("Hyères"), "d'Hyères");
+        assert_eq!(of_place("L’Escale"), "de L’Escale");
+        assert_eq!(of_place("L'Escale"), "de L’Escale");
+        assert_eq!(
+            near_place("Les Sables-d'Olonne"),
+            "près des Sables-d’Olonne"
+        );
+        assert_eq!(of_place("Hyères"), "d’Hyères");
         assert_eq!(of_place("Haguenau"), "de Haguenau");
         assert_eq!(of_place("Hem"), "de Hem");
-        assert_eq!(of_place("Hermanville-sur-Mer"), "d'Hermanville-sur-Mer");
-        assert_eq!(of_place("Yvetot"), "d'Yvetot");
+        assert_eq!(of_place("Hermanville-sur-Mer"), "d’Hermanville-sur-Mer");
+        assert_eq!(of_place("Yvetot"), "d’Yvetot");
         assert_eq!(of_place("Yaucourt-Bussus"), "de Yaucourt-Bussus");
-        assert_eq!(of_place("Œuilly"), "d'Œuilly");
+        assert_eq!(of_place("Œuilly"), "d’Œuilly");
         assert_eq!(of_place("Le Havre"), "du Havre");
         assert_eq!(of_place("Lesparre-Médoc"), "de Lesparre-Médoc");
         assert_eq!(of_place("Lens"), "de Lens");

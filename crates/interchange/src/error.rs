@@ -6,7 +6,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FileError {
     /// The file is empty: not even a header row.
-    #[error("{file} : fichier vide, une ligne d'en-tête est attendue ({expected})", expected = .expected.join(","))]
+    #[error("{file} : fichier vide, une ligne d’en-tête est attendue ({expected})", expected = .expected.join(","))]
     Empty {
         file: &'static str,
         expected: Vec<&'static str>,
@@ -21,7 +21,7 @@ pub enum FileError {
         expected: Vec<&'static str>,
     },
     /// The header row itself cannot be decoded.
-    #[error("{file} : ligne d'en-tête illisible : {message}")]
+    #[error("{file} : ligne d’en-tête illisible : {message}")]
     BadHeader { file: &'static str, message: String },
     /// Reading failed (disk, network, ...).
     #[error("{file} : lecture impossible (ligne {line}) : {message}")]
@@ -81,7 +81,7 @@ fn header_message(
         ));
     }
     format!(
-        "{file} : en-tête invalide, aucune ligne n'est lue : {} (colonnes attendues, dans un ordre quelconque : {})",
+        "{file} : en-tête invalide, aucune ligne n’est lue : {} (colonnes attendues, dans un ordre quelconque : {})",
         parts.join(" ; "),
         expected.join(",")
     )

@@ -71,7 +71,7 @@ impl<R: Read, T: InputRecord> CsvReader<R, T> {
             let name = std::str::from_utf8(cell)
                 .map_err(|_| FileError::BadHeader {
                     file: T::FILE,
-                    message: format!("la colonne n° {} n'est pas en UTF-8", pos + 1),
+                    message: format!("la colonne n° {} n’est pas en UTF-8", pos + 1),
                 })?
                 .trim();
             match T::COLUMNS.iter().position(|c| c.eq_ignore_ascii_case(name)) {

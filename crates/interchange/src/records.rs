@@ -48,7 +48,7 @@ impl InputRecord for RegistryEntry {
         let practice_mode = row
             .code(
                 4,
-                "mode d'exercice",
+                "mode d’exercice",
                 "L (libéral), S (salarié), M (mixte) ou B (bénévole)",
                 PracticeMode::parse,
             )?

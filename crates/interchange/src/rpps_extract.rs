@@ -74,7 +74,7 @@ pub fn read_rpps_extract<R: BufRead>(
     let mut bytes_read = buf.len() as u64;
     let header = std::str::from_utf8(&buf).map_err(|_| FileError::BadHeader {
         file: FILE,
-        message: "l'en-tête n'est pas en UTF-8".into(),
+        message: "l’en-tête n’est pas en UTF-8".into(),
     })?;
     let header = header
         .trim_start_matches('\u{feff}')
@@ -154,7 +154,7 @@ pub fn read_rpps_extract<R: BufRead>(
                     line_no,
                     ID_TYPE,
                     format!(
-                        "type d'identifiant « {} » inconnu : 8 (RPPS) ou 0 (ADELI) attendu",
+                        "type d’identifiant « {} » inconnu : 8 (RPPS) ou 0 (ADELI) attendu",
                         crate::reader::shown(other)
                     ),
                 ));
@@ -174,7 +174,7 @@ pub fn read_rpps_extract<R: BufRead>(
                 line_no,
                 MODE,
                 format!(
-                    "mode d'exercice « {} » inconnu : L, S ou B attendu",
+                    "mode d’exercice « {} » inconnu : L, S ou B attendu",
                     crate::reader::shown(mode)
                 ),
             ));
@@ -182,7 +182,7 @@ pub fn read_rpps_extract<R: BufRead>(
         }
         if cell(LAST_NAME).is_empty() {
             out.errors
-                .push(RowError::new(line_no, LAST_NAME, "nom d'exercice vide"));
+                .push(RowError::new(line_no, LAST_NAME, "nom d’exercice vide"));
             continue;
         }
         let person = people.entry(rpps).or_insert_with(|| {

@@ -408,7 +408,7 @@ const AMC_IDS: &[&str] = &[
     "781452511",
 ];
 const SUSPENSION_REASONS: &[&str] = &[
-    "contrôle d'activité en cours",
+    "contrôle d’activité en cours",
     "suspension à la demande du psychologue",
     "manquement aux engagements conventionnels",
 ];

@@ -91,7 +91,7 @@ fn registry_bad_cells() {
             err(
                 2,
                 "practice_mode",
-                "mode d'exercice « X » inconnu : L (libéral), S (salarié), M (mixte) ou B (bénévole) attendu"
+                "mode d’exercice « X » inconnu : L (libéral), S (salarié), M (mixte) ou B (bénévole) attendu"
             ),
             err(
                 3,
@@ -484,7 +484,7 @@ fn header_problems_are_fatal() {
     let msg = e.to_string();
     assert!(
         msg.starts_with(
-            "claims.csv : en-tête invalide, aucune ligne n'est lue : colonne(s) inconnue(s) : « montant_total »"
+            "claims.csv : en-tête invalide, aucune ligne n’est lue : colonne(s) inconnue(s) : « montant_total »"
         ),
         "{msg}"
     );
@@ -492,14 +492,14 @@ fn header_problems_are_fatal() {
     let e = fatal::<Convention>("rpps,cpam,start_date\n");
     assert_eq!(
         e.to_string(),
-        "conventions.csv : en-tête invalide, aucune ligne n'est lue : colonne(s) manquante(s) : « end_date » \
+        "conventions.csv : en-tête invalide, aucune ligne n’est lue : colonne(s) manquante(s) : « end_date » \
          (colonnes attendues, dans un ordre quelconque : rpps,cpam,start_date,end_date)"
     );
 
     let e = fatal::<Exclusion>("nir,from,to,from\n");
     assert_eq!(
         e.to_string(),
-        "exclusions.csv : en-tête invalide, aucune ligne n'est lue : colonne(s) en double : « from » \
+        "exclusions.csv : en-tête invalide, aucune ligne n’est lue : colonne(s) en double : « from » \
          (colonnes attendues, dans un ordre quelconque : nir,from,to)"
     );
 
@@ -514,7 +514,7 @@ fn header_problems_are_fatal() {
     assert!(matches!(fatal::<Beneficiary>(""), FileError::Empty { .. }));
     assert_eq!(
         fatal::<Exclusion>("").to_string(),
-        "exclusions.csv : fichier vide, une ligne d'en-tête est attendue (nir,from,to)"
+        "exclusions.csv : fichier vide, une ligne d’en-tête est attendue (nir,from,to)"
     );
     // Even a header followed by good rows is refused as a whole.
     assert!(matches!(

@@ -42,6 +42,21 @@ pub fn fr_int(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// One of the key figures; a share or mean left out says why beside it.
+fn key_figure(value: &str, label: &str) -> Markup {
+    html! {
+        li {
+            span class="value" { (value) } span class="label" { (label) }
+            @if value == UNPUBLISHED {
+                span class="label" { "(non publié : l’un de ses deux termes est masqué)" }
+            }
+        }
+    }
+}
+
+/// A share or a mean that is not published: one of its terms is masked.
+const UNPUBLISHED: &str = "—";
+
 /// A count as shown to the public: `<11`, « secret » or the number with separators.
 fn shown(c: Cell) -> String {
     match c {
@@ -55,7 +70,9 @@ fn fr_dec(v: f64, decimals: usize) -> String {
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map_or("—".into(), |v| format!("{}\u{a0}%", fr_dec(v * 100.0, 1)))
+    v.map_or(UNPUBLISHED.into(), |v| {
+        format!("{}\u{a0}%", fr_dec(v * 100.0, 1))
+    })
 }
 
 fn euros(cents: i64) -> String {
@@ -466,19 +483,19 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
         p class="lead" {
             "Au " strong { (date_fr(stats.as_of)) } (asked.unwrap_or_default()) " — périmètre : " strong { (stats.scope_label) } ". "
             "Chiffres calculés à partir des demandes de remboursement jugées et des conventions enregistrées. "
-            "Les effectifs de 1 à 10 sont masqués (« <11 ») ; d’autres effectifs sont masqués (« secret ») pour qu’aucun « <11 » ne puisse être recalculé à partir des totaux, et une part ou une moyenne n’est donnée que si ses deux termes le sont."
+            "Les effectifs de 1 à 10 sont masqués (« <11 ») ; d’autres effectifs sont masqués (« secret ») pour qu’aucun « <11 » ne puisse être recalculé à partir des totaux, et une part ou une moyenne n’est donnée que si ses deux termes le sont (sinon : « — »)."
         }
         section aria-labelledby="chiffres-cles" {
             h2 id="chiffres-cles" { "Chiffres clés" }
             ul class="key-figures" {
-                li { span class="value" { (c(p.0, p.1)) } span class="label" { "patients accompagnés depuis le lancement (5 avril 2022)" } }
-                li { span class="value" { (c("sessions", stats.sessions)) } span class="label" { "séances remboursées" } }
-                li { span class="value" { (c("psychologists_conventioned", stats.psychologists_conventioned)) } span class="label" { "psychologues conventionnés" } }
-                li { span class="value" { (pct(stats.ratio(stats.share_psychologists_conventioned, &[("conventioned_liberal", stats.conventioned_liberal), ("registered_liberal", stats.registered_liberal)]))) } span class="label" { "des psychologues libéraux ou mixtes sont conventionnés" } }
-                li { span class="value" { (stats.ratio(stats.mean_sessions_per_patient_year, &[("sessions", stats.sessions), ("patient_years", stats.patient_years)]).map_or("—".into(), |v| fr_dec(v, 1))) } span class="label" { "séances par patient et par an en moyenne" } }
-                li { span class="value" { (pct(stats.ratio(stats.share_patients_c2s, &[("patients_c2s", stats.patients_c2s), p]))) } span class="label" { "des patients bénéficient de la complémentaire santé solidaire" } }
-                li { span class="value" { (pct(stats.ratio(stats.share_patients_women, &[("patients_women", stats.women()), p]))) } span class="label" { "des patients sont des femmes" } }
-                li { span class="value" { (money(stats.spend.amo_cents)) } span class="label" { "remboursés par l’Assurance Maladie" } }
+                (key_figure(&c(p.0, p.1), "patients accompagnés depuis le lancement (5 avril 2022)"))
+                (key_figure(&c("sessions", stats.sessions), "séances remboursées"))
+                (key_figure(&c("psychologists_conventioned", stats.psychologists_conventioned), "psychologues conventionnés"))
+                (key_figure(&pct(stats.ratio(stats.share_psychologists_conventioned, &[("conventioned_liberal", stats.conventioned_liberal), ("registered_liberal", stats.registered_liberal)])), "des psychologues libéraux ou mixtes sont conventionnés"))
+                (key_figure(&stats.ratio(stats.mean_sessions_per_patient_year, &[("sessions", stats.sessions), ("patient_years", stats.patient_years)]).map_or(UNPUBLISHED.into(), |v| fr_dec(v, 1)), "séances par patient et par an en moyenne"))
+                (key_figure(&pct(stats.ratio(stats.share_patients_c2s, &[("patients_c2s", stats.patients_c2s), p])), "des patients bénéficient de la complémentaire santé solidaire"))
+                (key_figure(&pct(stats.ratio(stats.share_patients_women, &[("patients_women", stats.women()), p])), "des patients sont des femmes"))
+                (key_figure(&money(stats.spend.amo_cents), "remboursés par l’Assurance Maladie"))
             }
         }
         section aria-labelledby="conventions" {
@@ -536,7 +553,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                             "graph-par-patient",
                             &format!("Patients selon le nombre de séances en {}", y.year),
                             &format!("Diagramme en barres : nombre de patients ayant eu 1 à {} séances en {}. Moyenne : {} séances ; {} des patients ont atteint le plafond de {} séances.",
-                                y.ceiling, y.year, year_mean(y).map_or("—".into(), |v| fr_dec(v, 1)), pct(year_top(y)), y.ceiling),
+                                y.ceiling, y.year, year_mean(y).map_or(UNPUBLISHED.into(), |v| fr_dec(v, 1)), pct(year_top(y)), y.ceiling),
                             &distribution, 1))
                         figcaption { "Répartition des patients de l’année " (y.year) " selon leur nombre de séances remboursées dans l’année (abscisse : nombre de séances ; ordonnée : patients)." }
                     }
@@ -550,7 +567,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
                         tbody { @for y in &stats.years { tr {
                             th scope="row" { (y.year) } td class="num" { (c(&format!("year:{}:patients", y.year), y.patients)) }
                             td class="num" { (c(&format!("year:{}:sessions", y.year), y.sessions)) }
-                            td class="num" { (year_mean(y).map_or("—".into(), |v| fr_dec(v, 2))) }
+                            td class="num" { (year_mean(y).map_or(UNPUBLISHED.into(), |v| fr_dec(v, 2))) }
                             td class="num" { (y.ceiling) } td class="num" { (pct(year_top(y))) }
                         } } }
                     }

@@ -139,7 +139,7 @@ pub fn to_json(s: &Stats, mask: bool) -> Json {
 
 /// What a reader of the exports needs to know about masked cells.
 pub const MASKING_NOTE: &str = "chiffres arrêtés en fin de mois ; effectifs de 1 à 10 affichés <11 (secret primaire) ; \
-effectifs masqués pour qu'aucun <11 ne puisse être recalculé affichés secret (secret complémentaire) ; \
+effectifs masqués pour qu’aucun <11 ne puisse être recalculé affichés secret (secret complémentaire) ; \
 parts, moyennes et montants dont un terme est masqué non publiés";
 
 fn csv_cell(s: &str) -> String {

@@ -16,6 +16,12 @@ pub struct Areas {
     reg_index: HashMap<String, usize>,
 }
 
+/// A name as pages print it: the typographic apostrophe (« Provence-Alpes-Côte d’Azur »); the
+/// reference files keep INSEE's straight one.
+fn typographic(name: &str) -> String {
+    name.replace('\'', "\u{2019}")
+}
+
 pub fn areas() -> &'static Areas {
     static CELL: OnceLock<Areas> = OnceLock::new();
     CELL.get_or_init(|| {
@@ -26,7 +32,7 @@ pub fn areas() -> &'static Areas {
                 let mut f = l.split(',');
                 Some((
                     f.next()?.trim().to_owned(),
-                    f.next()?.trim().to_owned(),
+                    typographic(f.next()?.trim()),
                     f.next()?.trim().to_owned(),
                 ))
             })
@@ -36,7 +42,7 @@ pub fn areas() -> &'static Areas {
             .skip(1)
             .filter_map(|l| {
                 let mut f = l.split(',');
-                Some((f.next()?.trim().to_owned(), f.next()?.trim().to_owned()))
+                Some((f.next()?.trim().to_owned(), typographic(f.next()?.trim())))
             })
             .collect();
         let dep_index = departements
@@ -78,11 +84,13 @@ impl Areas {
             .map(|&i| self.regions[i].1.as_str())
     }
 
-    /// The région whose name is `name` (accents and case as in `data/regions.csv`).
+    /// The région whose name is `name` (accents as in `data/regions.csv`, any case, either
+    /// apostrophe).
     pub fn region_by_name(&self, name: &str) -> Option<&str> {
+        let name = typographic(name);
         self.regions
             .iter()
-            .find(|r| r.1.eq_ignore_ascii_case(name))
+            .find(|r| r.1.eq_ignore_ascii_case(&name))
             .map(|r| r.0.as_str())
     }
 }

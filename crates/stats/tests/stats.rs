@@ -328,6 +328,19 @@ fn masking() {
     assert_eq!(json["seances_par_acte"]["PSS"], 0);
     let raw = export::to_json(&s, false);
     assert_eq!(raw["patients_depuis_lancement"], 3);
+    // A share left out over a masked base says so beside the « — » (issue 13).
+    let page = msp_stats::dashboard::dashboard_body(&s).into_string();
+    let women = page
+        .find("des patients sont des femmes")
+        .unwrap_or_else(|| panic!("{page}"));
+    let figure = &page[page[..women].rfind("<li>").unwrap()..];
+    let figure = &figure[..figure.find("</li>").unwrap()];
+    assert!(
+        figure.contains(">—<")
+            && figure.contains("non publié : l’un de ses deux termes est masqué"),
+        "{figure}"
+    );
+    assert!(page.contains("(sinon : « — »)"), "{page}");
 }
 
 #[test]

@@ -34,22 +34,38 @@ impl RemoteShare {
 /// Psychologists whose remote sessions exceed `percent` % of their accepted sessions dated in
 /// calendar `year`, largest share first (equal shares: more sessions first, then by RPPS). The
 /// comparison is exact, on integers: `remote × 100 > sessions × percent`, so 20 % of 10 sessions
-/// (2 remote) is not above 20 %, 3 is.
-pub fn remote_share_above(db: &mut Db, year: i16, percent: u32) -> StoreResult<Vec<RemoteShare>> {
+/// (2 remote) is not above 20 %, 3 is. With `cpam`, only the psychologists that CPAM has
+/// conventioned (a département agent's list), in the same query.
+pub fn remote_share_above(
+    db: &mut Db,
+    year: i16,
+    percent: u32,
+    cpam: Option<&str>,
+) -> StoreResult<Vec<RemoteShare>> {
+    let mut params = vec![
+        Value::Date(date(year, 1, 1)),
+        Value::Date(date(year, 12, 31)),
+        Value::Int(i64::from(percent)),
+    ];
+    let territory = match cpam {
+        None => "",
+        Some(c) => {
+            params.push(c.into());
+            " AND EXISTS (SELECT 1 FROM conventions c WHERE c.rpps = s.rpps AND c.cpam = $4)"
+        }
+    };
     let rows = db.query(
-        "SELECT s.rpps, r.last_name, r.first_name, s.sessions, s.remote FROM (
+        &format!(
+            "SELECT s.rpps, r.last_name, r.first_name, s.sessions, s.remote FROM (
              SELECT rpps, COUNT(*) AS sessions,
                     SUM(CASE WHEN act = 'PSS' THEN 1 ELSE 0 END) AS remote
              FROM accepted_sessions
              WHERE session_date >= $1 AND session_date <= $2
              GROUP BY rpps
          ) s LEFT JOIN registry r ON r.rpps = s.rpps
-         WHERE s.remote * 100 > s.sessions * $3",
-        &[
-            Value::Date(date(year, 1, 1)),
-            Value::Date(date(year, 12, 31)),
-            Value::Int(i64::from(percent)),
-        ],
+         WHERE s.remote * 100 > s.sessions * $3{territory}"
+        ),
+        &params,
     )?;
     let mut out = rows
         .iter()
@@ -139,7 +155,7 @@ mod tests {
             session(&mut db, "edge1", date(2025, 1, 1), "10000000002", "PSS");
             session(&mut db, "edge2", date(2025, 12, 31), "10000000002", "APS");
 
-            let found = remote_share_above(&mut db, 2025, 20).unwrap();
+            let found = remote_share_above(&mut db, 2025, 20, None).unwrap();
             let summary: Vec<(&str, i64, i64)> = found
                 .iter()
                 .map(|r| (r.rpps.as_str(), r.sessions, r.remote))
@@ -158,11 +174,35 @@ mod tests {
             assert_eq!(found[0].last_name, None);
             assert!((found[1].percent() - 30.0).abs() < 1e-9);
             assert_eq!(
-                remote_share_above(&mut db, 2024, 20).unwrap()[0].rpps,
+                remote_share_above(&mut db, 2024, 20, None).unwrap()[0].rpps,
                 "10000000004"
             );
-            assert!(remote_share_above(&mut db, 2023, 20).unwrap().is_empty());
-            assert_eq!(remote_share_above(&mut db, 2025, 50).unwrap().len(), 1);
+            assert!(
+                remote_share_above(&mut db, 2023, 20, None)
+                    .unwrap()
+                    .is_empty()
+            );
+            assert_eq!(
+                remote_share_above(&mut db, 2025, 50, None).unwrap().len(),
+                1
+            );
+            // A département's list: the psychologists its CPAM conventioned.
+            db.execute(
+                "INSERT INTO conventions (rpps, start_date, end_date, cpam) VALUES ('10000000001', $1, NULL, '69')",
+                &[date(2024, 1, 1).into()],
+            )
+            .unwrap();
+            let rhone: Vec<String> = remote_share_above(&mut db, 2025, 20, Some("69"))
+                .unwrap()
+                .into_iter()
+                .map(|r| r.rpps)
+                .collect();
+            assert_eq!(rhone, ["10000000001"], "{}", t.label);
+            assert!(
+                remote_share_above(&mut db, 2025, 20, Some("75"))
+                    .unwrap()
+                    .is_empty()
+            );
         }
     }
 }

@@ -609,10 +609,10 @@ fn multi_row_sql(head: &str, columns: usize, rows: usize, tail: &str) -> String 
 fn sqlite_open_error(path: &str, e: &rusqlite::Error) -> StoreError {
     let why = match e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::CannotOpen => {
-            "impossible de l'ouvrir ou de la créer (le répertoire existe-t-il, est-il accessible en écriture ?)"
+            "impossible de l’ouvrir ou de la créer (le répertoire existe-t-il, est-il accessible en écriture ?)"
         }
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
-            "ce fichier n'est pas une base SQLite"
+            "ce fichier n’est pas une base SQLite"
         }
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::PermissionDenied => {
             "accès refusé"
@@ -650,7 +650,7 @@ fn postgres_connect_error(url: &str, e: &postgres::Error) -> StoreError {
     let why = if let Some(db) = e.as_db_error() {
         match db.code().code() {
             "28P01" | "28000" => "identifiants refusés (utilisateur ou mot de passe)".to_owned(),
-            "3D000" => "cette base n'existe pas sur le serveur".to_owned(),
+            "3D000" => "cette base n’existe pas sur le serveur".to_owned(),
             _ => format!("le serveur refuse la connexion : {}", db.message()),
         }
     } else if let Some(io) = io {
@@ -659,7 +659,7 @@ fn postgres_connect_error(url: &str, e: &postgres::Error) -> StoreError {
                 "connexion refusée (le serveur est-il démarré, sur ce port ?)".to_owned()
             }
             std::io::ErrorKind::TimedOut => "le serveur ne répond pas (délai dépassé)".to_owned(),
-            _ => "serveur injoignable (nom d'hôte ou réseau)".to_owned(),
+            _ => "serveur injoignable (nom d’hôte ou réseau)".to_owned(),
         }
     } else {
         "connexion impossible".to_owned()

@@ -118,10 +118,13 @@ fn agents_see_the_psychologists_above_the_remote_share_of_their_territory() {
             "/espace/cpam/controles?annee=deux-mille",
             Some(&national),
         );
-        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{label}");
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{label}");
         assert!(
-            bad.body.contains("Année « deux-mille » invalide"),
-            "{label}"
+            bad.body.contains(
+                "Année (annee) invalide : une année de 2022 à 2026 (reçu « deux-mille »)."
+            ),
+            "{label} {}",
+            bad.body
         );
         assert_eq!(
             get(&state, "/espace/cpam/controles", Some(&psy)).status,

@@ -315,8 +315,22 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
             page.body
         );
 
-        // Withdrawal with 2 months' notice by the psychologist.
+        // Both pages say so without a gendered « conventionné » (issue 13).
+        let page = get(&later, &format!("/espace/cpam/{}", rpps()), Some(cpam)).body;
+        assert!(
+            page.contains("Aujourd’hui : </strong>convention en vigueur, visible dans l’annuaire."),
+            "{page}"
+        );
         let (psy, psy_csrf) = s.session(Role::Psychologue);
+        let page = get(&later, "/espace/convention", Some(psy)).body;
+        assert!(
+            page.contains(
+                "Votre convention est en vigueur : votre fiche est visible dans l’annuaire."
+            ),
+            "{page}"
+        );
+
+        // Withdrawal with 2 months' notice by the psychologist.
         let a = post_form(
             &s.state,
             "/espace/convention/retrait",

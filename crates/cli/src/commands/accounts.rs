@@ -11,12 +11,12 @@ pub fn create_admin(db_url: &str, email: &str, name: Option<&str>) -> anyhow::Re
     let password = match std::env::var("MSP_ADMIN_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
         _ => {
-            eprintln!("Mot de passe de l'administrateur (une ligne) :");
+            eprintln!("Mot de passe de l’administrateur (une ligne) :");
             let mut line = String::new();
             std::io::stdin()
                 .lock()
                 .read_line(&mut line)
-                .context("lecture du mot de passe sur l'entrée standard")?;
+                .context("lecture du mot de passe sur l’entrée standard")?;
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
@@ -87,7 +87,7 @@ pub fn rotate_patient_key(db_url: &str) -> anyhow::Result<Outcome> {
     eprintln!(
         "Nouvelle clé des références de patients enregistrée ({now}). Redémarrez chaque serveur : \
          il la lit au démarrage. Les lignes du journal déjà écrites gardent leur ancienne référence ; \
-         l'ancienne clé reste dans la base (server_secrets) pour les retrouver. Sans effet si \
+         l’ancienne clé reste dans la base (server_secrets) pour les retrouver. Sans effet si \
          MSP_PATIENT_KEY est donnée aux serveurs : changez alors cette variable."
     );
     Ok(Outcome::Complete)

@@ -31,7 +31,7 @@ pub fn remote_share(
     let mut db = Db::connect(db_url)?;
     migrate(&mut db)?;
     let percent = rules.remote_share_control_percent;
-    let found = controls::remote_share_above(&mut db, year, percent)?;
+    let found = controls::remote_share_above(&mut db, year, percent, None)?;
     write_output(out, |w| {
         let mut csv = csv::Writer::from_writer(w);
         csv.write_record(COLUMNS)?;
@@ -51,7 +51,7 @@ pub fn remote_share(
     })?;
     eprintln!(
         "Contrôle des séances en visio {year} : {} au-delà de {percent}\u{a0}% de séances PSS.",
-        count(found.len() as u64, "psychologue", "psychologues")
+        count(found.len(), "psychologue", "psychologues")
     );
     Ok(Outcome::Complete)
 }

@@ -18,7 +18,7 @@ fn parse<T: InputRecord>(text: &str) -> anyhow::Result<Vec<T>> {
     let parsed = CsvReader::<_, T>::new(text.as_bytes())?.read_all()?;
     anyhow::ensure!(
         parsed.errors.is_empty(),
-        "fichier d'exemple {} illisible : {:?}",
+        "fichier d’exemple {} illisible : {:?}",
         T::FILE,
         parsed.errors
     );
@@ -56,7 +56,7 @@ pub fn load_samples(db: &mut Db, rules: &Rules) -> anyhow::Result<String> {
 pub fn run(db_url: &str, rules: &Rules) -> anyhow::Result<Outcome> {
     let mut db = Db::connect(db_url)?;
     eprintln!(
-        "Import des fichiers d'exemple (samples/) dans {db_url} et jugement du lot d'exemple :"
+        "Import des fichiers d’exemple (samples/) dans {db_url} et jugement du lot d’exemple :"
     );
     eprint!("{}", load_samples(&mut db, rules)?);
     Ok(Outcome::Complete)

@@ -54,7 +54,7 @@ pub fn create(db: &mut Db, rules: &Rules, password: &str) -> anyhow::Result<Vec<
     if let Some(a) = foreign {
         bail!(
             "cette base contient déjà des comptes réels (par exemple {}) : les comptes de \
-             démonstration, au mot de passe partagé, ne s'ajoutent qu'à une base de démonstration",
+             démonstration, au mot de passe partagé, ne s’ajoutent qu’à une base de démonstration",
             a.email
         );
     }
@@ -62,7 +62,7 @@ pub fn create(db: &mut Db, rules: &Rules, password: &str) -> anyhow::Result<Vec<
     let hash = msp_web::security::hash_password_blocking(password)
         .map_err(|e| anyhow::anyhow!("hachage du mot de passe : {e}"))?;
     let now = jiff::Timestamp::now();
-    let nir = Nir::parse(PATIENT_NIR).context("NIR de l'exemple")?;
+    let nir = Nir::parse(PATIENT_NIR).context("NIR de l’exemple")?;
     let existing: Vec<(String, i64)> = accounts::list_accounts(db)?
         .into_iter()
         .map(|a| (a.email, a.id))
@@ -174,8 +174,8 @@ pub fn run(db_url: &str, rules: &Rules) -> anyhow::Result<Outcome> {
         eprintln!("Mot de passe commun : celui de MSP_DEMO_PASSWORD.");
     }
     eprintln!(
-        "La psychologue est conventionnée (RPPS {PSYCHOLOGIST_RPPS}) ; la patiente est l'assurée \
-         d'exemple née le 12/05/1985 (NIR dans samples/beneficiaries.csv)."
+        "La psychologue est conventionnée (RPPS {PSYCHOLOGIST_RPPS}) ; la patiente est l’assurée \
+         d’exemple née le 12/05/1985 (NIR dans samples/beneficiaries.csv)."
     );
     Ok(Outcome::Complete)
 }

@@ -39,8 +39,8 @@ pub fn run(
     eprintln!(
         "{} : {}, {}, en {}\u{a0}s",
         file.display(),
-        count(read as u64, "ligne importée", "lignes importées"),
-        count(bad as u64, "ligne illisible", "lignes illisibles"),
+        count(read, "ligne importée", "lignes importées"),
+        count(bad, "ligne illisible", "lignes illisibles"),
         msp_domain::french::decimal(started.elapsed().as_secs_f64(), 2)
     );
     Ok(if bad == 0 {

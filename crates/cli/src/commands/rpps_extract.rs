@@ -32,8 +32,8 @@ pub fn load(db: &mut Db, file: &Path, errors: Option<&Path>) -> anyhow::Result<(
         ),
         count(
             out.other_professions,
-            "ligne d'une autre profession",
-            "lignes d'autres professions"
+            "ligne d’une autre profession",
+            "lignes d’autres professions"
         ),
         count(out.adeli_only, "ligne ADELI seule", "lignes ADELI seules")
     );

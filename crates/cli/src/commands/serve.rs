@@ -71,7 +71,7 @@ impl MailArgs {
         let password = std::env::var("MSP_SMTP_PASSWORD").ok();
         let credentials = match (&self.smtp_user, password) {
             (Some(u), Some(p)) => Some((u.clone(), p)),
-            (Some(_), None) => anyhow::bail!("MSP_SMTP_PASSWORD manque pour l'utilisateur SMTP"),
+            (Some(_), None) => anyhow::bail!("MSP_SMTP_PASSWORD manque pour l’utilisateur SMTP"),
             _ => None,
         };
         Ok(Some(SmtpConfig {
@@ -138,16 +138,16 @@ fn bind_error(addr: std::net::SocketAddr, e: &std::io::Error) -> String {
     use std::io::ErrorKind;
     match e.kind() {
         ErrorKind::AddrInUse => format!(
-            "l'adresse {addr} est déjà utilisée (un autre serveur y écoute-t-il ?) : choisissez-en une autre avec --addr ; rien n'a été écrit dans la base"
+            "l’adresse {addr} est déjà utilisée (un autre serveur y écoute-t-il ?) : choisissez-en une autre avec --addr ; rien n’a été écrit dans la base"
         ),
         ErrorKind::PermissionDenied => format!(
-            "écoute sur {addr} refusée (port réservé à l'administrateur ?) : choisissez un port au-delà de 1024 avec --addr"
+            "écoute sur {addr} refusée (port réservé à l’administrateur ?) : choisissez un port au-delà de 1024 avec --addr"
         ),
         ErrorKind::AddrNotAvailable => format!(
-            "l'adresse {addr} n'appartient pas à cette machine : choisissez-en une autre avec --addr"
+            "l’adresse {addr} n’appartient pas à cette machine : choisissez-en une autre avec --addr"
         ),
         _ => format!(
-            "impossible d'écouter sur {addr} : {}",
+            "impossible d’écouter sur {addr} : {}",
             crate::files::io_message(e)
         ),
     }
@@ -198,7 +198,7 @@ pub fn state_with(
             );
             eprintln!(
                 "Base vide : annuaire de démonstration chargé ({}).",
-                msp_domain::french::count(n as u64, "psychologue fictif", "psychologues fictifs")
+                msp_domain::french::count(n, "psychologue fictif", "psychologues fictifs")
             );
         }
     }

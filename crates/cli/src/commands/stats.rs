@@ -73,7 +73,7 @@ pub fn demo(
         today,
     };
     eprintln!(
-        "Démonstration {size:?} (graine {seed}, jusqu'au {today}) dans {} :",
+        "Démonstration {size:?} (graine {seed}, jusqu’au {today}) dans {} :",
         redact(db_url)
     );
     let started = Instant::now();

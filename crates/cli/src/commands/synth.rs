@@ -46,8 +46,8 @@ pub fn describe(dir: &str, s: &SynthSummary, seconds: f64) -> String {
         count(n(s.beneficiaries), "bénéficiaire", "bénéficiaires"),
         count(
             n(s.exclusions),
-            "période d'exclusion",
-            "périodes d'exclusion"
+            "période d’exclusion",
+            "périodes d’exclusion"
         ),
         count(n(s.claims), "demande", "demandes"),
     );

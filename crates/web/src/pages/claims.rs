@@ -27,6 +27,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
+use msp_domain::french::count;
 use msp_interchange::{DecisionWriter, ErrorReportWriter, RowError};
 use msp_store::batch_jobs::Status;
 use msp_store::liquidation::{BatchSummary, OnlineSummary};
@@ -94,7 +95,7 @@ fn rejects_view(user: &CurrentUser, list: &RejectList) -> Markup {
             p { "Psychologues conventionnés par la CPAM du département " (t) "." }
         }
         table {
-            caption { (msp_domain::french::count(u64::try_from(list.total()).unwrap_or(0), "séance rejetée", "séances rejetées")) ", par motif" }
+            caption { (count(list.total(), "séance rejetée", "séances rejetées")) ", par motif" }
             thead { tr { th scope="col" { "Motif" } th scope="col" { "Explication" } th scope="col" { "Nombre" } } }
             tbody {
                 @for (r, n) in counts {
@@ -111,9 +112,9 @@ fn rejects_view(user: &CurrentUser, list: &RejectList) -> Markup {
             @let cut = i64::try_from(recent.len()).unwrap_or(i64::MAX) >= REJECTS_SHOWN;
             @match (list.reason, cut) {
                 (Some(r), true) => { "Motif " (r.code()) " : les " (REJECTS_SHOWN) " plus récentes" }
-                (Some(r), false) => { "Motif " (r.code()) " : " (n(recent.len(), "séance", "séances")) }
+                (Some(r), false) => { "Motif " (r.code()) " : " (count(recent.len(), "séance", "séances")) }
                 (None, true) => { "Les " (REJECTS_SHOWN) " plus récentes" }
-                (None, false) => { "Toutes (" (n(recent.len(), "séance", "séances")) ")" }
+                (None, false) => { "Toutes (" (count(recent.len(), "séance", "séances")) ")" }
             }
         }
         @if list.reason.is_some() { p { a href=(paths::REJECTS) { "Tous les motifs" } } }
@@ -167,20 +168,15 @@ enum BatchNotice<'a> {
     Report(&'a JobOutcome),
 }
 
-/// « 1 ligne lue », « 10 lignes lues ».
-fn n<T: TryInto<u64>>(value: T, one: &str, many: &str) -> String {
-    msp_domain::french::count(value.try_into().unwrap_or(0), one, many)
-}
-
 fn report_view(r: &JobOutcome) -> Markup {
     html! {
         (notice(Notice::Success, html! {
             p {
                 strong { "Lot " (r.batch_id) " jugé. " }
-                (n(r.claims, "ligne lue", "lignes lues")) " : " (n(r.accepted, "acceptée", "acceptées")) ", "
-                (n(r.rejected(), "rejetée", "rejetées"))
-                @if r.already_judged > 0 { ", dont " (n(r.already_judged, "déjà jugée", "déjà jugées")) " par un lot précédent (décision reprise)" }
-                @if r.unreadable > 0 { " ; " (n(r.unreadable, "ligne illisible, non traitée", "lignes illisibles, non traitées")) }
+                (count(r.claims, "ligne lue", "lignes lues")) " : " (count(r.accepted, "acceptée", "acceptées")) ", "
+                (count(r.rejected(), "rejetée", "rejetées"))
+                @if r.already_judged > 0 { ", dont " (count(r.already_judged, "déjà jugée", "déjà jugées")) " par un lot précédent (décision reprise)" }
+                @if r.unreadable > 0 { " ; " (count(r.unreadable, "ligne illisible, non traitée", "lignes illisibles, non traitées")) }
                 "."
             }
             p { a href=(paths::batch_decisions(r.batch_id)) { "Télécharger les décisions du lot (CSV)" } }
@@ -249,7 +245,7 @@ fn batches_view(
         @if online.claims > 0 {
             p {
                 "Séances saisies en ligne par les psychologues (jugées une à une, non listées ici) : "
-                (online.claims) " dont " (n(online.accepted, "acceptée", "acceptées")) " et " (n(online.rejected, "rejetée", "rejetées"))
+                (online.claims) " dont " (count(online.accepted, "acceptée", "acceptées")) " et " (count(online.rejected, "rejetée", "rejetées"))
                 @if let Some(t) = online.last_at { ", la dernière le " (views::paris_date_time(t)) }
                 "."
             }

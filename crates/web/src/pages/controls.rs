@@ -5,7 +5,7 @@
 //! | `GET /espace/cpam/controles?annee=YYYY` | CPAM agents (a département agent: psychologists conventioned by their CPAM): psychologists above the remote-session share of the year |
 
 use crate::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::extract::CpamAgent;
 use crate::paths;
 use crate::services::controls::{self, RemoteShareControl};
@@ -32,29 +32,19 @@ async fn remote_share(
     agent: CpamAgent,
     Query(q): Query<YearQuery>,
 ) -> AppResult<Markup> {
-    let current = state.today().year();
-    let year = match q.annee.trim() {
-        "" => current,
-        y => y
-            .parse::<i16>()
-            .ok()
-            .filter(|y| (2022..=current).contains(y))
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "annee_invalide",
-                    format!("Année « {y} » invalide : choisissez une année de 2022 (début du dispositif) à {current}."),
-                )
-            })?,
-    };
+    let year = crate::services::sessions::year_asked(&state, Some(&q.annee))?;
     let list = controls::remote_share(&state, &agent, year).await?;
     Ok(views::layout(
         &Frame::new(Some(&agent.user), "Contrôle des séances en visio"),
-        view(&list, current),
+        view(
+            &list,
+            state.rules().programme_start.year(),
+            state.today().year(),
+        ),
     ))
 }
 
-fn view(c: &RemoteShareControl, current: i16) -> Markup {
-    let n = u64::try_from(c.above.len()).unwrap_or(0);
+fn view(c: &RemoteShareControl, first: i16, current: i16) -> Markup {
     html! {
         h1 { "Contrôle des séances en visio" }
         p {
@@ -64,22 +54,12 @@ fn view(c: &RemoteShareControl, current: i16) -> Markup {
         @if let Some(t) = &c.territory {
             p { "Psychologues conventionnés par la CPAM du département " (t) "." }
         }
-        form method="get" action=(paths::REMOTE_SHARE_CONTROL) class="search" {
-            div class="field" {
-                label for="annee" { "Année" }
-                select id="annee" name="annee" {
-                    @for y in (2022..=current).rev() {
-                        option value=(y) selected[y == c.year] { (y) }
-                    }
-                }
-            }
-            div class="actions" { button type="submit" class="button" { "Afficher" } }
-        }
+        (views::sessions::year_picker(paths::REMOTE_SHARE_CONTROL, first, current, c.year))
         @if c.above.is_empty() {
             (notice(Notice::Info, html! { p { "Aucun psychologue au-dessus de " (c.percent) " % de séances en visio en " (c.year) "." } }))
         } @else {
             table {
-                caption { (count(n, "psychologue", "psychologues")) " au-dessus de " (c.percent) " % de séances en visio en " (c.year) ", part la plus forte d’abord" }
+                caption { (count(c.above.len(), "psychologue", "psychologues")) " au-dessus de " (c.percent) " % de séances en visio en " (c.year) ", part la plus forte d’abord" }
                 thead { tr {
                     th scope="col" { "Psychologue" } th scope="col" { "RPPS" }
                     th scope="col" { "Séances acceptées" } th scope="col" { "Dont en visio" } th scope="col" { "Part en visio" }

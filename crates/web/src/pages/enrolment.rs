@@ -441,7 +441,7 @@ fn cpam_psychologist_view(
                 " — " a href=(paths::application(a.id)) { "candidature n° " (a.id) } }
         }
         (notice(if listed { Notice::Success } else { Notice::Info }, html! {
-            p { strong { "Aujourd’hui : " } @if listed { "conventionné, visible dans l’annuaire." } @else { "non visible dans l’annuaire." } }
+            p { strong { "Aujourd’hui : " } @if listed { "convention en vigueur, visible dans l’annuaire." } @else { "non visible dans l’annuaire." } }
         }))
         (history_view(&p.history, &p.rights))
         @if p.can_sign(today) {
@@ -481,7 +481,7 @@ fn convention_view(user: &CurrentUser, convention: Option<&Convention>, today: D
         h1 { "Ma convention" }
         @if let Some(c) = convention {
             @if c.rights.is_conventioned(today) {
-                (notice(Notice::Success, html! { p { "Vous êtes conventionné : votre fiche est visible dans l’annuaire." } }))
+                (notice(Notice::Success, html! { p { "Votre convention est en vigueur : votre fiche est visible dans l’annuaire." } }))
             } @else {
                 (notice(Notice::Info, html! { p { "Votre fiche n’est pas visible dans l’annuaire aujourd’hui." } }))
             }

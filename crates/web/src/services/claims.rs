@@ -710,16 +710,8 @@ fn judge_batch(
             &outcome.batch_id.to_string(),
             &format!(
                 "{} depuis le web, {}",
-                msp_domain::french::count(
-                    u64::try_from(claims.len()).unwrap_or(0),
-                    "séance jugée",
-                    "séances jugées"
-                ),
-                msp_domain::french::count(
-                    u64::try_from(errors.len()).unwrap_or(0),
-                    "ligne illisible",
-                    "lignes illisibles"
-                )
+                msp_domain::french::count(claims.len(), "séance jugée", "séances jugées"),
+                msp_domain::french::count(errors.len(), "ligne illisible", "lignes illisibles")
             ),
         )?;
         jobs.progress(job, 6, total, total);

@@ -7,7 +7,6 @@ use crate::AppState;
 use crate::error::AppResult;
 use crate::extract::CpamAgent;
 use crate::services::audit;
-use msp_domain::Rpps;
 use msp_store::controls::{RemoteShare, remote_share_above};
 
 /// The control list of one year, as an agent sees it.
@@ -30,17 +29,7 @@ pub async fn remote_share(
     let (territory, user) = (agent.territory.clone(), agent.user.clone());
     let above = state
         .db(move |db| {
-            let mut kept = Vec::new();
-            for r in remote_share_above(db, year, percent)? {
-                let covered = match (&territory, Rpps::parse(&r.rpps)) {
-                    (None, _) => true,
-                    (Some(t), Ok(rpps)) => msp_store::enrolment::conventioned_by(db, rpps, t)?,
-                    (Some(_), Err(_)) => false,
-                };
-                if covered {
-                    kept.push(r);
-                }
-            }
+            let kept = remote_share_above(db, year, percent, territory.as_deref())?;
             audit::record(
                 db,
                 &user,
@@ -49,11 +38,7 @@ pub async fn remote_share(
                 &format!("visio-{year}"),
                 &format!(
                     "{} au-dessus de {percent} %",
-                    msp_domain::french::count(
-                        u64::try_from(kept.len()).unwrap_or(0),
-                        "psychologue",
-                        "psychologues"
-                    )
+                    msp_domain::french::count(kept.len(), "psychologue", "psychologues")
                 ),
             )?;
             Ok(kept)
