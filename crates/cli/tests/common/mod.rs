@@ -38,22 +38,39 @@ pub fn request(
     cookie: Option<&str>,
     json: Option<&str>,
 ) -> Option<Reply> {
+    send(
+        port,
+        method,
+        path,
+        cookie,
+        json.map(|j| ("application/json", j.as_bytes())),
+    )
+}
+
+/// A request with a body of any type (a form, a multipart upload).
+pub fn send(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<(&str, &[u8])>,
+) -> Option<Reply> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
     if let Some(c) = cookie {
         head.push_str(&format!("Cookie: msp_session={c}\r\n"));
     }
-    let body = json.unwrap_or("");
-    if json.is_some() {
+    let (kind, body) = body.unwrap_or(("", b""));
+    if !kind.is_empty() {
         head.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            "Content-Type: {kind}\r\nContent-Length: {}\r\n",
             body.len()
         ));
     }
     head.push_str("\r\n");
     s.write_all(head.as_bytes()).ok()?;
-    s.write_all(body.as_bytes()).ok()?;
+    s.write_all(body).ok()?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw).into_owned();
