@@ -31,7 +31,7 @@ fn start_nginx(dir: &Path, port: u16, upstreams: [u16; 2]) -> Child {
            server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://msp;\n\
                proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n\
                proxy_set_header X-Forwarded-For $remote_addr;\n\
-               proxy_next_upstream error timeout http_502 http_503 non_idempotent;\n\
+               proxy_next_upstream error timeout http_502 http_503;\n\
                add_header X-Upstream $upstream_addr always;\n    }}\n  }}\n}}\n",
         a = upstreams[0],
         b = upstreams[1],

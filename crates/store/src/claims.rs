@@ -222,6 +222,10 @@ const DECISION_COLUMNS: &str = "status, reason, rank, tariff_cents, amo_cents, a
      complementary_payer, complementary_route, state_cents, patient_cents";
 
 fn earlier_decisions(db: &mut Db, claims: &[Claim]) -> StoreResult<FastMap<String, Decision>> {
+    // An empty ledger (the first batch) has no earlier decision: no need to stage the ids.
+    if db.query("SELECT 1 FROM claims LIMIT 1", &[])?.is_empty() {
+        return Ok(FastMap::default());
+    }
     let ids: Vec<&str> = claims.iter().map(|c| c.claim_id.as_str()).collect();
     temp_keys(db, "batch_claim_ids", &ids)?;
     let rows = db.query(
