@@ -200,6 +200,16 @@ pub fn of_place(name: &str) -> String {
     phrase.replace('\'', "\u{2019}")
 }
 
+/// « de » before a month's name: « de mars », « d’avril », « d’août », « d’octobre ».
+pub fn of_month(month: i8) -> String {
+    let name = month_name(month);
+    if elides_before(name) {
+        format!("d\u{2019}{name}")
+    } else {
+        format!("de {name}")
+    }
+}
+
 /// « à » before a place name: « au Mans », « à La Rochelle », « aux Sables-d'Olonne »,
 /// « à Ajaccio », « à Lyon ».
 pub fn at_place(name: &str) -> String {
@@ -329,5 +339,11 @@ mod tests {
         assert_eq!(at_place("La Rochelle"), "à La Rochelle");
         assert_eq!(at_place("Ajaccio"), "à Ajaccio");
         assert_eq!(of_place(""), "de ");
+        assert_eq!(near_place("Le Mans (72)"), "près du Mans (72)");
+        assert_eq!(of_place("Ajaccio (2A)"), "d’Ajaccio (2A)");
+        assert_eq!(of_month(3), "de mars");
+        assert_eq!(of_month(4), "d’avril");
+        assert_eq!(of_month(8), "d’août");
+        assert_eq!(of_month(10), "d’octobre");
     }
 }

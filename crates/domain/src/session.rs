@@ -28,7 +28,8 @@ pub struct ReferralInput {
 pub struct SessionInput {
     pub nir: String,
     pub date_naissance: String,
-    /// Empty: today.
+    /// Empty: today when checking rights ([`SessionInput::identity`]); required to record
+    /// a session ([`SessionInput::check`]): a date left empty is not guessed.
     pub date_seance: String,
     pub acte: String,
     pub contexte: String,
@@ -189,10 +190,24 @@ impl SessionInput {
     /// Everything the engine needs; every problem of the input otherwise, in the order of the
     /// form.
     pub fn check(&self, today: Date) -> Result<CheckedSession, Vec<InputError>> {
-        let (who, mut errors) = match self.identity(today) {
+        let (mut who, mut errors) = match self.identity(today) {
             Ok(who) => (Some(who), Vec::new()),
             Err(errors) => (None, errors),
         };
+        if self.date_seance.trim().is_empty() {
+            who = None;
+            let at = errors
+                .iter()
+                .position(|e| e.field != "nir" && e.field != "date_naissance")
+                .unwrap_or(errors.len());
+            errors.insert(
+                at,
+                InputError::new(
+                    "date_seance",
+                    "Date de la séance manquante : indiquez le jour de la séance (JJ/MM/AAAA).",
+                ),
+            );
+        }
         let act = Act::parse(&self.acte.trim().to_uppercase());
         if act.is_none() {
             errors.push(InputError::new(
@@ -426,14 +441,15 @@ mod tests {
                 ..Attestations::default()
             }
         );
-        // An empty session date is today.
-        let c = SessionInput {
+        // An empty session date is today when checking rights, and missing when recording.
+        let empty = SessionInput {
             date_seance: " ".into(),
             ..adult()
-        }
-        .check(today())
-        .unwrap();
-        assert_eq!(c.who.session_date, today());
+        };
+        assert_eq!(empty.identity(today()).unwrap().session_date, today());
+        let e = empty.check(today()).unwrap_err();
+        assert_eq!(fields(&e), vec!["date_seance"]);
+        assert!(e[0].message.contains("manquante"), "{}", e[0].message);
     }
 
     #[test]

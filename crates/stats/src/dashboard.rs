@@ -42,17 +42,28 @@ pub fn fr_int(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-/// One of the key figures; a share or mean left out says why beside it.
-fn key_figure(value: &str, label: &str) -> Markup {
+/// One of the key figures; a share, mean or amount left out says why beside it.
+fn key_figure(value: &str, label: &str, why: Option<&str>) -> Markup {
     html! {
         li {
             span class="value" { (value) } span class="label" { (label) }
-            @if value == UNPUBLISHED {
-                span class="label" { "(non publié : l’un de ses deux termes est masqué)" }
+            @if let Some(why) = why.filter(|_| value == UNPUBLISHED) {
+                span class="label" { "(" (why) ")" }
             }
         }
     }
 }
+
+/// Why a share or mean of `terms` is not published: a masked term, or a base of zero.
+fn why_not(stats: &Stats, terms: &[(&str, i64)]) -> &'static str {
+    if stats.secrecy.clear(terms) {
+        "sans objet : aucun cas sur ce périmètre"
+    } else {
+        MASKED_TERM
+    }
+}
+
+const MASKED_TERM: &str = "non publié : l’un de ses deux termes est masqué";
 
 /// A share or a mean that is not published: one of its terms is masked.
 const UNPUBLISHED: &str = "—";
@@ -488,14 +499,18 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
         section aria-labelledby="chiffres-cles" {
             h2 id="chiffres-cles" { "Chiffres clés" }
             ul class="key-figures" {
-                (key_figure(&c(p.0, p.1), "patients accompagnés depuis le lancement (5 avril 2022)"))
-                (key_figure(&c("sessions", stats.sessions), "séances remboursées"))
-                (key_figure(&c("psychologists_conventioned", stats.psychologists_conventioned), "psychologues conventionnés"))
-                (key_figure(&pct(stats.ratio(stats.share_psychologists_conventioned, &[("conventioned_liberal", stats.conventioned_liberal), ("registered_liberal", stats.registered_liberal)])), "des psychologues libéraux ou mixtes sont conventionnés"))
-                (key_figure(&stats.ratio(stats.mean_sessions_per_patient_year, &[("sessions", stats.sessions), ("patient_years", stats.patient_years)]).map_or(UNPUBLISHED.into(), |v| fr_dec(v, 1)), "séances par patient et par an en moyenne"))
-                (key_figure(&pct(stats.ratio(stats.share_patients_c2s, &[("patients_c2s", stats.patients_c2s), p])), "des patients bénéficient de la complémentaire santé solidaire"))
-                (key_figure(&pct(stats.ratio(stats.share_patients_women, &[("patients_women", stats.women()), p])), "des patients sont des femmes"))
-                (key_figure(&money(stats.spend.amo_cents), "remboursés par l’Assurance Maladie"))
+                (key_figure(&c(p.0, p.1), "patients accompagnés depuis le lancement (5 avril 2022)", None))
+                (key_figure(&c("sessions", stats.sessions), "séances remboursées", None))
+                (key_figure(&c("psychologists_conventioned", stats.psychologists_conventioned), "psychologues conventionnés", None))
+                @let terms = [("conventioned_liberal", stats.conventioned_liberal), ("registered_liberal", stats.registered_liberal)];
+                (key_figure(&pct(stats.ratio(stats.share_psychologists_conventioned, &terms)), "des psychologues libéraux ou mixtes sont conventionnés", Some(why_not(stats, &terms))))
+                @let terms = [("sessions", stats.sessions), ("patient_years", stats.patient_years)];
+                (key_figure(&stats.ratio(stats.mean_sessions_per_patient_year, &terms).map_or(UNPUBLISHED.into(), |v| fr_dec(v, 1)), "séances par patient et par an en moyenne", Some(why_not(stats, &terms))))
+                @let terms = [("patients_c2s", stats.patients_c2s), p];
+                (key_figure(&pct(stats.ratio(stats.share_patients_c2s, &terms)), "des patients bénéficient de la complémentaire santé solidaire", Some(why_not(stats, &terms))))
+                @let terms = [("patients_women", stats.women()), p];
+                (key_figure(&pct(stats.ratio(stats.share_patients_women, &terms)), "des patients sont des femmes", Some(why_not(stats, &terms))))
+                (key_figure(&money(stats.spend.amo_cents), "remboursés par l’Assurance Maladie", Some("non publié : les séances de ce périmètre sont masquées")))
             }
         }
         section aria-labelledby="conventions" {

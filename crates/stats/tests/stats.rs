@@ -341,6 +341,25 @@ fn masking() {
         "{figure}"
     );
     assert!(page.contains("(sinon : « — »)"), "{page}");
+    // Over a base of zero (no psychologist in Lozère here) the reason is not a masked term.
+    let s = msp_stats::load(
+        &mut db,
+        &rules,
+        date(2025, 1, 15),
+        &Scope::parse("departement:48").unwrap(),
+    )
+    .unwrap();
+    assert_eq!((s.registered_liberal, s.conventioned_liberal), (0, 0));
+    let page = msp_stats::dashboard::dashboard_body(&s).into_string();
+    let share = page
+        .find("des psychologues libéraux ou mixtes sont conventionnés")
+        .unwrap();
+    let figure = &page[page[..share].rfind("<li>").unwrap()..];
+    let figure = &figure[..figure.find("</li>").unwrap()];
+    assert!(
+        figure.contains(">—<") && figure.contains("sans objet : aucun cas sur ce périmètre"),
+        "{figure}"
+    );
 }
 
 #[test]

@@ -353,6 +353,16 @@ pub fn is_registered_psychologist(db: &mut Db, rpps: Rpps) -> StoreResult<bool> 
         .is_some())
 }
 
+/// Whether the psychologist has written a card (listed or not).
+pub fn has_card(db: &mut Db, rpps: Rpps) -> StoreResult<bool> {
+    Ok(!db
+        .query(
+            "SELECT 1 FROM directory_cards WHERE rpps = $1",
+            &[rpps.to_string().into()],
+        )?
+        .is_empty())
+}
+
 /// Number of cards, listed or not.
 pub fn count_cards(db: &mut Db) -> StoreResult<i64> {
     db.query_one("SELECT COUNT(*) FROM directory_cards", &[])?

@@ -75,6 +75,16 @@ async fn search_page_lists_psychologists_in_lyon() {
     assert!(a.body.contains("psychologues à moins de"));
     assert!(a.body.contains("href=\"/psychologues/"));
     assert!(a.body.contains("class=\"results\""));
+    // Articles and elision with place names (issue 13).
+    let a = get(&shared().state, "/recherche?q=Le+Mans").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert!(
+        a.body.contains("Psychologues près du Mans (72)") && a.body.contains(" du Mans (72)</h2>"),
+        "{}",
+        a.body
+    );
+    let a = get(&shared().state, "/recherche?q=Ajaccio").await;
+    assert!(a.body.contains(" d’Ajaccio (2A)</h2>"), "{}", a.body);
     // Postal code of an arrondissement.
     let a = get(&shared().state, "/recherche?q=69003&rayon=2&enfants=1").await;
     assert_eq!(a.status, StatusCode::OK);

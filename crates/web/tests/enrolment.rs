@@ -318,7 +318,9 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
         // Both pages say so without a gendered « conventionné » (issue 13).
         let page = get(&later, &format!("/espace/cpam/{}", rpps()), Some(cpam)).body;
         assert!(
-            page.contains("Aujourd’hui : </strong>convention en vigueur, visible dans l’annuaire."),
+            page.contains(
+                "Aujourd’hui : </strong>convention en vigueur, fiche visible dans l’annuaire."
+            ),
             "{page}"
         );
         let (psy, psy_csrf) = s.session(Role::Psychologue);
@@ -378,6 +380,28 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
             rows, 4,
             "signature, suspension, retrait, exclusion ({})",
             s.db.label
+        );
+
+        // Conventioned without a card: neither page says the card is in the directory.
+        sync(|| {
+            s.db.connect()
+                .execute(
+                    "DELETE FROM directory_cards WHERE rpps = $1",
+                    &[rpps().as_str().into()],
+                )
+                .unwrap()
+        });
+        let page = get(&later, &format!("/espace/cpam/{}", rpps()), Some(cpam)).body;
+        assert!(
+            page.contains("convention en vigueur, mais pas encore visible dans l’annuaire")
+                && !page.contains("fiche visible dans l’annuaire"),
+            "{page}"
+        );
+        let page = get(&later, "/espace/convention", Some(psy)).body;
+        assert!(
+            page.contains("vous n’apparaissez pas encore dans l’annuaire")
+                && !page.contains("votre fiche est visible"),
+            "{page}"
         );
     }
 }

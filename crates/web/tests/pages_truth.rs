@@ -350,6 +350,12 @@ fn past_years_and_months_are_reachable() {
         "{psy}"
     );
     assert!(psy.contains("releve.pdf?mois=2025-03") && psy.contains("releve.pdf?mois=2025-12"));
+    assert!(
+        psy.contains("Relevé d’octobre 2025 (PDF)")
+            && psy.contains("Relevé de mars 2025 (PDF)")
+            && !psy.contains("Relevé de avril"),
+        "{psy}"
+    );
     let now = get(&s.state, "/espace/mes-seances", Some(&s.psy.0)).body;
     assert!(now.contains("releve.pdf?mois=2026-11") && !now.contains("mois=2026-12"));
     let bad = get(&s.state, "/espace/mon-suivi?annee=1999", Some(&s.patient.0));
@@ -375,5 +381,53 @@ fn the_patient_is_spoken_to() {
         get(&s.state, &url, Some(&s.patient.0))
             .body
             .contains("Où j’en suis")
+    );
+}
+
+/// A required date left empty is missing, never silently today: the session form and the
+/// letter form say so, with the other errors, and record nothing.
+#[test]
+fn an_empty_date_is_missing_not_today() {
+    let s = setup(testing::sqlite());
+    let a = record(&s, ADULT, ADULT_BIRTH, "", "XYZ", "enregistrer");
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(
+        a.body.contains("Date de la séance manquante") && a.body.contains("Acte invalide"),
+        "{}",
+        a.body
+    );
+    let input = &a.body[a.body.find(r#"<input id="date""#).unwrap()..];
+    let input = &input[..input.find('>').unwrap()];
+    assert!(
+        input.contains(r#"value="""#),
+        "the empty date stays empty: {input}"
+    );
+    // Checking rights without a date is for today.
+    let check = record(&s, ADULT, ADULT_BIRTH, "", "", "verifier");
+    assert_eq!(check.status, StatusCode::OK, "{}", check.body);
+    let (mc, mt) = &s.medecin;
+    let letter = post_form(
+        &s.state,
+        "/espace/adressages",
+        Some(mc),
+        &[
+            ("_csrf", mt.as_str()),
+            ("prescripteur_id", rpps("2000000042").as_str()),
+            ("patient_nom", "Élodie Martin"),
+            ("nir", ADULT),
+            ("date", ""),
+            ("contexte", ""),
+        ],
+    );
+    assert_eq!(
+        letter.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        letter.body
+    );
+    assert!(
+        letter.body.contains("Date du courrier manquante"),
+        "{}",
+        letter.body
     );
 }

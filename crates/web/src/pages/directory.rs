@@ -252,16 +252,16 @@ fn results(p: &Params, o: &Outcome, today: msp_domain::Date) -> Markup {
     let r = &o.result;
     let heading = if r.total == 0 {
         format!(
-            "Aucun psychologue à moins de {} de {}",
+            "Aucun psychologue à moins de {} {}",
             format_km(r.radius_km),
-            o.place.label
+            msp_domain::french::of_place(&o.place.label)
         )
     } else {
         format!(
-            "{} à moins de {} de {}",
+            "{} à moins de {} {}",
             plural(r.total as i64, "psychologue", "psychologues"),
             format_km(r.radius_km),
-            o.place.label
+            msp_domain::french::of_place(&o.place.label)
         )
     };
     let wider = (r.radius_km * 2.0).min(MAX_RADIUS_KM);
@@ -341,7 +341,10 @@ pub async fn search_page(
             },
         ),
         Ok(Some(o)) => {
-            let title = format!("Psychologues près de {}", o.place.label);
+            let title = format!(
+                "Psychologues {}",
+                msp_domain::french::near_place(&o.place.label)
+            );
             page(
                 StatusCode::OK,
                 &title,

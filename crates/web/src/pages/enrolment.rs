@@ -440,8 +440,11 @@ fn cpam_psychologist_view(
                 @if !commune.is_empty() && commune != "—" { " — " (commune) }
                 " — " a href=(paths::application(a.id)) { "candidature n° " (a.id) } }
         }
-        (notice(if listed { Notice::Success } else { Notice::Info }, html! {
-            p { strong { "Aujourd’hui : " } @if listed { "convention en vigueur, visible dans l’annuaire." } @else { "non visible dans l’annuaire." } }
+        (notice(if listed && p.has_card { Notice::Success } else { Notice::Info }, html! {
+            p { strong { "Aujourd’hui : " }
+                @if listed && p.has_card { "convention en vigueur, fiche visible dans l’annuaire." }
+                @else if listed { "convention en vigueur, mais pas encore visible dans l’annuaire : le psychologue n’a pas rempli sa fiche (adresse du cabinet)." }
+                @else { "pas de convention en vigueur, non visible dans l’annuaire." } }
         }))
         (history_view(&p.history, &p.rights))
         @if p.can_sign(today) {
@@ -480,7 +483,10 @@ fn convention_view(user: &CurrentUser, convention: Option<&Convention>, today: D
     let body = html! {
         h1 { "Ma convention" }
         @if let Some(c) = convention {
-            @if c.rights.is_conventioned(today) {
+            @if c.rights.is_conventioned(today) && !c.has_card {
+                (notice(Notice::Warning, html! { p { "Votre convention est en vigueur, mais vous n’apparaissez pas encore dans l’annuaire : remplissez "
+                    a href=(paths::MY_CARD) { "votre fiche" } " (adresse du cabinet, contact)." } }))
+            } @else if c.rights.is_conventioned(today) {
                 (notice(Notice::Success, html! { p { "Votre convention est en vigueur : votre fiche est visible dans l’annuaire." } }))
             } @else {
                 (notice(Notice::Info, html! { p { "Votre fiche n’est pas visible dans l’annuaire aujourd’hui." } }))

@@ -165,7 +165,8 @@ fn session_form_view(
     rules: &msp_domain::Rules,
     errors: &[Field<'_>],
 ) -> Markup {
-    let date = if f.date.is_empty() {
+    // Today on a new form; as typed (even empty) when the form comes back with its errors.
+    let date = if f.date.is_empty() && errors.is_empty() {
         today.to_string()
     } else {
         f.date.clone()
@@ -505,7 +506,7 @@ fn statement_links(year: i16, today: Date) -> Markup {
         ul class="statements" {
             @for m in (1..=last).rev() {
                 li { a href=(format!("{}?mois={year}-{m:02}", paths::MONTHLY_STATEMENT)) {
-                    "Relevé de " (msp_domain::french::month_name(m)) " " (year) " (PDF)"
+                    "Relevé " (msp_domain::french::of_month(m)) " " (year) " (PDF)"
                 } }
             }
         }

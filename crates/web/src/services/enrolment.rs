@@ -670,6 +670,8 @@ pub struct PsychologistFile {
     pub app: Option<Application>,
     pub rights: PsychologistRights,
     pub history: Vec<ConventionEvent>,
+    /// Whether the psychologist has written their directory card.
+    pub has_card: bool,
 }
 
 impl PsychologistFile {
@@ -727,6 +729,7 @@ async fn managed(
                 app,
                 rights: directory::rights_of(db, rpps)?,
                 history,
+                has_card: directory::has_card(db, rpps)?,
             }))
         })
         .await?
@@ -976,6 +979,8 @@ pub struct Convention {
     pub rpps: Rpps,
     pub rights: PsychologistRights,
     pub history: Vec<ConventionEvent>,
+    /// Whether the psychologist has written their directory card.
+    pub has_card: bool,
 }
 
 impl Convention {
@@ -993,11 +998,12 @@ pub async fn my_convention(
     let Some(rpps) = own_rpps(state, applicant).await? else {
         return Ok(None);
     };
-    let (rights, history) = state
+    let (rights, history, has_card) = state
         .db(move |db| {
             Ok((
                 directory::rights_of(db, rpps)?,
                 store::convention_history(db, rpps)?,
+                directory::has_card(db, rpps)?,
             ))
         })
         .await?;
@@ -1005,6 +1011,7 @@ pub async fn my_convention(
         rpps,
         rights,
         history,
+        has_card,
     }))
 }
 

@@ -79,13 +79,16 @@ fn checked_letter(by: &Prescriber, input: NewLetter, today: Date) -> AppResult<L
     let nir = Nir::parse(&input.nir)
         .map_err(|e| errors.push(error(fields::NIR, e.to_string())))
         .ok();
-    let date = match input
-        .date
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
+    // Left out (API): today. Sent empty (a form's field cleared): missing, not guessed.
+    let date = match input.date.as_deref().map(str::trim) {
         None => Some(today),
+        Some("") => {
+            errors.push(error(
+                fields::DATE,
+                "Date du courrier manquante : indiquez le jour du courrier (JJ/MM/AAAA).",
+            ));
+            None
+        }
         Some(d) => match dates::parse_typed(d) {
             None => {
                 errors.push(error(
