@@ -28,13 +28,17 @@ impl Scope {
             return Ok(Scope::France);
         }
         let (kind, code) = t.split_once(':').ok_or_else(|| {
-            format!("périmètre « {t} » illisible : attendu france, region:CODE ou departement:CODE")
+            format!(
+                "Périmètre « {t} » illisible : attendu france, region:CODE ou departement:CODE."
+            )
         })?;
         let code = code.trim().to_uppercase();
         match kind.trim().to_lowercase().as_str() {
             "region" | "reg" | "région" => {
                 if areas().region_name(&code).is_none() {
-                    return Err(format!("région inconnue : {code}"));
+                    return Err(format!(
+                        "Région inconnue : « {code} » n’est le code d’aucune région (par exemple 84 pour Auvergne-Rhône-Alpes)."
+                    ));
                 }
                 Ok(Scope::Region(code))
             }
@@ -45,7 +49,9 @@ impl Scope {
                     code
                 };
                 if areas().departement_name(&code).is_none() {
-                    return Err(format!("département inconnu : {code}"));
+                    return Err(format!(
+                        "Département inconnu : « {code} » n’est le code d’aucun département (par exemple 69 pour le Rhône)."
+                    ));
                 }
                 Ok(Scope::Departement(code))
             }

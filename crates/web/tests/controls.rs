@@ -121,9 +121,15 @@ fn agents_see_the_psychologists_above_the_remote_share_of_their_territory() {
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{label}");
         assert!(
             bad.body.contains(
-                "Année (annee) invalide : une année de 2022 à 2026 (reçu « deux-mille »)."
+                "Année invalide : choisissez une année de 2022 à 2026 (reçu « deux-mille »)."
             ),
             "{label} {}",
+            bad.body
+        );
+        assert_eq!(
+            bad.body.matches("Année invalide").count(),
+            1,
+            "said once: {}",
             bad.body
         );
         assert_eq!(

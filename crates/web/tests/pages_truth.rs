@@ -340,6 +340,13 @@ fn past_years_and_months_are_reachable() {
         "{patient}"
     );
     assert!(!patient.contains("02/11/2026"), "{patient}");
+    // A finished year announces no next session.
+    assert!(
+        patient.contains("sur l’année civile, terminée.")
+            && !patient.contains("la prochaine séance")
+            && !patient.contains("séances de ce jour comprises"),
+        "{patient}"
+    );
     assert!(
         patient.contains(r#"<option value="2025" selected>"#),
         "{patient}"

@@ -44,8 +44,10 @@ fn page_response(error: &AppError, user: Option<&CurrentUser>, request_id: &str)
         h1 { (title) }
         (views::notice(Notice::Error, html! {
             p { (p.message) }
-            @if !p.fields.is_empty() {
-                ul { @for f in &p.fields { li { (f.detail) } } }
+            // A field's detail that only repeats the message is not printed twice.
+            @let details: Vec<&str> = p.fields.iter().map(|f| f.detail.as_str()).filter(|d| *d != p.message).collect();
+            @if !details.is_empty() {
+                ul { @for d in details { li { (d) } } }
             }
             @if p.status.is_server_error() {
                 p class="hint" { "Référence à communiquer au support : " code { (request_id) } }

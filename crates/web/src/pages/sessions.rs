@@ -617,11 +617,11 @@ fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date, firs
     let body = html! {
         h1 { "Mon suivi " (f.year) }
         (year_picker(paths::FOLLOW_UP, first, today.year(), f.year))
-        (standing_view(&f.standing, StandingAt::AsOf(if f.year < today.year() {
-            Date::new(f.year, 12, 31).unwrap_or(today)
+        (standing_view(&f.standing, if f.year < today.year() {
+            StandingAt::Closed(Date::new(f.year, 12, 31).unwrap_or(today))
         } else {
-            today
-        })))
+            StandingAt::AsOf(today)
+        }))
         p {
             "Remboursé sur votre compte par l’Assurance maladie : " strong { (euros(f.reimbursed_by_amo)) } "."
             @if f.to_claim_from_complementary.0 > 0 {

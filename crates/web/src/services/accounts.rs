@@ -115,7 +115,10 @@ pub fn check_new_account(input: &NewAccountInput) -> Result<ValidAccount, Vec<Fi
             Ok(r) => rpps = Some(r),
             Err(e) => errors.push(field(
                 "rpps",
-                format!("Un compte de médecin ou de sage-femme a besoin de son RPPS : {e}."),
+                format!(
+                    "{} (un compte de médecin ou de sage-femme a besoin de son RPPS).",
+                    crate::views::sentence(&e.to_string()).trim_end_matches('.')
+                ),
             )),
         }
     }
@@ -410,6 +413,24 @@ mod tests {
             .into_iter()
             .map(|e| e.champ)
             .collect()
+    }
+
+    #[test]
+    fn a_doctor_without_a_valid_rpps_is_told_once_what_to_fix() {
+        let e = check_new_account(&NewAccountInput {
+            rpps: "123".into(),
+            email: "".into(),
+            ..input("medecin", "")
+        })
+        .unwrap_err();
+        let rpps = e.iter().find(|e| e.champ == "rpps").unwrap();
+        assert!(!rpps.detail.contains("RPPS : RPPS"), "{}", rpps.detail);
+        assert!(
+            rpps.detail.contains("a besoin de son RPPS"),
+            "{}",
+            rpps.detail
+        );
+        assert!(e.iter().any(|e| e.champ == "email"), "every field at once");
     }
 
     #[test]

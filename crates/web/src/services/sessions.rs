@@ -281,7 +281,7 @@ pub fn year_asked(state: &AppState, text: Option<&str>) -> AppResult<i16> {
                     axum::http::StatusCode::BAD_REQUEST,
                     "annee_invalide",
                     format!(
-                        "Année (annee) invalide : une année de {first} à {} (reçu « {y} »).",
+                        "Année invalide : choisissez une année de {first} à {} (reçu « {y} »).",
                         today.year()
                     ),
                 )

@@ -67,14 +67,17 @@ pub enum StandingAt {
     Before(Date),
     /// At the end of that day: the sessions of the year dated that day or earlier.
     AsOf(Date),
+    /// A past year, seen from a later one (its 31 December): no next session to announce.
+    Closed(Date),
 }
 
 /// Where the patient stands (information), and a warning when the next session of the year
 /// would be refused.
 pub fn standing_view(s: &YearStanding, at: StandingAt) -> Markup {
     let on = match at {
-        StandingAt::Before(d) | StandingAt::AsOf(d) => d,
+        StandingAt::Before(d) | StandingAt::AsOf(d) | StandingAt::Closed(d) => d,
     };
+    let open = !matches!(at, StandingAt::Closed(_));
     html! {
         (notice(Notice::Info, html! {
             p {
@@ -84,11 +87,12 @@ pub fn standing_view(s: &YearStanding, at: StandingAt) -> Markup {
                 @match at {
                     StandingAt::AsOf(d) => { " à la date du " (date_fr(d)) " (séances de ce jour comprises)." }
                     StandingAt::Before(_) => { " sur l’année civile." }
+                    StandingAt::Closed(_) => { " sur l’année civile, terminée." }
                 }
             }
-            @if s.remaining > 0 { p { (next_session_fr(s)) } }
+            @if open && s.remaining > 0 { p { (next_session_fr(s)) } }
         }))
-        @if s.remaining == 0 {
+        @if open && s.remaining == 0 {
             (notice(Notice::Warning, html! {
                 p { "Le nombre maximal de séances remboursées de l’année est atteint : une nouvelle séance en " (on.year()) " serait refusée." }
             }))
