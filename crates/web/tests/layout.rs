@@ -120,6 +120,13 @@ fn every_page_uses_the_one_layout() {
             (Role::Admin, "/espace/admin/comptes", StatusCode::OK),
             (Role::Admin, "/espace/admin/journal", StatusCode::OK),
         ];
+        // The analyst's région by its name, not its code (issue 13).
+        let ars = &signed.iter().find(|(r, _)| *r == Role::AnalysteArs).unwrap().1;
+        let home = get(s, "/espace", Some(ars)).body;
+        assert!(
+            home.contains("Statistiques de ma région (Auvergne-Rhône-Alpes)"),
+            "{label}: {home}"
+        );
         for (role, path, status) in pages {
             let cookie = &signed.iter().find(|(r, _)| r == role).unwrap().1;
             let a = get(s, path, Some(cookie));

@@ -83,7 +83,7 @@ fn home_view(user: &CurrentUser, linked: bool) -> Markup {
             }
             @if user.role() == Role::AnalysteArs {
                 @if let Some(r) = &user.account.territory {
-                    li { a href=(format!("/espace/ars/{r}")) { "Statistiques de ma région (" (r) ")" } }
+                    li { a href=(format!("/espace/ars/{r}")) { "Statistiques de ma région (" (msp_stats::geo::areas().region_name(r).unwrap_or(r)) ")" } }
                 }
             }
             @if user.role() == Role::Psychologue {
