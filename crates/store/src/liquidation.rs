@@ -113,6 +113,8 @@ pub struct OnlineSummary {
     pub claims: i64,
     pub accepted: i64,
     pub rejected: i64,
+    /// Accepted, then cancelled by their psychologist.
+    pub cancelled: i64,
     pub last_at: Option<Timestamp>,
 }
 
@@ -120,7 +122,9 @@ pub struct OnlineSummary {
 pub fn online_summary(db: &mut Db) -> StoreResult<OnlineSummary> {
     let r = db.query_one(
         "SELECT CAST(COALESCE(SUM(claims), 0) AS BIGINT), CAST(COALESCE(SUM(accepted), 0) AS BIGINT),
-                CAST(COALESCE(SUM(rejected), 0) AS BIGINT), MAX(started_at)
+                CAST(COALESCE(SUM(rejected), 0) AS BIGINT), MAX(started_at),
+                (SELECT CAST(COUNT(*) AS BIGINT) FROM claims c JOIN batches o ON o.batch_id = c.batch_id
+                 WHERE o.source = $1 AND c.status = 'cancelled')
          FROM batches WHERE source = $1",
         &[ONLINE_SOURCE.into()],
     )?;
@@ -128,6 +132,7 @@ pub fn online_summary(db: &mut Db) -> StoreResult<OnlineSummary> {
         claims: r.int(0)?,
         accepted: r.int(1)?,
         rejected: r.int(2)?,
+        cancelled: r.int(4)?,
         last_at: r.opt_timestamp(3)?,
     })
 }

@@ -121,7 +121,11 @@ fn every_page_uses_the_one_layout() {
             (Role::Admin, "/espace/admin/journal", StatusCode::OK),
         ];
         // The analyst's région by its name, not its code (issue 13).
-        let ars = &signed.iter().find(|(r, _)| *r == Role::AnalysteArs).unwrap().1;
+        let ars = &signed
+            .iter()
+            .find(|(r, _)| *r == Role::AnalysteArs)
+            .unwrap()
+            .1;
         let home = get(s, "/espace", Some(ars)).body;
         assert!(
             home.contains("Statistiques de ma région (Auvergne-Rhône-Alpes)"),

@@ -143,6 +143,14 @@ fn a_cancelled_session_shows_what_was_taken_back() {
             "{page}"
         );
     }
+    // The agents' count of sessions recorded on line says that one was cancelled since.
+    let lots = get(&s.state, "/espace/cpam/lots", Some(&s.cpam.0)).body;
+    assert!(
+        lots.contains(
+            " : 2 dont 2\u{a0}acceptées (1\u{a0}annulée depuis par son psychologue) et 0\u{a0}rejetée"
+        ),
+        "{lots}"
+    );
 }
 
 /// Item 3: under the 2026 regime the tiers payant on the AMO part is mandatory: the page says

@@ -245,7 +245,9 @@ fn batches_view(
         @if online.claims > 0 {
             p {
                 "Séances saisies en ligne par les psychologues (jugées une à une, non listées ici) : "
-                (online.claims) " dont " (count(online.accepted, "acceptée", "acceptées")) " et " (count(online.rejected, "rejetée", "rejetées"))
+                (online.claims) " dont " (count(online.accepted, "acceptée", "acceptées"))
+                @if online.cancelled > 0 { " (" (count(online.cancelled, "annulée depuis par son psychologue", "annulées depuis par leur psychologue")) ")" }
+                " et " (count(online.rejected, "rejetée", "rejetées"))
                 @if let Some(t) = online.last_at { ", la dernière le " (views::paris_date_time(t)) }
                 "."
             }

@@ -384,7 +384,9 @@ pub fn own_region(analyst: &Analyst, region: &str) -> AppResult<()> {
             "hors_region",
             format!(
                 "Votre compte donne accès aux statistiques de la région {} uniquement.",
-                mine.map_or("—", |r| msp_stats::geo::areas().region_name(r).unwrap_or(r))
+                mine.map_or("—", |r| msp_stats::geo::areas()
+                    .region_name(r)
+                    .unwrap_or(r))
             ),
         ))
     }
