@@ -414,6 +414,11 @@ fn area_table(stats: &Stats, kind: &str, caption: &str, areas: &[Area]) -> Marku
 /// The body of the page (inside `<main>`).
 #[allow(clippy::too_many_lines)]
 pub fn dashboard_body(stats: &Stats) -> Markup {
+    dashboard_body_with(stats, html! {})
+}
+
+/// The dashboard with `chooser` (a form to pick another date or area) under its lead.
+pub fn dashboard_body_with(stats: &Stats, chooser: Markup) -> Markup {
     let c = |key: &str, n: i64| shown(stats.cell(key, n));
     let ym = |m: &crate::Month| format!("month:{:04}-{:02}", m.year, m.month);
     let month_cell = |m: &crate::Month, f: &str, n: i64| stats.cell(&format!("{}:{f}", ym(m)), n);
@@ -496,6 +501,7 @@ pub fn dashboard_body(stats: &Stats) -> Markup {
             "Chiffres calculés à partir des demandes de remboursement jugées et des conventions enregistrées. "
             "Les effectifs de 1 à 10 sont masqués (« <11 ») ; d’autres effectifs sont masqués (« secret ») pour qu’aucun « <11 » ne puisse être recalculé à partir des totaux, et une part ou une moyenne n’est donnée que si ses deux termes le sont (sinon : « — »)."
         }
+        (chooser)
         section aria-labelledby="chiffres-cles" {
             h2 id="chiffres-cles" { "Chiffres clés" }
             ul class="key-figures" {

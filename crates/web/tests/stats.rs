@@ -31,6 +31,23 @@ async fn statistics_page_and_api() {
     assert_eq!(scoped.status, StatusCode::OK);
     assert!(scoped.body.contains("Auvergne-Rhône-Alpes"));
     assert!(scoped.body.contains("30 juin 2025"));
+    // Another area or date is chosen from the page, not typed into the address.
+    assert!(
+        scoped
+            .body
+            .contains(r#"<select id="perimetre" name="perimetre">"#)
+            && scoped
+                .body
+                .contains(r#"<option value="region:84" selected>Auvergne-Rhône-Alpes</option>"#)
+            && scoped
+                .body
+                .contains(r#"<option value="departement:2A">2A – Corse-du-Sud</option>"#)
+            && scoped
+                .body
+                .contains(r#"name="date" type="date" value="2025-06-30""#),
+        "{}",
+        scoped.body
+    );
 
     let json = get(&app.state, "/api/stats?date=2025-06-30").await;
     assert_eq!(json.status, StatusCode::OK);

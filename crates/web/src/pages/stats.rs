@@ -67,9 +67,42 @@ async fn page(
     let frame = Frame::new(user.as_ref(), "Statistiques").styles(&[STATS_CSS]);
     Ok(layout(
         &frame,
-        maud::html! { div class="stats" { (dashboard::dashboard_body(&stats)) } },
+        maud::html! { div class="stats" { (dashboard::dashboard_body_with(&stats, chooser(&stats))) } },
     )
     .into_response())
+}
+
+/// A form to ask another date or area: France, a région, a département.
+fn chooser(stats: &Stats) -> maud::Markup {
+    let areas = msp_stats::geo::areas();
+    let current = stats.scope.code();
+    maud::html! {
+        form class="stats-chooser" method="get" action=(crate::paths::STATISTICS) {
+            div class="field" {
+                label for="perimetre" { "Périmètre" }
+                select id="perimetre" name="perimetre" {
+                    option value="france" selected[current == "france"] { "France entière" }
+                    optgroup label="Régions" {
+                        @for (code, name) in &areas.regions {
+                            @let v = format!("region:{code}");
+                            option value=(v) selected[current == v] { (name) }
+                        }
+                    }
+                    optgroup label="Départements" {
+                        @for (code, name, _) in &areas.departements {
+                            @let v = format!("departement:{code}");
+                            option value=(v) selected[current == v] { (code) " – " (name) }
+                        }
+                    }
+                }
+            }
+            div class="field" {
+                label for="date" { "Date" }
+                input id="date" name="date" type="date" value=(stats.requested.to_string());
+            }
+            button type="submit" class="button" { "Afficher" }
+        }
+    }
 }
 
 async fn css() -> Response {
