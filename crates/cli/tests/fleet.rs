@@ -449,23 +449,19 @@ fn a_batch_through_the_proxy_survives_the_death_of_its_server() {
     assert!(page.body.contains("Relancer"), "{}", page.body);
     let form = format!("_csrf={}", csrf(&page.body));
     let restart = format!("{job_page}/relancer");
-    let r = send(
-        px,
-        "POST",
-        &restart,
-        Some(&cookie),
-        Some(("application/x-www-form-urlencoded", form.as_bytes())),
-    )
-    .unwrap();
+    let post_restart = || {
+        send(
+            px,
+            "POST",
+            &restart,
+            Some(&cookie),
+            Some(("application/x-www-form-urlencoded", form.as_bytes())),
+        )
+        .unwrap()
+    };
+    let r = post_restart();
     assert_eq!(r.status, 303, "{}", r.body);
-    let again = send(
-        px,
-        "POST",
-        &restart,
-        Some(&cookie),
-        Some(("application/x-www-form-urlencoded", form.as_bytes())),
-    )
-    .unwrap();
+    let again = post_restart();
     assert_eq!(again.status, 409, "never run twice: {}", again.body);
     let report = loop {
         let page = request(px, "GET", &job_page, Some(&cookie), None).unwrap();
