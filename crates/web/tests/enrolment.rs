@@ -240,6 +240,7 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
         let (cpam, cpam_csrf) = s.session(Role::AgentCpam);
         let home = get(&s.state, "/espace/cpam", Some(cpam));
         assert!(home.body.contains(&rpps()));
+        assert!(home.body.contains("<td>à signer</td>"), "{}", home.body);
         let a = post_form(
             &s.state,
             &format!("/espace/cpam/{}/signature", rpps()),
@@ -254,6 +255,13 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
         );
         let search = get(&s.state, "/api/psychologues?q=69002&rayon=5", None);
         assert!(search.body.contains(&rpps()), "{}", search.body);
+        // The list tells a signed convention from one to sign (issue 13).
+        let home = get(&s.state, "/espace/cpam", Some(cpam)).body;
+        assert!(
+            home.contains("<td>en vigueur depuis le 23/11/2026</td>")
+                && !home.contains("<td>à signer</td>"),
+            "{home}"
+        );
         // Signing twice is refused, nothing written.
         let a = post_form(
             &s.state,

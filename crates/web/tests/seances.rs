@@ -1028,9 +1028,21 @@ fn cancelling_a_session_on_both_databases() {
         let short = cancel(&aps_url, &c, &t, "x");
         assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(short.body.contains("Motif d’annulation"), "{}", short.body);
+        // Back on the session's page, its form open, the motive as typed (issue 13).
+        assert!(
+            short.body.contains("<details open")
+                && short.body.contains("Annulation refusée : ")
+                && short.body.contains(
+                    r#"name="motif" type="text" required minlength="5" maxlength="200" value="x""#
+                )
+                && short.body.contains("Séance du 09/11/2026"),
+            "{}",
+            short.body
+        );
         let with_nir = cancel(&aps_url, &c, &t, &format!("patient {ADULT}"));
         assert_eq!(with_nir.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(with_nir.body.contains("numéro de sécurité sociale"));
+        assert!(!with_nir.body.contains(ADULT), "the NIR is not echoed");
         assert_eq!(
             count(
                 &s.db,

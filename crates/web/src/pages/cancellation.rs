@@ -5,14 +5,16 @@
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
-use crate::extract::{CsrfForm, CurrentUser};
+use crate::extract::{CsrfForm, CurrentUser, SessionReader};
 use crate::paths;
+use crate::services::audit::Via;
 use crate::services::cancellation;
-use crate::services::sessions::SessionRead;
+use crate::services::sessions::{self, SessionRead};
 use crate::views::sessions::euros;
 use crate::views::{Notice, notice, paris_date_time};
 use axum::extract::{Path, State};
-use axum::response::Redirect;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use msp_domain::Role;
 use msp_domain::french::{Gender, ordinal};
@@ -25,25 +27,56 @@ pub struct CancelForm {
     pub motif: String,
 }
 
-/// `POST /espace/seances/{id}/annulation`.
+/// A cancellation sent and refused: the motive as typed and why, shown in the open form.
+#[derive(Debug, Clone)]
+pub struct CancelSent {
+    pub motive: String,
+    pub error: String,
+}
+
+/// `POST /espace/seances/{id}/annulation`: back to the session; when refused for what was sent
+/// (motive, not the latest session), the session page again with its form open, the motive as
+/// typed and the reason.
 pub async fn cancel_form(
     State(state): State<AppState>,
-    user: CurrentUser,
+    reader: SessionReader,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<CancelForm>,
-) -> AppResult<Redirect> {
-    cancellation::cancel_session(&state, &user, &id, &form.motif)
-        .await
-        .map_err(|e| match e {
-            AppError::Forbidden(_) => e,
+) -> AppResult<Response> {
+    let refused = match cancellation::cancel_session(&state, &reader, &id, &form.motif).await {
+        Ok(_) => return Ok(Redirect::to(&paths::session(&id)).into_response()),
+        Err(e) => e,
+    };
+    let problem = refused.problem();
+    if !matches!(
+        problem.status,
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST | StatusCode::CONFLICT
+    ) {
+        return Err(match refused {
+            AppError::Forbidden(_) => refused,
             other => other.titled("Annulation refusée"),
-        })?;
-    Ok(Redirect::to(&paths::session(&id)))
+        });
+    }
+    let read = sessions::session(&state, &reader, &id, Via::Page).await?;
+    let sent = CancelSent {
+        // A motive that could hold a NIR is not written back into the page.
+        motive: if msp_domain::ids::could_hold_nir(&form.motif) {
+            String::new()
+        } else {
+            form.motif
+        },
+        error: problem.message,
+    };
+    Ok((
+        problem.status,
+        crate::pages::sessions::session_view(&reader, &read, state.rules(), Some(&sent)),
+    )
+        .into_response())
 }
 
 /// On the session page: the cancellation if there was one, else the form to cancel it for
 /// those who may.
-pub fn section(user: &CurrentUser, read: &SessionRead) -> Markup {
+pub fn section(user: &CurrentUser, read: &SessionRead, sent: Option<&CancelSent>) -> Markup {
     if let Some(c) = &read.cancellation {
         let patient = user.role() == Role::Patient;
         return notice(
@@ -68,13 +101,18 @@ pub fn section(user: &CurrentUser, read: &SessionRead) -> Markup {
         return html! {};
     }
     html! {
-        details {
+        details open[sent.is_some()] {
             summary { "Annuler cette séance (saisie par erreur)" }
+            @if let Some(s) = sent {
+                (notice(Notice::Error, html! { p { strong { "Annulation refusée : " } (s.error) } }))
+            }
             form method="post" action=(paths::cancellation(&read.line.claim_id)) {
                 input type="hidden" name="_csrf" value=(user.csrf);
                 p { "Seule la séance la plus récente du patient dans l’année peut être annulée. L’annulation est journalisée." }
                 label for="motif" { "Motif de l’annulation" }
-                input id="motif" name="motif" type="text" required minlength="5" maxlength="200";
+                input id="motif" name="motif" type="text" required minlength="5" maxlength="200"
+                    value=(sent.map_or("", |s| s.motive.as_str()))
+                    aria-invalid=[sent.map(|_| "true")];
                 button type="submit" { "Annuler la séance" }
             }
         }

@@ -331,25 +331,52 @@ fn queue_view(user: &CurrentUser, list: &[Application], today: Date) -> Markup {
     layout(&frame(user, "Candidatures à examiner"), body)
 }
 
-fn cpam_home_view(user: &CurrentUser, list: &[Application]) -> Markup {
+fn cpam_home_view(
+    user: &CurrentUser,
+    list: &[(Application, msp_domain::PsychologistRights)],
+    today: Date,
+) -> Markup {
     let body = html! {
         h1 { "Conventions" }
-        p { "Candidatures acceptées par la commission : signez la convention, ou gérez celle d’un psychologue conventionné." }
+        p { "Candidatures acceptées par la commission : signez la convention de celles qui n’en ont pas, ou gérez celle d’un psychologue conventionné." }
         table {
-            thead { tr { th scope="col" { "RPPS" } th scope="col" { "Psychologue" } th scope="col" { "Commune principale" } th scope="col" { "Acceptée le" } } }
+            thead { tr { th scope="col" { "RPPS" } th scope="col" { "Psychologue" } th scope="col" { "Commune principale" } th scope="col" { "Acceptée le" } th scope="col" { "Convention" } } }
             tbody {
-                @for a in list {
+                @for (a, rights) in list {
+                    @let commune = commune_label(&a.fields.address1.insee);
+                    @let name = format!("{} {}", a.fields.first_name, a.fields.last_name);
                     tr {
                         td { a href=(paths::convention(&a.fields.rpps)) { (a.fields.rpps) } }
-                        td { (a.fields.first_name) " " (a.fields.last_name) }
-                        td { (commune_label(&a.fields.address1.insee)) }
-                        td { (a.decided_on.map(date_fr).unwrap_or_default()) }
+                        td { @if name.trim().is_empty() { "—" } @else { (name) } }
+                        td { @if commune.is_empty() { "—" } @else { (commune) } }
+                        td { (a.decided_on.map_or_else(|| "—".to_owned(), date_fr)) }
+                        td { (convention_state(rights, today)) }
                     }
                 }
             }
         }
     };
     layout(&frame(user, "Conventions"), body)
+}
+
+/// « en vigueur depuis le … », « à signer », « suspendue », « terminée le … ».
+fn convention_state(rights: &msp_domain::PsychologistRights, today: Date) -> String {
+    let current = rights
+        .conventions
+        .iter()
+        .filter(|c| c.from <= today)
+        .max_by_key(|c| c.from);
+    match current {
+        _ if rights.excluded_from.is_some_and(|d| d <= today) => "exclu du dispositif".to_owned(),
+        Some(c) if c.contains(today) && !rights.is_conventioned(today) => "suspendue".to_owned(),
+        Some(c) if c.contains(today) => format!("en vigueur depuis le {}", date_fr(c.from)),
+        Some(c) => format!(
+            "terminée le {}",
+            c.to.map_or_else(|| "—".to_owned(), date_fr)
+        ),
+        None if rights.conventions.iter().any(|c| c.from > today) => "signée, à venir".to_owned(),
+        None => "à signer".to_owned(),
+    }
 }
 
 fn history_view(history: &[ConventionEvent], rights: &msp_domain::PsychologistRights) -> Markup {
@@ -675,7 +702,7 @@ async fn queue(State(state): State<AppState>, expert: Expert) -> AppResult<Marku
 /// `GET /espace/cpam`.
 async fn cpam_home(State(state): State<AppState>, agent: CpamAgent) -> AppResult<Markup> {
     let list = service::accepted_applications(&state, &agent).await?;
-    Ok(cpam_home_view(&agent, &list))
+    Ok(cpam_home_view(&agent, &list, state.today()))
 }
 
 /// `GET /espace/cpam/{rpps}` (audited).

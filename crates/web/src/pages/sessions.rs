@@ -396,10 +396,16 @@ async fn session_page(
     Path(id): Path<String>,
 ) -> AppResult<Markup> {
     let read = service::session(&state, &reader, &id, Via::Page).await?;
-    Ok(session_view(&reader, &read, state.rules()))
+    Ok(session_view(&reader, &read, state.rules(), None))
 }
 
-fn session_view(reader: &SessionReader, read: &SessionRead, rules: &msp_domain::Rules) -> Markup {
+/// The page of one session; `cancel`: a cancellation just refused, shown in its open form.
+pub(crate) fn session_view(
+    reader: &SessionReader,
+    read: &SessionRead,
+    rules: &msp_domain::Rules,
+    cancel: Option<&crate::pages::cancellation::CancelSent>,
+) -> Markup {
     let line = &read.line;
     let patient = reader.role() == Role::Patient;
     let body = html! {
@@ -414,7 +420,7 @@ fn session_view(reader: &SessionReader, read: &SessionRead, rules: &msp_domain::
             dt { "Reçue le" } dd { (date_fr(line.received_date)) }
         }
         @if line.cancelled {
-            (crate::pages::cancellation::section(reader, read))
+            (crate::pages::cancellation::section(reader, read, None))
         } @else {
             (decision_view(&line.decision))
         }
@@ -422,7 +428,7 @@ fn session_view(reader: &SessionReader, read: &SessionRead, rules: &msp_domain::
             (attestations_view(a, read, rules))
         }
         @if !line.cancelled {
-            (crate::pages::cancellation::section(reader, read))
+            (crate::pages::cancellation::section(reader, read, cancel))
         }
         h2 { @if patient { "Où j’en suis" } @else { "Où en est le patient" } }
         (standing_view(&read.standing, StandingAt::AsOf(line.session_date)))

@@ -48,7 +48,7 @@ fn intro(user: &CurrentUser) -> &'static str {
             "Vos séances de l’année, le nombre de séances qu’il vous reste et vos remboursements."
         }
         Role::Psychologue => {
-            "Déposez votre candidature au conventionnement, gérez votre convention, saisissez vos séances et suivez leurs remboursements."
+            "Votre candidature au conventionnement et votre convention, la saisie de vos séances et leurs remboursements, votre fiche de l’annuaire."
         }
         Role::Medecin | Role::SageFemme => {
             "Émettez des courriers d’adressage vers un psychologue conventionné et retrouvez ceux que vous avez émis."

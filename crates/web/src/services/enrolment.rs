@@ -653,14 +653,23 @@ pub async fn committee_queue(state: &AppState, _expert: &Expert) -> AppResult<Ve
 pub async fn accepted_applications(
     state: &AppState,
     agent: &CpamAgent,
-) -> AppResult<Vec<Application>> {
-    let list = state
-        .db(|db| store::with_status(db, Status::Accepted))
-        .await?;
-    Ok(list
-        .into_iter()
-        .filter(|a| territory::covers_application(agent.territory.as_deref(), a))
-        .collect())
+) -> AppResult<Vec<(Application, PsychologistRights)>> {
+    let mine = agent.territory.clone();
+    state
+        .db(move |db| {
+            store::with_status(db, Status::Accepted)?
+                .into_iter()
+                .filter(|a| territory::covers_application(mine.as_deref(), a))
+                .map(|a| {
+                    let rights = match Rpps::parse(&a.fields.rpps) {
+                        Ok(r) => directory::rights_of(db, r)?,
+                        Err(_) => PsychologistRights::default(),
+                    };
+                    Ok((a, rights))
+                })
+                .collect()
+        })
+        .await
 }
 
 /// A psychologist as the CPAM manages them.
