@@ -143,6 +143,12 @@ fn a_cancelled_session_shows_what_was_taken_back() {
             "{page}"
         );
     }
+    // The patient's way back from a session's page.
+    let page = get(&s.state, &aps, Some(&s.patient.0)).body;
+    assert!(
+        page.contains(r#"<a href="/espace/mon-suivi?annee=2026">Retour à mon suivi 2026</a>"#),
+        "{page}"
+    );
     // The agents' count of sessions recorded on line says that one was cancelled since.
     let lots = get(&s.state, "/espace/cpam/lots", Some(&s.cpam.0)).body;
     assert!(

@@ -1198,6 +1198,10 @@ fn documents_open_in_a_pdf_reader_with_the_right_fields() {
             "{label}: {statement}"
         );
         assert!(
+            !statement.contains("))"),
+            "{label}: no nested brackets: {statement}"
+        );
+        assert!(
             !statement.contains(ADULT),
             "{label}: the statement masks the NIR"
         );

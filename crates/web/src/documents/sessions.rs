@@ -144,7 +144,7 @@ pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
                 11.0,
                 false,
                 format!(
-                    "Assurance maladie : {} ({})",
+                    "Assurance maladie : {}, {}",
                     euros(pay.amo),
                     amo_payee_fr(pay.amo_payee)
                 ),
@@ -153,7 +153,7 @@ pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
                 11.0,
                 false,
                 format!(
-                    "Complémentaire : {} ({})",
+                    "Complémentaire : {}, {}",
                     euros(pay.complementary),
                     complementary_fr(pay.complementary_payer, pay.complementary_route)
                 ),

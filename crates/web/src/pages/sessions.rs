@@ -445,6 +445,9 @@ pub(crate) fn session_view(
         @if reader.role() == Role::Psychologue {
             p { a class="button" href=(paths::SESSION_FORM) { "Saisir une autre séance" } " " a href=(paths::MY_SESSIONS) { "Mes séances" } }
         }
+        @if patient {
+            p { a href=(format!("{}?annee={}", paths::FOLLOW_UP, line.session_date.year())) { "Retour à mon suivi " (line.session_date.year()) } }
+        }
     };
     views::layout(&Frame::new(Some(&reader.0), "Séance"), body)
 }

@@ -99,7 +99,9 @@ pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
                 Role::Medecin | Role::SageFemme => {
                     vec![("/espace/adressages", "Courriers d’adressage")]
                 }
-                Role::Patient => vec![("/espace/mon-suivi", "Mes séances et remboursements")],
+                Role::Patient => {
+                    vec![("/espace/mon-suivi", "Mon suivi : séances et remboursements")]
+                }
             });
             m.push((paths::SEARCH, "Annuaire"));
             m
