@@ -143,6 +143,22 @@ fn a_cancelled_session_shows_what_was_taken_back() {
             "{page}"
         );
     }
+    // The month's statement counts it as cancelled, beside the accepted one.
+    let pdf = get(
+        &s.state,
+        "/espace/mes-seances/releve.pdf?mois=2026-11",
+        Some(&s.psy.0),
+    );
+    assert_eq!(pdf.status, StatusCode::OK);
+    let text = lopdf::Document::load_mem(&pdf.bytes)
+        .unwrap()
+        .extract_text(&[1])
+        .unwrap()
+        .replace('\u{a0}', " ");
+    assert!(
+        text.contains("1 séance acceptée, 0 refusée, 1 annulée"),
+        "{text}"
+    );
     // The patient's way back from a session's page.
     let page = get(&s.state, &aps, Some(&s.patient.0)).body;
     assert!(

@@ -257,13 +257,18 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
             11.0,
             false,
             format!(
-                "{}, {}",
+                "{}, {}{}",
                 count(
                     u64::from(s.accepted),
                     "séance acceptée",
                     "séances acceptées"
                 ),
-                count(u64::from(s.rejected), "refusée", "refusées")
+                count(u64::from(s.rejected), "refusée", "refusées"),
+                if s.cancelled > 0 {
+                    format!(", {}", count(u64::from(s.cancelled), "annulée", "annulées"))
+                } else {
+                    String::new()
+                }
             ),
         )
         // One payer a line: together they ran past the right margin.
