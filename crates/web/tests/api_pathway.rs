@@ -382,9 +382,11 @@ fn pathway_through_the_api_on_both_databases() {
         assert_eq!(past["acceptees"], 0);
         assert_eq!(past["part_visio_pourcent"], 0.0);
         assert!(past["seances"].as_array().unwrap().is_empty());
-        let m = get(&s.state, "/api/seances?annee=deux", Some(&s.psy))
-            .problem(StatusCode::BAD_REQUEST, "annee_invalide");
-        assert!(m.contains("annee") && m.contains("2022"), "{m}");
+        let bad = get(&s.state, "/api/seances?annee=deux", Some(&s.psy));
+        let named = bad.json()["erreurs"][0]["champ"].clone();
+        let m = bad.problem(StatusCode::BAD_REQUEST, "annee_invalide");
+        assert!(m.contains("Année") && m.contains("2022"), "{m}");
+        assert_eq!(named, "annee", "the field is named in « erreurs »");
         let m = get(&s.state, "/api/seances?annee=2027", Some(&s.psy))
             .problem(StatusCode::BAD_REQUEST, "annee_invalide");
         assert!(m.contains("2027"), "{m}");
