@@ -1,20 +1,14 @@
-//! Cancelling a session recorded by mistake: the form on the session page and its handler
-//! (`POST /espace/seances/{id}/annulation`, the psychologist who recorded it or a CPAM agent).
+//! Cancelling a session recorded by mistake: the form on the session page (its handler,
+//! `POST /espace/seances/{id}/annulation`, is in [`crate::pages::sessions`], beside the page it
+//! shows again when refused).
 //! The action is [`crate::services::cancellation::cancel_session`]; the JSON twin is in
 //! [`crate::api::sessions`].
 
-use crate::AppState;
-use crate::error::{AppError, AppResult};
-use crate::extract::{CsrfForm, CurrentUser, SessionReader};
+use crate::extract::CurrentUser;
 use crate::paths;
-use crate::services::audit::Via;
-use crate::services::cancellation;
-use crate::services::sessions::{self, SessionRead};
+use crate::services::sessions::SessionRead;
 use crate::views::sessions::euros;
 use crate::views::{Notice, notice, paris_date_time};
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use msp_domain::Role;
 use msp_domain::french::{Gender, ordinal};
@@ -32,46 +26,6 @@ pub struct CancelForm {
 pub struct CancelSent {
     pub motive: String,
     pub error: String,
-}
-
-/// `POST /espace/seances/{id}/annulation`: back to the session; when refused for what was sent
-/// (motive, not the latest session), the session page again with its form open, the motive as
-/// typed and the reason.
-pub async fn cancel_form(
-    State(state): State<AppState>,
-    reader: SessionReader,
-    Path(id): Path<String>,
-    CsrfForm(form): CsrfForm<CancelForm>,
-) -> AppResult<Response> {
-    let refused = match cancellation::cancel_session(&state, &reader, &id, &form.motif).await {
-        Ok(_) => return Ok(Redirect::to(&paths::session(&id)).into_response()),
-        Err(e) => e,
-    };
-    let problem = refused.problem();
-    if !matches!(
-        problem.status,
-        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST | StatusCode::CONFLICT
-    ) {
-        return Err(match refused {
-            AppError::Forbidden(_) => refused,
-            other => other.titled("Annulation refusée"),
-        });
-    }
-    let read = sessions::session(&state, &reader, &id, Via::Page).await?;
-    let sent = CancelSent {
-        // A motive that could hold a NIR is not written back into the page.
-        motive: if msp_domain::ids::could_hold_nir(&form.motif) {
-            String::new()
-        } else {
-            form.motif
-        },
-        error: problem.message,
-    };
-    Ok((
-        problem.status,
-        crate::pages::sessions::session_view(&reader, &read, state.rules(), Some(&sent)),
-    )
-        .into_response())
 }
 
 /// On the session page: the cancellation if there was one, else the form to cancel it for

@@ -29,7 +29,7 @@ use crate::views::sessions::{
 use crate::views::{self, Field, Frame, Notice, field_error, form_errors, notice};
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
@@ -57,7 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/espace/seances/{id}", get(session_page))
         .route(
             "/espace/seances/{id}/annulation",
-            axum::routing::post(crate::pages::cancellation::cancel_form),
+            axum::routing::post(cancel_form),
         )
         .route(paths::MY_SESSIONS, get(my_sessions))
         .route(paths::FOLLOW_UP, get(follow_up))
@@ -388,6 +388,53 @@ async fn submit(
 }
 
 // ------------------------------------------------------------------ one session
+
+/// `POST /espace/seances/{id}/annulation`: back to the session; when refused for what was sent
+/// (motive, not the latest session), the session page again with its form open, the motive as
+/// typed and the reason.
+pub async fn cancel_form(
+    State(state): State<AppState>,
+    reader: SessionReader,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<crate::pages::cancellation::CancelForm>,
+) -> AppResult<Response> {
+    let refused = match crate::services::cancellation::cancel_session(
+        &state,
+        &reader,
+        &id,
+        &form.motif,
+    )
+    .await
+    {
+        Ok(_) => return Ok(Redirect::to(&paths::session(&id)).into_response()),
+        Err(e) => e,
+    };
+    let problem = refused.problem();
+    if !matches!(
+        problem.status,
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST | StatusCode::CONFLICT
+    ) {
+        return Err(match refused {
+            AppError::Forbidden(_) => refused,
+            other => other.titled("Annulation refusée"),
+        });
+    }
+    let read = service::session(&state, &reader, &id, Via::Page).await?;
+    let sent = crate::pages::cancellation::CancelSent {
+        // A motive that could hold a NIR is not written back into the page.
+        motive: if msp_domain::ids::could_hold_nir(&form.motif) {
+            String::new()
+        } else {
+            form.motif
+        },
+        error: problem.message,
+    };
+    Ok((
+        problem.status,
+        session_view(&reader, &read, state.rules(), Some(&sent)),
+    )
+        .into_response())
+}
 
 /// `GET /espace/seances/{id}`: one session and its decision.
 async fn session_page(
