@@ -474,7 +474,16 @@ fn admin_deactivates_reactivates_and_resets_an_account() {
         assert!(lines[0].2.contains("psy@example.org"));
         audit_holds_none_of(&s, &[PASSWORD, NEW_PASSWORD, &temporary]);
         let journal = get(&s.state, "/espace/admin/journal", Some(&admin));
-        assert!(journal.body.contains("reinitialisation"));
+        assert!(
+            journal.body.contains("<td>réinitialisation</td>"),
+            "{label}"
+        );
+        assert!(
+            journal
+                .body
+                .contains(r#"<option value="reinitialisation">réinitialisation</option>"#),
+            "{label}: the filter keeps the stored code, shows the French word"
+        );
         // Narrowed by action and by actor: only those lines.
         let only = get(
             &s.state,

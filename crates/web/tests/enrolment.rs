@@ -371,12 +371,13 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
         let log = get(&s.state, "/espace/admin/journal", Some(admin));
         assert_eq!(log.status, StatusCode::OK);
         assert!(
-            log.body.contains("expert@example.org (expert)"),
+            log.body
+                .contains("expert@example.org — Expert (commission de sélection)"),
             "{}",
             log.body
         );
         assert!(log.body.contains(&format!("candidature {id}")));
-        assert!(log.body.contains("agent_cpam@example.org (agent_cpam)"));
+        assert!(log.body.contains("agent_cpam@example.org — Agent de CPAM"));
         let rows = sync(|| {
             s.db.connect()
                 .query_one("SELECT COUNT(*) FROM convention_events", &[])

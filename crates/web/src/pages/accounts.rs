@@ -327,7 +327,7 @@ fn audit_view(
                 label for="quoi" { "Quoi" }
                 select id="quoi" name="quoi" {
                     option value="" selected[filter.quoi.is_empty()] { "Toutes les actions" }
-                    @for a in actions { option value=(a) selected[*a == filter.quoi] { (a) } }
+                    @for a in actions { option value=(a) selected[*a == filter.quoi] { (action_fr(a)) } }
                 }
             }
             div class="actions" { button type="submit" class="button" { "Filtrer" } }
@@ -346,8 +346,8 @@ fn audit_view(
                 @for e in entries {
                     tr {
                         td { (crate::views::paris_date_time_seconds(e.at)) }
-                        td { (e.actor) }
-                        td { (e.action) }
+                        td { (actor_fr(&e.actor)) }
+                        td { (action_fr(&e.action)) }
                         td { (e.subject_kind) " " (e.subject_id) }
                         td { (e.reason) }
                     }
@@ -356,6 +356,40 @@ fn audit_view(
         }
     };
     layout(&Frame::new(Some(&admin.0), "Journal d’audit"), body)
+}
+
+/// An action of the journal as stored (codes without accents, kept for filters and exports),
+/// in French: « émission », « téléchargement », « contrôle visio-2024 ».
+fn action_fr(code: &str) -> String {
+    const WORDS: [(&str, &str); 12] = [
+        ("emission", "émission"),
+        ("telechargement", "téléchargement"),
+        ("controle", "contrôle"),
+        ("creation", "création"),
+        ("desactivation", "désactivation"),
+        ("reactivation", "réactivation"),
+        ("reinitialisation", "réinitialisation"),
+        ("decision", "décision"),
+        ("cloture", "clôture"),
+        ("modele", "modèle"),
+        ("reponse", "réponse"),
+        ("_", " "),
+    ];
+    WORDS
+        .iter()
+        .fold(code.to_owned(), |text, (from, to)| text.replace(from, to))
+}
+
+/// « email (role_code) » as stored, shown as « email — the role's French name ».
+fn actor_fr(actor: &str) -> String {
+    match actor
+        .strip_suffix(')')
+        .and_then(|a| a.rsplit_once(" ("))
+        .and_then(|(who, code)| Role::parse(code).map(|r| (who, r)))
+    {
+        Some((who, role)) => format!("{who} — {}", role.label_fr()),
+        None => actor.to_owned(),
+    }
 }
 
 /// `?qui=…&quoi=…`: the journal's filter.
