@@ -65,7 +65,7 @@ fn why_not(stats: &Stats, terms: &[(&str, i64)]) -> &'static str {
 
 const MASKED_TERM: &str = "non publié : l’un de ses deux termes est masqué";
 
-/// A share or a mean that is not published: one of its terms is masked.
+/// A share, mean or amount that is not published (a masked term, or a base of zero).
 const UNPUBLISHED: &str = "—";
 
 /// A count as shown to the public: `<11`, « secret » or the number with separators.

@@ -38,7 +38,7 @@ fn agents_see_the_psychologists_above_the_remote_share_of_their_territory() {
     for db in msp_store::testing::all() {
         let label = db.label;
         let (lyon, paris) = (fixtures::rpps("1000000042"), fixtures::rpps("1000000043"));
-        let (national, rhone, psy);
+        let (national, rhone, psy, admin);
         {
             let mut conn = db.connect();
             let a = Account::new(Role::Psychologue, "lyon@exemple.fr").create(&mut conn);
@@ -62,6 +62,7 @@ fn agents_see_the_psychologists_above_the_remote_share_of_their_territory() {
                 .signed_in(&mut conn)
                 .1;
             psy = fixtures::account(&mut conn, Role::Psychologue, "autre@exemple.fr").1;
+            admin = fixtures::account(&mut conn, Role::Admin, "admin@exemple.fr").1;
         }
         let state = fixtures::state_with(
             &db,
@@ -136,6 +137,13 @@ fn agents_see_the_psychologists_above_the_remote_share_of_their_territory() {
             get(&state, "/espace/cpam/controles", Some(&psy)).status,
             StatusCode::FORBIDDEN,
             "{label}"
+        );
+        // The journal reads these lines in French (stored codes unchanged).
+        let journal = get(&state, "/espace/admin/journal", Some(&admin)).body;
+        assert!(
+            journal.contains("<td>contrôle visio-2025</td>")
+                && journal.contains("cpam@exemple.fr — Agent de CPAM"),
+            "{label} {journal}"
         );
     }
 }

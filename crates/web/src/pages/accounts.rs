@@ -327,7 +327,7 @@ fn audit_view(
                 label for="quoi" { "Quoi" }
                 select id="quoi" name="quoi" {
                     option value="" selected[filter.quoi.is_empty()] { "Toutes les actions" }
-                    @for a in actions { option value=(a) selected[*a == filter.quoi] { (action_fr(a)) } }
+                    @for a in actions { option value=(a) selected[*a == filter.quoi] { (code_fr(a)) } }
                 }
             }
             div class="actions" { button type="submit" class="button" { "Filtrer" } }
@@ -347,8 +347,8 @@ fn audit_view(
                     tr {
                         td { (crate::views::paris_date_time_seconds(e.at)) }
                         td { (actor_fr(&e.actor)) }
-                        td { (action_fr(&e.action)) }
-                        td { (e.subject_kind) " " (e.subject_id) }
+                        td { (code_fr(&e.action)) }
+                        td { (code_fr(&e.subject_kind)) " " (e.subject_id) }
                         td { (e.reason) }
                     }
                 }
@@ -358,10 +358,11 @@ fn audit_view(
     layout(&Frame::new(Some(&admin.0), "Journal d’audit"), body)
 }
 
-/// An action of the journal as stored (codes without accents, kept for filters and exports),
-/// in French: « émission », « téléchargement », « contrôle visio-2024 ».
-fn action_fr(code: &str) -> String {
-    const WORDS: [(&str, &str); 12] = [
+/// A code of the journal as stored (an action or a kind of data, without accents: kept for the
+/// filter and exports), in French: « émission », « téléchargement », « contrôle visio-2024 ».
+/// The words are those the services write.
+fn code_fr(code: &str) -> String {
+    const WORDS: [(&str, &str); 10] = [
         ("emission", "émission"),
         ("telechargement", "téléchargement"),
         ("controle", "contrôle"),
@@ -370,9 +371,7 @@ fn action_fr(code: &str) -> String {
         ("reactivation", "réactivation"),
         ("reinitialisation", "réinitialisation"),
         ("decision", "décision"),
-        ("cloture", "clôture"),
-        ("modele", "modèle"),
-        ("reponse", "réponse"),
+        ("disponibilite", "disponibilité"),
         ("_", " "),
     ];
     WORDS
