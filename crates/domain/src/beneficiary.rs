@@ -53,6 +53,21 @@ impl Sex {
             Sex::Female => "F",
         }
     }
+
+    /// The words agreed with a person of sex `sex` (« assuré », « assurée »), or `unknown`
+    /// when it is not known (« assuré(e) »).
+    pub fn agree<'a>(
+        sex: Option<Sex>,
+        masculine: &'a str,
+        feminine: &'a str,
+        unknown: &'a str,
+    ) -> &'a str {
+        match sex {
+            Some(Sex::Male) => masculine,
+            Some(Sex::Female) => feminine,
+            None => unknown,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -198,16 +198,13 @@ pub fn automatic_checks(
             "Pas de fiche du répertoire à comparer.",
         ),
     });
-    let (years, months) = (facts.experience_months / 12, facts.experience_months % 12);
-    let declared = if months == 0 {
-        format!("{years} an(s) déclaré(s)")
-    } else {
-        format!("{years} an(s) et {months} mois déclarés")
-    };
     out.push(result(
         Check::Experience,
         facts.experience_months >= EXPERIENCE_MONTHS_REQUIRED,
-        declared,
+        format!(
+            "expérience déclarée : {}.",
+            experience_fr(facts.experience_months)
+        ),
     ));
     out.push(if facts.diploma.trim().is_empty() {
         result(Check::Diploma, false, "Aucun diplôme déclaré.")
@@ -233,6 +230,19 @@ pub fn automatic_checks(
         )
     });
     out
+}
+
+/// A duration of experience in words: « 5 ans », « 1 an et 2 mois », « 8 mois », « aucune ».
+pub fn experience_fr(months: u32) -> String {
+    let (years, months) = (months / 12, months % 12);
+    let y = crate::french::count(years, "an", "ans");
+    let m = format!("{months}\u{a0}mois");
+    match (years, months) {
+        (0, 0) => "aucune".to_owned(),
+        (0, _) => m,
+        (_, 0) => y,
+        _ => format!("{y} et {m}"),
+    }
 }
 
 /// Whether the file is complete: the checks the applicant can fix are all passed. The
@@ -315,6 +325,14 @@ mod tests {
     use super::*;
     use crate::PracticeMode;
     use jiff::civil::date;
+
+    #[test]
+    fn experience_reads_in_words() {
+        assert_eq!(experience_fr(60), "5\u{a0}ans");
+        assert_eq!(experience_fr(14), "1\u{a0}an et 2\u{a0}mois");
+        assert_eq!(experience_fr(8), "8\u{a0}mois");
+        assert_eq!(experience_fr(0), "aucune");
+    }
 
     fn rpps() -> String {
         let partial = "1000000001";

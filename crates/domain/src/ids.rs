@@ -69,12 +69,18 @@ impl Nir {
 
     pub fn parse(input: &str) -> Result<Self, IdError> {
         let s = compact(input).to_ascii_uppercase();
+        if s.is_empty() {
+            return Err(err(
+                Self::KIND,
+                "rien de saisi, 15 caractères attendus (13 + clé de 2 chiffres)",
+            ));
+        }
         if s.len() != 15 || !s.is_ascii() {
             return Err(err(
                 Self::KIND,
                 format!(
-                    "15 caractères attendus (13 + clé de 2 chiffres), {} reçus",
-                    s.chars().count()
+                    "15 caractères attendus (13 + clé de 2 chiffres), {}",
+                    crate::french::count(s.chars().count(), "reçu", "reçus")
                 ),
             ));
         }
@@ -126,6 +132,16 @@ impl Nir {
     pub fn as_str(&self) -> &str {
         // Only ASCII bytes are ever stored.
         std::str::from_utf8(&self.0).unwrap_or("")
+    }
+
+    /// The sex the number gives (1 man, 2 woman); `None` for a temporary number (7, 8),
+    /// which says nothing of it.
+    pub fn sex(&self) -> Option<crate::beneficiary::Sex> {
+        match self.0[0] {
+            b'1' => Some(crate::beneficiary::Sex::Male),
+            b'2' => Some(crate::beneficiary::Sex::Female),
+            _ => None,
+        }
     }
 
     /// A form safe for logs and screens: sex and birth year/month only.
@@ -345,6 +361,31 @@ mod tests {
                 .contains("clé")
         );
         assert!(!format!("{nir:?}").contains("511100564"));
+    }
+
+    #[test]
+    fn the_nir_gives_the_sex_but_a_temporary_one_does_not() {
+        use crate::beneficiary::Sex;
+        assert_eq!(
+            Nir::parse("206127511100564").unwrap().sex(),
+            Some(Sex::Female)
+        );
+        let man = Nir::parse("185057800608491").unwrap();
+        assert_eq!(man.sex(), Some(Sex::Male));
+        let n: u64 = "7850578006084".parse().unwrap();
+        let temporary = Nir::parse(&format!("7850578006084{:02}", 97 - n % 97)).unwrap();
+        assert_eq!(temporary.sex(), None);
+    }
+
+    #[test]
+    fn a_short_or_empty_nir_is_counted_in_french() {
+        let rule = |s: &str| Nir::parse(s).unwrap_err().rule;
+        assert_eq!(
+            rule(""),
+            "rien de saisi, 15 caractères attendus (13 + clé de 2 chiffres)"
+        );
+        assert!(rule("1").ends_with("1\u{a0}reçu"), "{}", rule("1"));
+        assert!(rule("123").ends_with("3\u{a0}reçus"), "{}", rule("123"));
     }
 
     #[test]

@@ -151,7 +151,11 @@ impl SessionInput {
         if birth.is_none() {
             errors.push(InputError::new(
                 "date_naissance",
-                "Date de naissance invalide : attendue sous la forme JJ/MM/AAAA (ex. 14/07/1990).",
+                if self.date_naissance.trim().is_empty() {
+                    "Date de naissance manquante : indiquez-la sous la forme JJ/MM/AAAA (ex. 14/07/1990)."
+                } else {
+                    "Date de naissance invalide : attendue sous la forme JJ/MM/AAAA (ex. 14/07/1990)."
+                },
             ));
         }
         let session_date = if self.date_seance.trim().is_empty() {

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod cells;
+pub mod controls;
 pub mod decisions;
 pub mod error;
 pub mod reader;

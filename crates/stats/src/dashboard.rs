@@ -604,12 +604,17 @@ pub fn dashboard_body_with(stats: &Stats, chooser: Markup) -> Markup {
                     (map(stats))
                     figcaption { "Psychologues conventionnés parmi les psychologues inscrits au répertoire en exercice libéral ou mixte, au " (date_fr(stats.as_of)) "." }
                 }
-                details {
-                    summary { "Tableau par département" }
-                    (area_table(stats, "departement", "Psychologues et patients par département", &stats.departements))
+                // A table of one row would repeat the page's own figures.
+                @if stats.departements.len() > 1 {
+                    details {
+                        summary { "Tableau par département" }
+                        (area_table(stats, "departement", "Psychologues et patients par département", &stats.departements))
+                    }
                 }
             }
-            (area_table(stats, "region", "Psychologues et patients par région", &stats.regions))
+            @if stats.regions.len() > 1 {
+                (area_table(stats, "region", "Psychologues et patients par région", &stats.regions))
+            }
         }
         section aria-labelledby="depenses" {
             h2 id="depenses" { "Dépenses par financeur" }
@@ -638,7 +643,11 @@ pub fn dashboard_body_with(stats: &Stats, chooser: Markup) -> Markup {
                     }
                 }
             }
-            p { "Moins de 25 ans : " (pct(stats.ratio(stats.share_patients_under_25, &[("patients_under_25", stats.under_25()), p]))) " des patients." }
+            @let terms = [("patients_under_25", stats.under_25()), p];
+            @match stats.ratio(stats.share_patients_under_25, &terms) {
+                Some(share) => p { "Moins de 25 ans : " (pct(Some(share))) " des patients." },
+                None => p { "Moins de 25 ans : " (UNPUBLISHED) " (" (why_not(stats, &terms)) ")." },
+            }
         }
         p class="note" {
             "Données ouvertes : "

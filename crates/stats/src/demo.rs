@@ -771,7 +771,7 @@ impl Demo {
             }
             let claims = (start..end).map(|i| self.claim(i)).collect();
             start = end;
-            Some((format!("démo reçus {:04}-{:02}", key.0, key.1), claims))
+            Some((batch_label(key.0, key.1), claims))
         })
     }
 
@@ -1096,4 +1096,23 @@ pub fn run(
         ));
     }
     Ok(summary)
+}
+
+/// The label of the demo's batch of a month, as « Derniers lots » shows it.
+fn batch_label(year: i16, month: i8) -> String {
+    format!(
+        "démo : demandes reçues en {} {year}",
+        msp_domain::french::month_name(month)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn batch_labels_say_the_month_in_french() {
+        assert_eq!(
+            super::batch_label(2025, 3),
+            "démo : demandes reçues en mars 2025"
+        );
+    }
 }

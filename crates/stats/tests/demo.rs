@@ -85,6 +85,7 @@ fn demo_rejects_for_every_reason_and_dashboard_renders() {
         "La Réunion (974)",
         "aucun psychologue inscrit",
         "<caption>Psychologues et patients par département</caption>",
+        "<caption>Psychologues et patients par région</caption>",
         "Complémentaire santé solidaire",
         "65 ans et plus",
     ] {
@@ -113,6 +114,12 @@ fn demo_rejects_for_every_reason_and_dashboard_renders() {
     let page = dashboard::dashboard_body(&ara).into_string();
     assert!(page.contains("Auvergne-Rhône-Alpes"));
     assert!(page.contains("fill=\"#fafafa\""));
+    // Its départements are tabled; a « by région » table of one row is not.
+    assert!(page.contains("<caption>Psychologues et patients par département</caption>"));
+    assert!(
+        !page.contains("<caption>Psychologues et patients par région</caption>"),
+        "{page}"
+    );
 }
 
 #[test]

@@ -341,6 +341,11 @@ fn masking() {
         "{figure}"
     );
     assert!(page.contains("(sinon : « — »)"), "{page}");
+    // So does the share of under-25s, below the table of ages.
+    assert!(
+        page.contains("Moins de 25 ans : — (non publié : l’un de ses deux termes est masqué)."),
+        "{page}"
+    );
     // Over a base of zero (no psychologist in Lozère here) the reason is not a masked term.
     let s = msp_stats::load(
         &mut db,

@@ -116,7 +116,7 @@ mod tests {
             ),
             (
                 "nir",
-                "NIR invalide : 15 caractères attendus (13 + clé de 2 chiffres), 3 reçus",
+                "NIR invalide : 15 caractères attendus (13 + clé de 2 chiffres), 3\u{a0}reçus",
             ),
             (
                 "nir",

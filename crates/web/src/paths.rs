@@ -31,6 +31,12 @@ pub fn session(claim_id: &str) -> String {
 
 /// The session form (psychologists).
 pub const SESSION_FORM: &str = "/espace/seances";
+
+/// The session form with a verified letter's code and the session's date filled in (the
+/// code is the letter's, not the patient's: no NIR in the address).
+pub fn session_form_with_letter(code: &str, session: jiff::civil::Date) -> String {
+    format!("{SESSION_FORM}?courrier={code}&date={session}")
+}
 /// A psychologist's sessions of the year.
 pub const MY_SESSIONS: &str = "/espace/mes-seances";
 /// A psychologist's monthly statement (`?mois=AAAA-MM`).
@@ -73,6 +79,8 @@ pub fn letter_pdf(code: &str) -> String {
 /// The CPAM's rejected claims.
 pub const REJECTS: &str = "/espace/cpam/rejets";
 pub const REMOTE_SHARE_CONTROL: &str = "/espace/cpam/controles";
+/// The same list as CSV (`?annee=YYYY`).
+pub const REMOTE_SHARE_CONTROL_CSV: &str = "/espace/cpam/controles.csv";
 
 /// Rejected claims of one reason.
 pub fn rejects_of(reason_code: &str) -> String {

@@ -107,6 +107,30 @@ fn agents_see_the_psychologists_above_the_remote_share_of_their_territory() {
             page.body.contains("1\u{a0}psychologue au-dessus"),
             "{label}"
         );
+        // The same list as a file, linked from the page, in the command line's format.
+        assert!(
+            page.body
+                .contains(r#"href="/espace/cpam/controles.csv?annee=2026""#),
+            "{label}"
+        );
+        let file = get(
+            &state,
+            "/espace/cpam/controles.csv?annee=2026",
+            Some(&rhone),
+        );
+        assert_eq!(file.status, StatusCode::OK, "{label}");
+        assert_eq!(
+            file.body,
+            format!(
+                "rpps,last_name,first_name,sessions,remote_sessions,remote_share_percent\n{lyon},Dubois,Claire,10,3,30.00\n"
+            ),
+            "{label}"
+        );
+        assert_eq!(
+            get(&state, "/espace/cpam/controles.csv?annee=2026", Some(&psy)).status,
+            StatusCode::FORBIDDEN,
+            "{label}"
+        );
         // Another year: none, said so.
         let page = get(&state, "/espace/cpam/controles?annee=2025", Some(&national));
         assert!(

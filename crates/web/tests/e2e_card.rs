@@ -111,6 +111,16 @@ fn a_psychologist_edits_her_card_and_confirms_her_availability() {
         ),
         false
     );
+    // Each radio button sits on its label's line, to its left, as checkboxes do.
+    for id in ["accepte-oui", "accepte-non", "teleconsultation"] {
+        let beside = d.exec(
+            "var i = document.getElementById(arguments[0]).getBoundingClientRect();
+             var l = document.querySelector('label[for=' + arguments[0] + ']').getBoundingClientRect();
+             return l.left >= i.right && l.top < i.bottom && i.top < l.bottom;",
+            serde_json::json!([id]),
+        );
+        assert_eq!(beside, true, "#{id} beside its label");
+    }
     d.click_on("#accepte-oui");
     d.set_value("#delai", "semaine");
     d.click_on("form[action='/espace/fiche/disponibilite'] button[type=submit]");

@@ -280,13 +280,16 @@ fn apply_accept_sign_list_suspend_restore_on_both_databases() {
             &[
                 ("_csrf", cpam_csrf),
                 ("du", "2026-11-23"),
-                ("au", "15/12/2026"),
+                ("au", "31/02/2026"),
                 ("motif", " "),
             ],
         );
         assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
         for (id, message) in [
-            ("au-s", "Date de fin : date invalide, attendu AAAA-MM-JJ."),
+            (
+                "au-s",
+                "Date de fin : date invalide, attendue sous la forme JJ/MM/AAAA.",
+            ),
             ("motif-s", "Le motif est obligatoire."),
         ] {
             assert!(

@@ -217,6 +217,61 @@ fn a_refused_session_has_no_care_sheet() {
     assert_eq!(statement.status, StatusCode::OK);
 }
 
+fn pdf_text(bytes: &[u8]) -> String {
+    lopdf::Document::load_mem(bytes)
+        .unwrap()
+        .extract_text(&[1])
+        .unwrap()
+        .replace('\u{a0}', " ")
+}
+
+/// Documents agree with the sex the NIR gives (« assurée », « cette patiente »), never
+/// « assuré(e) » for a known one.
+#[test]
+fn documents_agree_with_the_patient() {
+    let s = setup(testing::sqlite());
+    let url = recorded(&s, ADULT, ADULT_BIRTH, "2026-11-02", "EEP");
+    let sheet = pdf_text(&get(&s.state, &format!("{url}/feuille.pdf"), Some(&s.psy.0)).bytes);
+    assert!(
+        sheet.contains("Signature de l’assurée") && !sheet.contains("(e)"),
+        "{sheet}"
+    );
+    let statement = pdf_text(&get(&s.state, &format!("{url}/decompte.pdf"), Some(&s.psy.0)).bytes);
+    assert!(
+        statement.contains("Assurée : NIR") && !statement.contains("(e)"),
+        "{statement}"
+    );
+    let (mc, mt) = &s.medecin;
+    let a = post_form(
+        &s.state,
+        "/espace/adressages",
+        Some(mc),
+        &[
+            ("_csrf", mt.as_str()),
+            ("prescripteur_id", rpps("2000000042").as_str()),
+            ("patient_nom", "Élodie Martin"),
+            ("nir", ADULT),
+            ("date", "2026-11-02"),
+            ("contexte", ""),
+        ],
+    );
+    let code = a.location.split("emis=").nth(1).unwrap().to_owned();
+    let letter = pdf_text(
+        &get(
+            &s.state,
+            &format!("/espace/adressages/{code}/pdf"),
+            Some(mc),
+        )
+        .bytes,
+    );
+    assert!(
+        letter.contains("Patiente : Élodie Martin")
+            && letter.contains("J’adresse cette patiente")
+            && !letter.contains("ce patient "),
+        "{letter}"
+    );
+}
+
 /// Item 13: the doctor is told the letter was issued, with its code and the PDF; the PDF has a
 /// line to sign.
 #[test]
@@ -250,6 +305,38 @@ fn the_doctor_is_told_the_letter_was_issued() {
     assert!(
         !plain.contains("Courrier émis."),
         "only right after issuing"
+    );
+    // The psychologist who finds it valid is led to the session, letter and date filled in.
+    let code = a.location.split("emis=").nth(1).unwrap().to_owned();
+    let (pc, pt) = &s.psy;
+    let checked = post_form(
+        &s.state,
+        "/espace/adressages/verifier",
+        Some(pc),
+        &[
+            ("_csrf", pt.as_str()),
+            ("code", code.as_str()),
+            ("date", "2026-11-05"),
+        ],
+    );
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.body);
+    let link = format!("/espace/seances?courrier={code}&amp;date=2026-11-05");
+    assert!(
+        checked.body.contains("Courrier valable") && checked.body.contains(&link),
+        "{}",
+        checked.body
+    );
+    let form = get(
+        &s.state,
+        &format!("/espace/seances?courrier={code}&date=2026-11-05"),
+        Some(pc),
+    )
+    .body;
+    assert!(
+        form.contains(&format!(r#"value="{code}""#))
+            && form.contains(r#"value="2026-11-05""#)
+            && form.contains(r#"<option value="EEP" selected>"#),
+        "{form}"
     );
 }
 
@@ -439,6 +526,14 @@ fn an_empty_date_is_missing_not_today() {
         input.contains(r#"value="""#),
         "the empty date stays empty: {input}"
     );
+    // An empty birth date is missing too, not « invalide ».
+    let a = record(&s, ADULT, "", "2026-11-02", "EEP", "enregistrer");
+    assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
+    assert!(
+        a.body.contains("Date de naissance manquante") && !a.body.contains("naissance invalide"),
+        "{}",
+        a.body
+    );
     // Checking rights without a date is for today.
     let check = record(&s, ADULT, ADULT_BIRTH, "", "", "verifier");
     assert_eq!(check.status, StatusCode::OK, "{}", check.body);
@@ -467,4 +562,107 @@ fn an_empty_date_is_missing_not_today() {
         "{}",
         letter.body
     );
+}
+
+/// A monthly statement with sessions paid by the patient (no tiers payant) says why the
+/// psychologist was paid « 0,00 € », and names the insurer as it names itself.
+#[test]
+fn a_statement_explains_a_session_paid_by_the_patient() {
+    let s = setup(testing::sqlite());
+    recorded(&s, ADULT, ADULT_BIRTH, "2025-03-04", "EEP");
+    let pdf = get(
+        &s.state,
+        "/espace/mes-seances/releve.pdf?mois=2025-03",
+        Some(&s.psy.0),
+    );
+    assert_eq!(pdf.status, StatusCode::OK);
+    let text = lopdf::Document::load_mem(&pdf.bytes)
+        .unwrap()
+        .extract_text(&[1])
+        .unwrap()
+        .replace('\u{a0}', " ");
+    assert!(text.contains("0,00 €"), "{text}");
+    assert!(
+        text.contains("séance sans tiers payant") && text.contains("réglée par le patient"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Assurance Maladie") && !text.contains("Assurance maladie"),
+        "{text}"
+    );
+}
+
+/// The CPAM's page of a psychologist names them and lists every period the rules use,
+/// suspensions imported from the CPAM's files included (they had no line before).
+#[test]
+fn the_cpam_sees_imported_suspensions_and_the_name() {
+    let s = setup(testing::sqlite());
+    let psy = rpps("1000000042");
+    {
+        let mut conn = s._db.connect();
+        conn.execute(
+            "INSERT INTO suspensions (rpps, from_date, to_date, reason) VALUES ($1, $2, $3, 'contrôle')",
+            &[
+                psy.as_str().into(),
+                date(2025, 3, 1).into(),
+                date(2025, 3, 31).into(),
+            ],
+        )
+        .unwrap();
+    }
+    let page = get(&s.state, &format!("/espace/cpam/{psy}"), Some(&s.cpam.0)).body;
+    assert!(
+        page.contains(&format!("<h1>Test PSY (RPPS {psy})</h1>")),
+        "{page}"
+    );
+    assert!(
+        page.contains("Convention du 01/01/2024, sans date de fin")
+            && page.contains("Suspension du 01/03/2025 au 31/03/2025"),
+        "{page}"
+    );
+}
+
+/// An accepted application whose file fails checks today says so above the checks, instead of
+/// « Acceptée » beside « ✗ Non conforme » with nothing to reconcile them; the experience reads
+/// in words.
+#[test]
+fn an_accepted_application_that_fails_a_check_says_so() {
+    let s = setup(testing::sqlite());
+    let id: i64 = {
+        let mut conn = s._db.connect();
+        conn.execute("UPDATE applications SET experience_months = 60", &[])
+            .unwrap();
+        conn.query_one("SELECT application_id FROM applications", &[])
+            .unwrap()
+            .int(0)
+            .unwrap()
+    };
+    let page = get(
+        &s.state,
+        &format!("/espace/candidatures/{id}"),
+        Some(&s.cpam.0),
+    )
+    .body;
+    assert!(page.contains("Statut : </strong>Acceptée"), "{page}");
+    assert!(
+        page.contains("Candidature acceptée par la commission, mais le dossier tel qu’il est aujourd’hui ne passe pas ces vérifications")
+            && page.contains("Diplôme déclaré"),
+        "{page}"
+    );
+    assert!(
+        page.contains("expérience déclarée : 5\u{a0}ans.")
+            && page.contains("Expérience clinique à temps plein : 5\u{a0}ans<")
+            && !page.contains("an(s)"),
+        "{page}"
+    );
+}
+
+/// « Aucune candidature en attente » is not followed by an empty table.
+#[test]
+fn an_empty_queue_has_no_empty_table() {
+    let s = setup(testing::sqlite());
+    let expert = account(&mut s._db.connect(), Role::Expert, "expert@example.org").1;
+    let page = get(&s.state, "/espace/commission", Some(&expert)).body;
+    assert!(page.contains("Aucune candidature en attente."), "{page}");
+    assert!(!page.contains("<table"), "{page}");
 }

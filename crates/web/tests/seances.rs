@@ -1470,6 +1470,19 @@ fn web_batches_agree_everywhere_and_survive_their_server_on_both_databases() {
             "{label} {}",
             again.body
         );
+        // A file sent again is a warning (nothing new was judged), not a success.
+        assert!(
+            again.body.contains("notice-warning")
+                && again.body.contains("Ce fichier avait déjà été jugé.")
+                && !again.body.contains("notice-success"),
+            "{label} {}",
+            again.body
+        );
+        assert!(
+            !first.body.contains("avait déjà été jugé"),
+            "{label} {}",
+            first.body
+        );
         let batch = count(&s.db, "SELECT MAX(batch_id) FROM batches");
         assert!(batch > first_batch);
         let decisions = |b: i64| {

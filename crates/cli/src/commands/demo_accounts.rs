@@ -95,8 +95,9 @@ pub fn create(db: &mut Db, rules: &Rules, password: &str) -> anyhow::Result<Vec<
                 Role::Psychologue => {
                     tx.execute(
                         "INSERT INTO applications (account_id, status, rpps, last_name, first_name,
-                             experience_months, created_at, updated_at, decided_by, decision_reason)
-                         VALUES ($1, 'acceptee', $2, 'Lefèvre', 'Claire', 60, $3, $3, $4, $5)",
+                             experience_months, diploma, created_at, updated_at, decided_by, decision_reason)
+                         VALUES ($1, 'acceptee', $2, 'Lefèvre', 'Claire', 60, 'Master de psychologie clinique',
+                             $3, $3, $4, $5)",
                         &[
                             Value::Int(id),
                             PSYCHOLOGIST_RPPS.into(),
@@ -164,7 +165,7 @@ pub fn run(db_url: &str, rules: &Rules) -> anyhow::Result<Outcome> {
     }
     let mut db = Db::connect(db_url)?;
     let created = create(&mut db, rules, &password)?;
-    eprintln!("Comptes de démonstration dans {db_url} (espace professionnel : /connexion) :");
+    eprintln!("Comptes de démonstration dans {db_url} (connexion : /connexion) :");
     for (email, role) in &created {
         eprintln!("  {email:<28} {}", role.label_fr());
     }

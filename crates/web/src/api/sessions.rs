@@ -519,7 +519,7 @@ pub(crate) fn line_json(
         motif: l.decision.reason().map(reason_json),
         rang: p.map(|p| p.rank),
         montants: p.map(amounts_json),
-        amo_libelle: p.map(|p| amo_payee_fr(p.amo_payee)),
+        amo_libelle: p.map(|p| amo_payee_fr(p.amo_payee, l.nir.sex())),
         complementaire_libelle: p
             .map(|p| complementary_fr(p.complementary_payer, p.complementary_route)),
         url: paths::api_session(&l.claim_id),

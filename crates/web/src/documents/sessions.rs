@@ -5,7 +5,7 @@ use crate::services::sessions::summary_of;
 use crate::views::date_fr;
 use crate::views::sessions::{amo_payee_fr, complementary_fr, context_label, euros};
 use msp_domain::french::{Gender, count, ordinal};
-use msp_domain::{AmcRoute, AmoPayee, Cents, Date, Decision, Rpps};
+use msp_domain::{AmcRoute, AmoPayee, Cents, Date, Decision, Rpps, Sex};
 use msp_store::pathway::SessionLine;
 
 /// The care sheet of one session, with the fields of form S 3130.
@@ -23,7 +23,14 @@ pub fn care_sheet(
             "Champs du formulaire S 3130 (psychologue conventionné)",
         )
         .skip(6.0)
-        .text(12.0, true, "Personne recevant les soins et assuré(e)")
+        .text(
+            12.0,
+            true,
+            format!(
+                "Personne recevant les soins et {}",
+                Sex::agree(l.nir.sex(), "assuré", "assurée", "assuré(e)")
+            ),
+        )
         .text(
             11.0,
             false,
@@ -99,7 +106,10 @@ pub fn care_sheet(
     .text(
         11.0,
         false,
-        "Signature du psychologue :                    Signature de l’assuré(e) :",
+        format!(
+            "Signature du psychologue :                    Signature de l’{} :",
+            Sex::agree(l.nir.sex(), "assuré", "assurée", "assuré(e)")
+        ),
     );
     p.render()
 }
@@ -108,7 +118,15 @@ pub fn care_sheet(
 pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
     let mut p = crate::documents::pdf::Page::new();
     p.text(16.0, true, "Décompte de remboursement – Mon soutien psy")
-        .text(11.0, false, format!("Assuré(e) : NIR {}", l.nir.masked()))
+        .text(
+            11.0,
+            false,
+            format!(
+                "{} : NIR {}",
+                Sex::agree(l.nir.sex(), "Assuré", "Assurée", "Assuré(e)"),
+                l.nir.masked()
+            ),
+        )
         .text(
             11.0,
             false,
@@ -144,9 +162,9 @@ pub fn patient_statement(l: &SessionLine, psychologist: &str) -> Vec<u8> {
                 11.0,
                 false,
                 format!(
-                    "Assurance maladie : {}, {}",
+                    "Assurance Maladie : {}, {}",
                     euros(pay.amo),
-                    amo_payee_fr(pay.amo_payee)
+                    amo_payee_fr(pay.amo_payee, l.nir.sex())
                 ),
             )
             .text(
@@ -217,6 +235,9 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
         .at(280.0, 10.0, true, "Décision")
         .at(470.0, 10.0, true, "Versé")
         .skip(16.0);
+    // An accepted session without tiers payant pays the psychologist nothing through us: the
+    // patient paid and is reimbursed. Said once under the table, so that « 0,00 € » reads right.
+    let mut paid_by_patient = false;
     for l in lines {
         let (decision, paid) = match &l.decision {
             Decision::Accepted(_) if l.cancelled => ("annulée".to_owned(), "—".to_owned()),
@@ -228,6 +249,7 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
                 if pay.complementary_route == AmcRoute::TiersPayant {
                     paid += pay.complementary.0;
                 }
+                paid_by_patient |= paid == 0;
                 (
                     format!(
                         "acceptée ({})",
@@ -252,6 +274,14 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
         p.skip(16.0);
     }
     let total = s.paid_to_psychologist();
+    if paid_by_patient {
+        for line in wrap(
+            "« Versé » : ce que l’Assurance Maladie, les complémentaires et l’État ont payé au psychologue. 0,00 € : séance sans tiers payant, réglée par le patient, que l’Assurance Maladie et sa complémentaire remboursent.",
+            90,
+        ) {
+            p.text(9.0, false, line);
+        }
+    }
     p.skip(8.0)
         .text(
             11.0,
@@ -276,7 +306,7 @@ pub fn monthly_statement(lines: &[SessionLine], name: &str, rpps: Rpps, month: D
             11.0,
             false,
             format!(
-                "Assurance maladie (tiers payant) : {}",
+                "Assurance Maladie (tiers payant) : {}",
                 euros(s.amo_to_psychologist)
             ),
         )

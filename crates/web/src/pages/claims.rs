@@ -169,8 +169,19 @@ enum BatchNotice<'a> {
 }
 
 fn report_view(r: &JobOutcome) -> Markup {
+    // A file sent again judges nothing new: said as a warning, not as a success.
+    let all_seen = r.claims > 0 && r.already_judged == r.claims;
     html! {
-        (notice(Notice::Success, html! {
+        @if r.already_judged > 0 {
+            (notice(Notice::Warning, html! {
+                p {
+                    strong { @if all_seen { "Ce fichier avait déjà été jugé." } @else { "Une partie de ce fichier avait déjà été jugée." } }
+                    " " (count(r.already_judged, "séance portait", "séances portaient")) " l’identifiant d’une séance jugée par un lot précédent : "
+                    "la décision de l’époque est reprise telle quelle, rien n’est payé deux fois. Vérifiez que le fichier n’a pas été envoyé deux fois."
+                }
+            }))
+        }
+        (notice(if all_seen { Notice::Info } else { Notice::Success }, html! {
             p {
                 strong { "Lot " (r.batch_id) " jugé. " }
                 (count(r.claims, "ligne lue", "lignes lues")) " : " (count(r.accepted, "acceptée", "acceptées")) ", "
@@ -179,7 +190,11 @@ fn report_view(r: &JobOutcome) -> Markup {
                 @if r.unreadable > 0 { " ; " (count(r.unreadable, "ligne illisible, non traitée", "lignes illisibles, non traitées")) }
                 "."
             }
-            p { a href=(paths::batch_decisions(r.batch_id)) { "Télécharger les décisions du lot (CSV)" } }
+            p {
+                a href=(paths::batch_decisions(r.batch_id)) { "Télécharger les décisions du lot (CSV)" }
+                " — au format des échanges (SPEC §8) : colonnes et valeurs en anglais, comme le fichier de "
+                code { "msp adjudicate" } "."
+            }
             @if r.unreadable > 0 {
                 p { a href=(paths::batch_errors(r.batch_id)) { "Télécharger le rapport des lignes illisibles (CSV)" } }
             }
@@ -406,22 +421,6 @@ fn running_view(user: &CurrentUser, id: i64, job: &JobState) -> Markup {
     views::layout(&Frame::new(Some(user), "Lot en cours de jugement"), body)
 }
 
-/// A CSV file to download.
-fn csv_download(file_name: &str, body: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file_name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// `GET /espace/cpam/lots/{id}/decisions.csv`: the decisions of the claims this batch judged,
 /// by claim id.
 async fn batch_decisions(
@@ -438,7 +437,7 @@ async fn batch_decisions(
         w.finish()
     })()
     .map_err(AppError::internal)?;
-    Ok(csv_download(&format!("decisions-lot-{id}.csv"), out))
+    Ok(views::csv_download(&format!("decisions-lot-{id}.csv"), out))
 }
 
 /// `GET /espace/cpam/lots/{id}/erreurs.csv`: the batch's unreadable rows, as the errors report
@@ -457,7 +456,7 @@ async fn batch_errors_csv(
         w.finish()
     })()
     .map_err(AppError::internal)?;
-    Ok(csv_download(&format!("erreurs-lot-{id}.csv"), out))
+    Ok(views::csv_download(&format!("erreurs-lot-{id}.csv"), out))
 }
 
 #[cfg(test)]

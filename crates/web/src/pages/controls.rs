@@ -3,21 +3,26 @@
 //! | Route | Who |
 //! |---|---|
 //! | `GET /espace/cpam/controles?annee=YYYY` | CPAM agents (a département agent: psychologists conventioned by their CPAM): psychologists above the remote-session share of the year |
+//! | `GET /espace/cpam/controles.csv?annee=YYYY` | The same list as CSV, in the format of `msp controle-visio` |
 
 use crate::AppState;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::extract::CpamAgent;
 use crate::paths;
 use crate::services::controls::{self, RemoteShareControl};
 use crate::views::{self, Frame, Notice, notice};
 use axum::Router;
 use axum::extract::{Query, State};
+use axum::response::Response;
 use axum::routing::get;
 use maud::{Markup, html};
 use msp_domain::french::{count, decimal};
+use msp_interchange::controls::ControlRow;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(paths::REMOTE_SHARE_CONTROL, get(remote_share))
+    Router::new()
+        .route(paths::REMOTE_SHARE_CONTROL, get(remote_share))
+        .route(paths::REMOTE_SHARE_CONTROL_CSV, get(remote_share_csv))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -41,6 +46,33 @@ async fn remote_share(
             state.rules().programme_start.year(),
             state.today().year(),
         ),
+    ))
+}
+
+/// `GET /espace/cpam/controles.csv`: the list the page shows, as a file.
+async fn remote_share_csv(
+    State(state): State<AppState>,
+    agent: CpamAgent,
+    Query(q): Query<YearQuery>,
+) -> AppResult<Response> {
+    let year = crate::services::sessions::year_asked(&state, Some(&q.annee))?;
+    let list = controls::remote_share(&state, &agent, year).await?;
+    let mut out = Vec::new();
+    msp_interchange::controls::write(
+        &mut out,
+        list.above.iter().map(|r| ControlRow {
+            rpps: &r.rpps,
+            last_name: r.last_name.as_deref().unwrap_or(""),
+            first_name: r.first_name.as_deref().unwrap_or(""),
+            sessions: r.sessions,
+            remote: r.remote,
+            percent: r.percent(),
+        }),
+    )
+    .map_err(AppError::internal)?;
+    Ok(views::csv_download(
+        &format!("controle-visio-{year}.csv"),
+        out,
     ))
 }
 
@@ -80,6 +112,8 @@ fn view(c: &RemoteShareControl, first: i16, current: i16) -> Markup {
                 }
             }
         }
-        p class="hint" { "La même liste, nationale, en CSV : " code { "msp controle-visio --annee " (c.year) } "." }
+        @if !c.above.is_empty() {
+            p { a href=(format!("{}?annee={}", paths::REMOTE_SHARE_CONTROL_CSV, c.year)) { "Télécharger cette liste (CSV)" } }
+        }
     }
 }

@@ -65,9 +65,25 @@ fn frame<'a>(user: &'a CurrentUser, title: &'a str) -> Frame<'a> {
 
 // ---- Views. ----
 
-fn checks_view(checks: &[CheckResult]) -> Markup {
+fn checks_view(checks: &[CheckResult], status: Status) -> Markup {
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| !c.passed)
+        .map(|c| c.check.label_fr())
+        .collect();
     html! {
         h2 { "Vérifications automatiques" }
+        // The checks are run again on the file as it is today: a decision taken on another
+        // file, or by the commission despite a check, must not read as contradicted.
+        @if status == Status::Accepted && !failed.is_empty() {
+            (notice(Notice::Warning, html! { p {
+                "Candidature acceptée par la commission, mais le dossier tel qu’il est aujourd’hui ne passe pas "
+                (msp_domain::french::plural(failed.len() as u64, "cette vérification", "ces vérifications")) " : "
+                (failed.join(" ; ")) "."
+            } }))
+        } @else if status == Status::Rejected && failed.is_empty() {
+            (notice(Notice::Info, html! { p { "Candidature refusée ; le dossier tel qu’il est aujourd’hui passe toutes les vérifications automatiques." } }))
+        }
         ul class="facts" {
             @for c in checks {
                 li {
@@ -101,7 +117,7 @@ fn dossier_view(d: &Dossier, today: Date) -> Markup {
             li { "Nom : " (f.last_name) } li { "Prénom : " (f.first_name) }
             li { "RPPS : " (f.rpps) } li { "ADELI : " (if f.adeli.is_empty() { "—" } else { &f.adeli }) }
             li { "Diplôme : " (f.diploma) }
-            li { "Expérience clinique à temps plein : " (msp_domain::french::count(u64::from(f.experience_months / 12), "an", "ans")) " et " (f.experience_months % 12) " mois" }
+            li { "Expérience clinique à temps plein : " (msp_domain::enrolment::experience_fr(f.experience_months)) }
             li { "Téléphone : " (f.phone) }
         }
         h2 { "Adresses d’exercice" }
@@ -114,15 +130,15 @@ fn dossier_view(d: &Dossier, today: Date) -> Markup {
         }
         h2 { "Pièces justificatives" }
         @if d.docs.is_empty() { p { "Aucune pièce jointe." } }
-        ul {
+        @else { ul {
             @for doc in &d.docs {
                 li {
                     a href=(format!("{}/pieces/{}", paths::application(a.id), doc.id)) { (crate::services::enrolment::clean_filename(&doc.filename)) }
                     " — " (doc.kind.label_fr()) " (" (doc.size_bytes / 1024) " Kio)"
                 }
             }
-        }
-        (checks_view(&d.checks))
+        } }
+        (checks_view(&d.checks, a.status))
         h2 { "Historique" }
         ol {
             @for e in &d.events {
@@ -310,7 +326,7 @@ fn queue_view(user: &CurrentUser, list: &[Application], today: Date) -> Markup {
         h1 { "Candidatures à examiner" }
         p { "Les plus anciennes d’abord. Sans décision dans les 4 mois suivant le dossier complet, une candidature est refusée automatiquement." }
         @if list.is_empty() { (notice(Notice::Info, html! { p { "Aucune candidature en attente." } })) }
-        table {
+        @else { table {
             thead { tr { th scope="col" { "N°" } th scope="col" { "Candidat" } th scope="col" { "Dossier complet le" } th scope="col" { "Échéance" } } }
             tbody {
                 @for a in list {
@@ -326,7 +342,7 @@ fn queue_view(user: &CurrentUser, list: &[Application], today: Date) -> Markup {
                     }
                 }
             }
-        }
+        } }
     };
     layout(&frame(user, "Candidatures à examiner"), body)
 }
@@ -379,21 +395,29 @@ fn convention_state(rights: &msp_domain::PsychologistRights, today: Date) -> Str
     }
 }
 
+/// The periods the rules use (conventions, suspensions, exclusion: signed in msp or imported
+/// from the CPAM's files alike), then the acts recorded in msp, with who and when.
 fn history_view(history: &[ConventionEvent], rights: &msp_domain::PsychologistRights) -> Markup {
+    let period = |p: &msp_domain::Period| match p.to {
+        Some(to) => format!("du {} au {}", date_fr(p.from), date_fr(to)),
+        None => format!("du {}, sans date de fin", date_fr(p.from)),
+    };
     html! {
-        h2 { "Historique de la convention" }
-        @if history.is_empty() {
-            @if rights.conventions.is_empty() {
-                p { "Aucun acte pour l’instant." }
-            } @else {
-                // Conventions known from the CPAM's files (imports), not signed in msp.
-                p { "Aucun acte enregistré dans Mon soutien psy. Conventions connues par les fichiers de la CPAM :" }
-                ul {
-                    @for c in &rights.conventions {
-                        li { "du " (date_fr(c.from)) @match c.to { Some(to) => { " au " (date_fr(to)) }, None => { ", sans date de fin" } } }
-                    }
-                }
+        h2 { "Périodes de la convention" }
+        @if rights.conventions.is_empty() {
+            p { "Aucune convention pour l’instant." }
+        } @else {
+            ul {
+                @for c in &rights.conventions { li { "Convention " (period(c)) } }
+                @for s in &rights.suspensions { li { "Suspension " (period(s)) } }
+                @if let Some(from) = rights.excluded_from { li { "Exclusion du dispositif à compter du " (date_fr(from)) } }
             }
+        }
+        h2 { "Actes enregistrés dans Mon soutien psy" }
+        @if history.is_empty() {
+            p { "Aucun acte enregistré dans Mon soutien psy"
+                @if !rights.conventions.is_empty() { " : les périodes ci-dessus viennent des fichiers de la CPAM" }
+                "." }
         }
         ol {
             @for e in history {
@@ -460,7 +484,7 @@ fn cpam_psychologist_view(
         _ => (&[][..], &empty),
     };
     let body = html! {
-        h1 { "Psychologue " (rpps) }
+        h1 { @match &p.registry_name { Some(name) => { (name) " (RPPS " (rpps) ")" }, None => { "Psychologue " (rpps) } } }
         @if let Some(a) = &p.app {
             @let commune = commune_label(&a.fields.address1.insee);
             p { (a.fields.first_name) " " (a.fields.last_name)

@@ -23,6 +23,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
+use msp_domain::Sex;
 use msp_domain::referral::{CONTEXTS, context_label};
 use msp_store::pathway::Letter;
 use serde::Deserialize;
@@ -307,7 +308,8 @@ pub fn letter_document(l: &Letter) -> Vec<u8> {
             11.0,
             false,
             format!(
-                "Patient : {} (NIR {})",
+                "{} : {} (NIR {})",
+                Sex::agree(l.patient_nir.sex(), "Patient", "Patiente", "Patient(e)"),
                 l.patient_name,
                 l.patient_nir.masked()
             ),
@@ -323,7 +325,15 @@ pub fn letter_document(l: &Letter) -> Vec<u8> {
         .text(
             11.0,
             false,
-            "J’adresse ce patient à un psychologue conventionné du dispositif Mon soutien psy.",
+            format!(
+                "J’adresse {} à un psychologue conventionné du dispositif Mon soutien psy.",
+                Sex::agree(
+                    l.patient_nir.sex(),
+                    "ce patient",
+                    "cette patiente",
+                    "la personne nommée ci-dessus"
+                )
+            ),
         )
         .text(
             11.0,
@@ -386,6 +396,10 @@ fn verification_view(v: &Verification) -> Markup {
             // The message starts with « Courrier valable »: said once, in bold.
             Ok(m) => (notice(Notice::Success, html! { p { strong { "Courrier valable" } " " (m.strip_prefix("Courrier valable ").unwrap_or(m)) } })),
             Err(m) => (notice(Notice::Error, html! { p { strong { "Courrier non valable. " } (m) } })),
+        }
+        // The next step: the session, with this letter and this date already filled in.
+        @if v.verdict.is_ok() {
+            p { a class="button" href=(paths::session_form_with_letter(&l.code, v.session)) { "Saisir l’entretien d’évaluation avec ce courrier" } }
         }
         dl {
             dt { "Code" } dd { code { (display_code(&l.code)) } }

@@ -35,7 +35,7 @@ use axum::routing::get;
 use maud::{Markup, html};
 use msp_domain::french::{Gender, count, ordinal, plural};
 use msp_domain::session::ReferralInput;
-use msp_domain::{Act, Date, Decision, InclusionCriterion, Reason, Role};
+use msp_domain::{Act, AmoPayee, Date, Decision, InclusionCriterion, Reason, Role, Sex};
 use msp_store::pathway::Consents;
 use serde::Deserialize;
 
@@ -349,15 +349,32 @@ fn refused_form(
         .into_response())
 }
 
-/// `GET /espace/seances`.
-async fn form_page(State(state): State<AppState>, who: Psychologist) -> Markup {
-    form_page_view(
-        &who,
-        &SessionForm::default(),
-        (state.today(), state.rules()),
-        html! {},
-        &[],
-    )
+/// What a link may fill in the session form: a verified letter and its session's date.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Prefill {
+    courrier: String,
+    date: String,
+}
+
+/// `GET /espace/seances` (`?courrier=CODE&date=AAAA-MM-JJ` from a verified letter: an
+/// evaluation session with that letter).
+async fn form_page(
+    State(state): State<AppState>,
+    who: Psychologist,
+    Query(prefill): Query<Prefill>,
+) -> Markup {
+    let form = if prefill.courrier.is_empty() {
+        SessionForm::default()
+    } else {
+        SessionForm {
+            code_adressage: prefill.courrier,
+            date: prefill.date,
+            acte: "EEP".to_owned(),
+            ..SessionForm::default()
+        }
+    };
+    form_page_view(&who, &form, (state.today(), state.rules()), html! {}, &[])
 }
 
 /// `POST /espace/seances`.
@@ -459,7 +476,7 @@ pub(crate) fn session_view(
         h1 { "Séance du " (date_fr(line.session_date)) }
         dl {
             dt { "Numéro" } dd { code { (line.claim_id) } }
-            dt { @if patient { "Assuré(e)" } @else { "Patient" } } dd { (line.nir.masked()) }
+            dt { @if patient { (Sex::agree(line.nir.sex(), "Assuré", "Assurée", "Assuré(e)")) } @else { (Sex::agree(line.nir.sex(), "Patient", "Patiente", "Patient")) } } dd { (line.nir.masked()) }
             dt { @if patient { "Séance" } @else { "Acte" } }
             dd { @if !patient { (line.act.code()) " – " } (line.act.label_fr()) }
             dt { "Contexte" } dd { (crate::views::sessions::context_label(line.context)) }
@@ -469,7 +486,7 @@ pub(crate) fn session_view(
         @if line.cancelled {
             (crate::pages::cancellation::section(reader, read, None))
         } @else {
-            (decision_view(&line.decision))
+            (decision_view(line, patient))
         }
         @if let Some(a) = &read.attestations {
             (attestations_view(a, read, rules))
@@ -579,7 +596,7 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date, first
             (count(u64::from(s.rejected), "refusée", "refusées"))
             @if s.cancelled > 0 { ", " (count(u64::from(s.cancelled), "annulée", "annulées")) }
             ". "
-            "Assurance maladie versée à vous (tiers payant) : " (euros(s.amo_to_psychologist)) " ; "
+            "Assurance Maladie versée à vous (tiers payant) : " (euros(s.amo_to_psychologist)) " ; "
             "complémentaires en tiers payant : " (euros(s.complementary_to_psychologist)) " ; "
             "État (AME) : " (euros(s.state)) "."
         }
@@ -620,7 +637,7 @@ fn my_sessions_view(who: &Psychologist, y: &PsychologistYear, today: Date, first
                                 }
                                 Decision::Accepted(p) => {
                                     td { "Acceptée (" (ordinal(u64::from(p.rank), Gender::Feminine)) " de l’année)" }
-                                    td { (euros(p.amo)) " " (amo_payee_fr(p.amo_payee)) }
+                                    td { (euros(p.amo)) " " (amo_payee_fr(p.amo_payee, l.nir.sex())) }
                                     td { (euros(p.complementary)) }
                                     td { (euros(p.patient)) }
                                 }
@@ -679,7 +696,7 @@ fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date, firs
             StandingAt::AsOf(today)
         }))
         p {
-            "Remboursé sur votre compte par l’Assurance maladie : " strong { (euros(f.reimbursed_by_amo)) } "."
+            "Remboursé sur votre compte par l’Assurance Maladie : " strong { (euros(f.reimbursed_by_amo)) } "."
             @if f.to_claim_from_complementary.0 > 0 {
                 " À demander à votre complémentaire avec vos décomptes : " strong { (euros(f.to_claim_from_complementary)) } "."
             }
@@ -691,7 +708,7 @@ fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date, firs
                 caption { "Mes séances de " (f.year) }
                 thead { tr {
                     th scope="col" { "Date" } th scope="col" { "Psychologue" } th scope="col" { "Séance" }
-                    th scope="col" { "Décision" } th scope="col" { "Assurance maladie" }
+                    th scope="col" { "Décision" } th scope="col" { "Assurance Maladie" }
                     th scope="col" { "Complémentaire" } th scope="col" { "Reste à ma charge" }
                 } }
                 tbody {
@@ -706,7 +723,7 @@ fn follow_up_view(patient: &Patient, found: Option<&FollowUp>, today: Date, firs
                                 }
                                 Decision::Accepted(p) => {
                                     td { "Remboursée (" (ordinal(u64::from(p.rank), Gender::Feminine)) " de l’année)" }
-                                    td { (euros(p.amo)) ", " (amo_payee_fr(p.amo_payee)) }
+                                    td { (euros(p.amo)) ", " @if p.amo_payee == AmoPayee::Assure { "remboursée sur votre compte" } @else { (amo_payee_fr(p.amo_payee, l.nir.sex())) } }
                                     td { (euros(p.complementary)) ", " (complementary_fr(p.complementary_payer, p.complementary_route)) }
                                     td { (euros(p.patient)) }
                                 }

@@ -37,10 +37,10 @@ pub fn router() -> Router<AppState> {
 fn parse(state: &AppState, q: &StatsQuery) -> Result<(Date, Scope), AppError> {
     let date = match q.date.as_deref().filter(|d| !d.is_empty()) {
         None => state.today(),
-        Some(d) => msp_domain::dates::parse_iso(d).ok_or_else(|| {
+        Some(d) => msp_domain::session::parse_date(d).ok_or_else(|| {
             AppError::from(Problem::bad_request(
                 "date_invalide",
-                format!("Date « {d} » illisible : attendue sous la forme AAAA-MM-JJ."),
+                format!("Date « {d} » illisible : attendue sous la forme JJ/MM/AAAA."),
             ))
             .field("date")
         })?,

@@ -681,6 +681,8 @@ pub struct PsychologistFile {
     pub history: Vec<ConventionEvent>,
     /// Whether the psychologist has written their directory card.
     pub has_card: bool,
+    /// « Prénom Nom » from the national registry, when the RPPS is in it.
+    pub registry_name: Option<String>,
 }
 
 impl PsychologistFile {
@@ -739,6 +741,8 @@ async fn managed(
                 rights: directory::rights_of(db, rpps)?,
                 history,
                 has_card: directory::has_card(db, rpps)?,
+                registry_name: store::registry_entry(db, rpps)?
+                    .map(|r| format!("{} {}", r.first_name, r.last_name)),
             }))
         })
         .await?
@@ -765,11 +769,15 @@ fn date_of(
     label: &str,
     errors: &mut Vec<FieldError>,
 ) -> Option<Date> {
-    let d = msp_domain::dates::parse_iso(form_value.trim());
+    let d = msp_domain::session::parse_date(form_value);
     if d.is_none() {
         errors.push(field(
             champ,
-            format!("{label} : date invalide, attendu AAAA-MM-JJ."),
+            if form_value.trim().is_empty() {
+                format!("{label} : date manquante, indiquez-la sous la forme JJ/MM/AAAA.")
+            } else {
+                format!("{label} : date invalide, attendue sous la forme JJ/MM/AAAA.")
+            },
         ));
     }
     d

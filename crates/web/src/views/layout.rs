@@ -73,7 +73,7 @@ pub fn menu(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
             ("/", "Accueil"),
             (paths::SEARCH, "Trouver un psychologue"),
             (paths::STATISTICS, "Statistiques"),
-            (paths::SIGN_IN, "Espace professionnel"),
+            (paths::SIGN_IN, "Se connecter"),
         ],
         Some(role) => {
             let mut m = vec![(paths::SPACE, "Mon espace")];

@@ -5,7 +5,9 @@ use crate::views::{Notice, date_fr, notice};
 use maud::{Markup, html};
 use msp_domain::Rules;
 use msp_domain::french::{Gender, ordinal};
-use msp_domain::{AmcRoute, AmoPayee, Cents, ClaimContext, ComplementaryPayer, Date, Decision};
+use msp_domain::{
+    AmcRoute, AmoPayee, Cents, ClaimContext, ComplementaryPayer, Date, Decision, Sex,
+};
 use msp_store::live::YearStanding;
 use msp_store::pathway::SessionLine;
 
@@ -15,11 +17,16 @@ pub fn euros(c: Cents) -> String {
     format!("{sign}{},{:02} €", c.0.abs() / 100, c.0.abs() % 100)
 }
 
-/// Who gets the AMO part.
-pub fn amo_payee_fr(p: AmoPayee) -> &'static str {
+/// Who gets the AMO part; `insured`: the insured person's sex, as the NIR gives it.
+pub fn amo_payee_fr(p: AmoPayee, insured: Option<Sex>) -> &'static str {
     match p {
         AmoPayee::Psychologue => "versée au psychologue (tiers payant)",
-        AmoPayee::Assure => "remboursée à l’assuré(e)",
+        AmoPayee::Assure => Sex::agree(
+            insured,
+            "remboursée à l’assuré",
+            "remboursée à l’assurée",
+            "remboursée à l’assuré(e)",
+        ),
         AmoPayee::None => "—",
     }
 }
@@ -125,8 +132,16 @@ pub fn tiers_payant_fr(line: &SessionLine, rules: &Rules) -> String {
 
 /// The decision in plain French: the reason (error), or the rank (success), amounts and who
 /// pays what.
-pub fn decision_view(d: &Decision) -> Markup {
-    match d {
+/// `patient`: the page is the patient's own (« vous »), not the professional's.
+pub fn decision_view(line: &SessionLine, patient: bool) -> Markup {
+    match &line.decision {
+        Decision::Rejected(r) if patient => notice(
+            Notice::Error,
+            html! {
+                p { strong { "Séance non remboursée" } " : " (r.label_fr()) "." }
+                p { (r.explanation_for_patient_fr()) }
+            },
+        ),
         Decision::Rejected(r) => notice(
             Notice::Error,
             html! {
@@ -143,7 +158,10 @@ pub fn decision_view(d: &Decision) -> Markup {
                 thead { tr { th scope="col" { "Part" } th scope="col" { "Montant" } th scope="col" { "Payée par / à" } } }
                 tbody {
                     tr { td { "Tarif de la séance" } td { (euros(p.tariff)) } td { "sans dépassement" } }
-                    tr { td { "Assurance maladie (AMO)" } td { (euros(p.amo)) } td { (amo_payee_fr(p.amo_payee)) } }
+                    tr { td { "Assurance Maladie (AMO)" } td { (euros(p.amo)) } td {
+                        @if patient && p.amo_payee == AmoPayee::Assure { "remboursée sur votre compte" }
+                        @else { (amo_payee_fr(p.amo_payee, line.nir.sex())) }
+                    } }
                     tr { td { "Ticket modérateur (complémentaire)" } td { (euros(p.complementary)) } td { (complementary_fr(p.complementary_payer, p.complementary_route)) } }
                     @if p.state.0 > 0 {
                         tr { td { "État (AME)" } td { (euros(p.state)) } td { "versée au psychologue (tiers payant)" } }
